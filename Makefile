@@ -1,0 +1,69 @@
+SHELL := /bin/bash
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------------------
+# Local BuildKit stack (hack/stack): loopback registry mirroring docker.io and
+# gcr.io, buildkitd, the buildx builder "safe-frontend", stand-in base images
+# and the frontend image. Each target installs or builds what it needs, so it
+# works on a fresh machine; all of them need root.
+# ---------------------------------------------------------------------------
+
+stack-up: ## start registry + buildkitd, push stand-ins and the frontend image
+	hack/stack up
+
+stack-down: ## stop what stack-up started (state and caches are kept)
+	hack/stack down
+
+frontend-image: ## rebuild and push 127.0.0.1:5000/org/safe-frontend:1
+	hack/stack frontend-image
+
+demo: ## build examples/go-hello through the frontend and run it hardened
+	hack/demo.sh
+
+.PHONY: help stack-up stack-down frontend-image demo
+
+# ---------------------------------------------------------------------------
+# Checks, tests, fuzzing, benchmark.
+# ---------------------------------------------------------------------------
+
+GO ?= go
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK = $(CURDIR)/_output/bin/staticcheck
+FUZZTIME ?= 10s
+FUZZ_TARGETS = ./spec:FuzzParse ./policy:FuzzLint ./llbgen:FuzzConvert
+
+$(STATICCHECK):
+	GOBIN=$(CURDIR)/_output/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+lint: $(STATICCHECK) ## gofmt, go vet, staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './_output/*')); \
+		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+unit: ## unit tests (no daemon needed)
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
+
+fuzz-short: ## each fuzz target briefly (part of make test)
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+
+fuzz: ## each fuzz target for longer (FUZZTIME=5m by default here)
+	$(MAKE) fuzz-short FUZZTIME=$(or $(FUZZ),5m)
+
+integration: ## integration tests on a real buildkitd + runc + registry (starts the stack)
+	mkdir -p _output && $(GO) test -count=1 -timeout 60m -v ./integration/ 2>&1 | tee _output/integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; \
+		exit $${PIPESTATUS[0]}
+
+test: lint unit fuzz-short integration ## everything CI runs
+
+bench: ## frontend vs a hand-written Dockerfile, medians of 5 runs -> docs/benchmark.md
+	hack/stack up
+	. <(hack/stack env) && $(GO) run ./bench -runs $(or $(RUNS),5) -out docs/benchmark.md
+
+.PHONY: lint unit fuzz-short fuzz integration test bench

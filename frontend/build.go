@@ -1,0 +1,152 @@
+// Package frontend is the gateway side of safe-frontend: it reads the spec
+// and the build options through dockerui, answers subrequests (--check,
+// outline, targets), resolves and pins base images, and returns the result.
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+
+	"github.com/org/safe-frontend/llbgen"
+	"github.com/org/safe-frontend/policy"
+)
+
+// SourceLanguage names the spec's language in source maps.
+const SourceLanguage = "yaml"
+
+// Build is the gateway BuildFunc. It never panics: a panic anywhere below
+// becomes an error that says so.
+func Build(ctx context.Context, c client.Client) (res *client.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = nil
+			err = errors.Errorf("safe-frontend: internal error (please report): %v\n%s", r, debug.Stack())
+		}
+	}()
+	return build(ctx, c)
+}
+
+func build(ctx context.Context, c client.Client) (*client.Result, error) {
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, errors.Wrap(err, "reading build options")
+	}
+	src, err := bc.ReadEntrypoint(ctx, SourceLanguage)
+	if err != nil {
+		return nil, errors.Wrap(err, "reading the spec")
+	}
+	sp, report := policy.Lint(src.Filename, src.Data)
+
+	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
+		Lint: func(ctx context.Context) (*lint.LintResults, error) {
+			return lintResults(src.SourceMap, report), nil
+		},
+		Outline: func(ctx context.Context) (*outline.Outline, error) {
+			return specOutline(src.SourceMap, sp), nil
+		},
+		ListTargets: func(ctx context.Context) (*targets.List, error) {
+			return targetList(src.SourceMap, sp), nil
+		},
+	}); err != nil {
+		return nil, err
+	} else if ok {
+		return res, nil
+	}
+
+	if err := refuse(src.SourceMap, report); err != nil {
+		return nil, err
+	}
+	for _, f := range report.Warnings() {
+		src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
+	}
+	if bc.Target != "" && bc.Target != sp.Name && bc.Target != defaultTarget {
+		return nil, withSource(errors.Errorf("target %q not found: a spec builds one image, target %q", bc.Target, defaultTarget), src.SourceMap, sp.Source.Range("name"))
+	}
+
+	opts := readOptions(bc)
+	excludes, err := bc.DockerIgnorePatterns(ctx)
+	if err != nil {
+		return nil, errors.Wrap(err, "reading .dockerignore")
+	}
+	mainContext, err := bc.MainContext(ctx, llb.ExcludePatterns(contextExcludes(excludes, sp.Include)))
+	if err != nil {
+		return nil, errors.Wrap(err, "loading the build context")
+	}
+	buildPlatform := platforms.DefaultSpec()
+	if len(bc.BuildPlatforms) > 0 {
+		buildPlatform = bc.BuildPlatforms[0]
+	}
+
+	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+		target := platforms.DefaultSpec()
+		if platform != nil {
+			target = *platform
+		}
+		reqs, err := llbgen.Bases(sp, buildPlatform, target)
+		if err != nil {
+			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+		}
+		bases, err := resolveBases(ctx, c, bc, reqs)
+		if err != nil {
+			return nil, withSource(err, src.SourceMap, sp.Source.Range(baseErrPath(err)))
+		}
+		conv, err := llbgen.Convert(&llbgen.Input{
+			Spec:            sp,
+			Bases:           bases,
+			Context:         *mainContext,
+			BuildPlatform:   buildPlatform,
+			TargetPlatform:  target,
+			BuildArgs:       bc.BuildArgs,
+			Labels:          bc.Labels,
+			Revision:        opts.revision,
+			Source:          opts.source,
+			Epoch:           opts.epoch,
+			CacheNS:         bc.CacheIDNamespace,
+			SourceMap:       src.SourceMap,
+			ExemptionsLabel: policy.ExemptionLabel(report.Exemptions),
+			MultiPlatform:   bc.MultiPlatformRequested,
+			NetworkMode:     bc.NetworkMode,
+		})
+		if err != nil {
+			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+		}
+		def, err := conv.State.Marshal(ctx, llb.Platform(target))
+		if err != nil {
+			return nil, errors.Wrap(err, "marshalling LLB")
+		}
+		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+		if err != nil {
+			return nil, explainSolveError(err, sp)
+		}
+		ref, err := r.SingleRef()
+		if err != nil {
+			return nil, err
+		}
+		epoch := opts.epoch
+		return &dockerui.BuildResult{Reference: ref, Image: conv.Image, BaseImage: conv.BaseImage, Epoch: &epoch}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rb.Finalize()
+}
+
+// defaultTarget is the one target a spec has, for --target and buildx.
+const defaultTarget = "default"
+
+// contextExcludes merges .dockerignore with the default secret excludes,
+// then re-admits what the spec explicitly includes.
+func contextExcludes(dockerignore []string, include []string) []string {
+	return append(append([]string{}, dockerignore...), policy.ContextExcludes(include)...)
+}

@@ -1,0 +1,56 @@
+package frontend
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/moby/buildkit/frontend/dockerui"
+)
+
+// Build args that carry code provenance when the client sends no vcs: opts.
+const (
+	argRevision = "VCS_REVISION"
+	argSource   = "VCS_SOURCE"
+	argEpoch    = "SOURCE_DATE_EPOCH"
+)
+
+type options struct {
+	revision string
+	source   string
+	epoch    time.Time
+}
+
+// readOptions reads what the image records about its origin. Without
+// SOURCE_DATE_EPOCH the epoch is 0, not the wall clock: the same inputs must
+// give the same digest.
+func readOptions(bc *dockerui.Client) options {
+	o := options{epoch: time.Unix(0, 0).UTC()}
+	attrs := bc.BuildOpts().Opts
+	o.revision = first(attrs["vcs:revision"], bc.BuildArgs[argRevision])
+	o.source = first(attrs["vcs:source"], bc.BuildArgs[argSource])
+	if v, ok := bc.BuildArgs[argEpoch]; ok && v != "" {
+		if sec, err := strconv.ParseInt(v, 10, 64); err == nil && sec >= 0 {
+			o.epoch = time.Unix(sec, 0).UTC()
+		}
+	}
+	return o
+}
+
+func first(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,318 @@
+package integration
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/org/safe-frontend/internal/buildrun"
+	"github.com/org/safe-frontend/internal/hardened"
+)
+
+const (
+	testRevision = "0123456789abcdef0123456789abcdef01234567"
+	testSource   = "https://example.com/org/go-hello.git"
+	testEpoch    = "1700000000"
+)
+
+func provenanceAttrs() map[string]string {
+	return map[string]string{
+		"vcs:revision":                testRevision,
+		"vcs:source":                  testSource,
+		"build-arg:SOURCE_DATE_EPOCH": testEpoch,
+	}
+}
+
+// TestGoHello builds go-hello in process and through `# syntax=`, checks the
+// image config field by field, checks both paths give the same image, and
+// runs it hardened.
+func TestGoHello(t *testing.T) {
+	dir := t.TempDir()
+	inProc := filepath.Join(dir, "in-process.tar")
+	mustBuild(t, buildOpts{dir: example("go-hello"), inProcess: true, attrs: provenanceAttrs(), out: inProc})
+	img := openImage(t, inProc)
+	c := img.Config
+
+	t.Run("config", func(t *testing.T) {
+		eq := func(name string, got, want any) {
+			t.Helper()
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s = %v, want %v", name, got, want)
+			}
+		}
+		eq("os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
+		eq("User", c.Config.User, "65532:65532")
+		eq("Entrypoint", c.Config.Entrypoint, []string{"/usr/local/bin/go-hello"})
+		eq("Cmd", c.Config.Cmd, []string{"--listen=:8080"})
+		eq("StopSignal", c.Config.StopSignal, "SIGTERM")
+		eq("WorkingDir", c.Config.WorkingDir, "/")
+		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
+			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
+		}
+		if !slices.Contains(c.Config.Env, "LOG_FORMAT=json") {
+			t.Errorf("Env = %v, want LOG_FORMAT=json", c.Config.Env)
+		}
+		eq("Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+		l := c.Config.Labels
+		eq("title", l["org.opencontainers.image.title"], "go-hello")
+		eq("version", l["org.opencontainers.image.version"], "1.0.0")
+		eq("created", l["org.opencontainers.image.created"], "2023-11-14T22:13:20Z")
+		eq("revision", l["org.opencontainers.image.revision"], testRevision)
+		eq("source", l["org.opencontainers.image.source"], testSource)
+		eq("licenses", l["org.opencontainers.image.licenses"], "MIT")
+		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian12:nonroot")
+		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
+			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
+		}
+		for _, h := range c.History {
+			if h.Created == nil || h.Created.UTC().Format(time.RFC3339) > "2023-11-14T22:13:20Z" {
+				t.Errorf("history %q created %v: later than SOURCE_DATE_EPOCH", h.CreatedBy, h.Created)
+			}
+		}
+		if n := len(img.Manifest.Layers); n < 2 {
+			t.Errorf("%d layers: want the distroless base plus the app layer", n)
+		}
+	})
+
+	t.Run("syntax-image-same-digest", func(t *testing.T) {
+		viaSyntax := filepath.Join(dir, "syntax.tar")
+		mustBuild(t, buildOpts{dir: example("go-hello"), attrs: provenanceAttrs(), out: viaSyntax})
+		other := openImage(t, viaSyntax)
+		if other.ManifestDigest != img.ManifestDigest {
+			t.Errorf("built through # syntax= the manifest is %s, in process %s: the same spec must give the same image", other.ManifestDigest, img.ManifestDigest)
+		}
+	})
+
+	t.Run("run-hardened", func(t *testing.T) {
+		runAndProbe(t, inProc, "/healthz")
+	})
+}
+
+// runAndProbe runs an image under runc as its numeric user with a read-only
+// root, no capabilities and no-new-privileges, and fetches path.
+func runAndProbe(t *testing.T, ociTar, path string) {
+	t.Helper()
+	ctx := testContext(t)
+	const addr = "127.0.0.1:18080"
+	ctr, err := hardened.Run(ctx, hardened.Options{
+		Image:    ociTar,
+		Args:     []string{"--listen=" + addr},
+		StateDir: t.TempDir(),
+		ID:       fmt.Sprintf("it-%d", time.Now().UnixNano()),
+	})
+	if err != nil {
+		t.Fatalf("running hardened: %v", err)
+	}
+	defer func() {
+		if _, err := ctr.Stop(ctx, 10*time.Second); err != nil {
+			t.Errorf("stopping: %v", err)
+		}
+	}()
+	var body []byte
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + path)
+		if err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: %s", path, resp.Status)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s never answered: %v", path, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(string(body), "ok") {
+		t.Fatalf("GET %s = %q", path, body)
+	}
+	// The app reports the uid it runs as.
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var hello map[string]string
+	if err := json.NewDecoder(resp.Body).Decode(&hello); err != nil {
+		t.Fatal(err)
+	}
+	if hello["uid"] != "65532" {
+		t.Fatalf("app runs as uid %q, want 65532", hello["uid"])
+	}
+}
+
+// TestSourceEditKeepsDependencyStepCached: editing a source file re-runs
+// go build but not go mod download.
+func TestSourceEditKeepsDependencyStepCached(t *testing.T) {
+	dir := copyDir(t, example("go-hello"))
+	mustBuild(t, buildOpts{dir: dir, inProcess: true})
+	main := filepath.Join(dir, "cmd", "hello", "main.go")
+	src, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), "hello from a hardened image", "hello again from a hardened image", 1)
+	if edited == string(src) {
+		t.Fatal("edit did not apply")
+	}
+	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := mustBuild(t, buildOpts{dir: dir, inProcess: true})
+	download := vertexEnding(t, res, "go mod download")
+	if !download.Cached {
+		t.Errorf("%q was not CACHED after a source-only edit", download.Name)
+	}
+	gobuild := vertexContaining(t, res, "] go build")
+	if gobuild.Cached {
+		t.Errorf("%q was CACHED although a source changed", gobuild.Name)
+	}
+	if !regexp.MustCompile(`^\[go 2/4\] go mod download$`).MatchString(download.Name) {
+		t.Errorf("progress name %q, want [go 2/4] go mod download", download.Name)
+	}
+}
+
+func vertexEnding(t *testing.T, res *buildrun.Result, suffix string) *vertexInfo {
+	t.Helper()
+	for name, v := range res.Vertices {
+		if strings.HasSuffix(name, suffix) {
+			return &vertexInfo{Name: name, Cached: v.Cached}
+		}
+	}
+	t.Fatalf("no vertex named *%s; saw %v", suffix, names(res))
+	return nil
+}
+
+func vertexContaining(t *testing.T, res *buildrun.Result, part string) *vertexInfo {
+	t.Helper()
+	for name, v := range res.Vertices {
+		if strings.Contains(name, part) {
+			return &vertexInfo{Name: name, Cached: v.Cached}
+		}
+	}
+	t.Fatalf("no vertex named *%s*; saw %v", part, names(res))
+	return nil
+}
+
+type vertexInfo struct {
+	Name   string
+	Cached bool
+}
+
+func names(res *buildrun.Result) []string {
+	var out []string
+	for n := range res.Vertices {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestInvalidSpecFailsAtLine: a refused spec fails before anything is built,
+// naming the rule and pointing at the spec line, in process and via # syntax=.
+func TestInvalidSpecFailsAtLine(t *testing.T) {
+	dir := t.TempDir()
+	spec := "# syntax=org/safe-frontend:1\nname: bad\nlanguage: go\nrun:\n  port: 80\n  env:\n    API_TOKEN: hunter2\n"
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, inProcess := range []bool{true, false} {
+		t.Run(fmt.Sprintf("inProcess=%v", inProcess), func(t *testing.T) {
+			_, err := build(t, buildOpts{dir: dir, filename: "app.yaml", inProcess: inProcess})
+			if err == nil {
+				t.Fatal("a spec with a privileged port and a literal token was built")
+			}
+			for _, want := range []string{"SF204", "SF301"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not name %s: %v", want, err)
+				}
+			}
+			lines := sourceLines(err)
+			for _, want := range []string{"app.yaml:5", "app.yaml:7"} {
+				if !slices.Contains(lines, want) {
+					t.Errorf("error sources %v do not include %s", lines, want)
+				}
+			}
+		})
+	}
+}
+
+// TestNoSecretInImage: a random token passed as a build secret appears in
+// no layer, config, history or label of the result.
+func TestNoSecretInImage(t *testing.T) {
+	dir := copyDir(t, example("go-hello"))
+	spec, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSecrets := string(spec) + "secrets:\n  - id: token\n    env: APP_TOKEN\n    required: true\n  - id: netrc\n    target: /root/.netrc\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(withSecrets), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	token := hex.EncodeToString(raw)
+	out := filepath.Join(t.TempDir(), "img.tar")
+	mustBuild(t, buildOpts{dir: dir, inProcess: true, out: out, noCache: true,
+		secrets: map[string][]byte{"token": []byte(token), "netrc": []byte("machine example.com password " + token)}})
+	if hits := blobsContain(t, out, []byte(token)); len(hits) > 0 {
+		t.Fatalf("the secret token is in the image: %v", hits)
+	}
+
+	t.Run("required-secret-missing", func(t *testing.T) {
+		_, err := build(t, buildOpts{dir: dir, inProcess: true, noCache: true})
+		if err == nil || !strings.Contains(err.Error(), "SF305") {
+			t.Fatalf("a build without the required secret: err = %v, want SF305", err)
+		}
+	})
+}
+
+// TestOutlineAndTargets answers buildx's outline and targets subrequests.
+func TestOutlineAndTargets(t *testing.T) {
+	dir := t.TempDir()
+	spec := "# syntax=org/safe-frontend:1\nname: outline\nlanguage: go\nbuild:\n  args:\n    GOFLAGS: -mod=readonly\nsecrets:\n  - id: netrc\n    target: /root/.netrc\n    required: true\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := subrequest(t, dir, "Dockerfile", "frontend.outline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o struct {
+		Args    []struct{ Name, Value string }
+		Secrets []struct {
+			Name     string
+			Required bool
+		}
+	}
+	if err := json.Unmarshal(meta["result.json"], &o); err != nil {
+		t.Fatalf("outline: %v: %s", err, meta["result.json"])
+	}
+	if len(o.Args) != 1 || o.Args[0].Name != "GOFLAGS" || o.Args[0].Value != "-mod=readonly" {
+		t.Errorf("outline args = %+v", o.Args)
+	}
+	if len(o.Secrets) != 2 || o.Secrets[0].Name != "netrc" || !o.Secrets[0].Required || o.Secrets[1].Name != "ca" {
+		t.Errorf("outline secrets = %+v, want netrc (required) and ca", o.Secrets)
+	}
+	meta, err = subrequest(t, dir, "Dockerfile", "frontend.targets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(meta["result.json"]), `"default": true`) {
+		t.Errorf("targets = %s", meta["result.json"])
+	}
+}

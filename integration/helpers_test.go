@@ -1,0 +1,180 @@
+package integration
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/solver/errdefs"
+
+	"github.com/org/safe-frontend/frontend"
+	"github.com/org/safe-frontend/internal/buildrun"
+	"github.com/org/safe-frontend/internal/hardened"
+)
+
+// buildOpts describes one build of a spec directory.
+type buildOpts struct {
+	dir       string            // context and spec directory
+	filename  string            // spec file name, default Dockerfile
+	attrs     map[string]string // extra frontend attrs (build-arg:..., vcs:...)
+	secrets   map[string][]byte
+	inProcess bool // our BuildFunc in this process; else dockerfile.v0 -> # syntax= image
+	out       string
+	noCache   bool
+}
+
+func newClient(t *testing.T) *client.Client {
+	t.Helper()
+	c, err := client.New(testContext(t), buildkitHost)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", buildkitHost, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func build(t *testing.T, o buildOpts) (*buildrun.Result, error) {
+	t.Helper()
+	opt := buildrun.Options{Dir: o.dir, Filename: o.filename, Attrs: o.attrs, Secrets: o.secrets, OCITar: o.out, NoCache: o.noCache}
+	if o.inProcess {
+		opt.BuildFunc = frontend.Build
+	}
+	res, err := buildrun.Build(testContext(t), newClient(t), opt)
+	if res == nil {
+		res = &buildrun.Result{}
+	}
+	return res, err
+}
+
+// mustBuild builds and fails the test with the build's log on error.
+func mustBuild(t *testing.T, o buildOpts) *buildrun.Result {
+	t.Helper()
+	res, err := build(t, o)
+	if err != nil {
+		t.Fatalf("build of %s failed: %v\n--- build log\n%s", o.dir, err, tail(res.Logs, 4000))
+	}
+	return res
+}
+
+// subrequest runs our BuildFunc for a subrequest and returns its metadata.
+func subrequest(t *testing.T, dir, filename, request string) (map[string][]byte, error) {
+	t.Helper()
+	res, err := buildrun.Build(testContext(t), newClient(t), buildrun.Options{
+		Dir: dir, Filename: filename, BuildFunc: frontend.Build,
+		Attrs: map[string]string{"requestid": request, "frontend.caps": "moby.buildkit.frontend.subrequests"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.Metadata, nil
+}
+
+// copyDir copies an example into a scratch directory a test may edit.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		dt, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, dt, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func example(name string) string { return filepath.Join(repoRoot, "examples", name) }
+
+// sourceLines lists "file:line" of every source an error carries.
+func sourceLines(err error) []string {
+	var out []string
+	for _, s := range errdefs.Sources(err) {
+		for _, r := range s.Ranges {
+			out = append(out, fmt.Sprintf("%s:%d", s.Info.Filename, r.Start.Line))
+		}
+	}
+	return out
+}
+
+// blobsContain reports every blob of an OCI tar (layers decompressed,
+// configs, manifests) whose content contains needle.
+func blobsContain(t *testing.T, ociTar string, needle []byte) []string {
+	t.Helper()
+	f, err := os.Open(ociTar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var hits []string
+	tr := tar.NewReader(f)
+	n := 0
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		dt, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if bytes.Contains(dt, needle) {
+			hits = append(hits, h.Name)
+		}
+		if zr, err := gzip.NewReader(bytes.NewReader(dt)); err == nil {
+			plain, err := io.ReadAll(zr)
+			if err == nil && bytes.Contains(plain, needle) {
+				hits = append(hits, h.Name+" (decompressed)")
+			}
+		}
+	}
+	if n < 3 {
+		t.Fatalf("%s has only %d entries; not an image", ociTar, n)
+	}
+	return hits
+}
+
+func openImage(t *testing.T, ociTar string) *hardened.Image {
+	t.Helper()
+	img, err := hardened.Open(ociTar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func runCmd(t *testing.T, name string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}

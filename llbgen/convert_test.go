@@ -1,0 +1,316 @@
+package llbgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/org/safe-frontend/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var (
+	amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	arm64 = ocispecs.Platform{OS: "linux", Architecture: "arm64"}
+)
+
+const (
+	goDigest    = digest.Digest("sha256:1111111111111111111111111111111111111111111111111111111111111111")
+	finalDigest = digest.Digest("sha256:2222222222222222222222222222222222222222222222222222222222222222")
+)
+
+func helloSpec() *spec.Spec {
+	return &spec.Spec{
+		Name:     "go-hello",
+		Version:  "1.0.0",
+		Language: "go",
+		Go:       &spec.Go{Version: "1.26", Main: "./cmd/hello"},
+		Run: spec.Run{
+			Args:   []string{"--listen=:8080"},
+			Port:   8080,
+			Env:    map[string]string{"LOG_FORMAT": "json", "A_FIRST": "1"},
+			Health: &spec.Health{HTTP: "/healthz"},
+		},
+		Labels: map[string]string{"org.opencontainers.image.licenses": "MIT"},
+	}
+}
+
+func testInput(s *spec.Spec, target ocispecs.Platform) *Input {
+	goImg := &dockerspec.DockerOCIImage{}
+	goImg.Config.Env = []string{"PATH=/go/bin:/usr/local/go/bin:/usr/bin:/bin", "GOPATH=/go"}
+	finalImg := &dockerspec.DockerOCIImage{}
+	finalImg.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}
+	finalImg.Config.Labels = map[string]string{"org.opencontainers.image.description": "base"}
+	bases := map[string]Base{
+		RoleBuilder: {Name: "docker.io/library/golang:1.26", Digest: goDigest,
+			State: llb.Image("docker.io/library/golang:1.26@"+goDigest.String(), llb.Platform(amd64)).AddEnv("GOPATH", "/go"), Image: goImg},
+	}
+	if s.Final != "scratch" {
+		bases[RoleFinal] = Base{Name: "gcr.io/distroless/static-debian12:nonroot", Digest: finalDigest,
+			State: llb.Image("gcr.io/distroless/static-debian12:nonroot@"+finalDigest.String(), llb.Platform(target)), Image: finalImg}
+	}
+	return &Input{
+		Spec:  s,
+		Bases: bases,
+		// A fixed unique ID: Marshal otherwise draws a random one per call.
+		Context:        llb.Local("context", llb.ExcludePatterns([]string{".git", "**/*.pem"}), llb.LocalUniqueID("test")),
+		BuildPlatform:  amd64,
+		TargetPlatform: target,
+		Revision:       "0123456789abcdef0123456789abcdef01234567",
+		Source:         "https://example.com/go-hello.git",
+		Epoch:          time.Unix(1700000000, 0),
+	}
+}
+
+func marshal(t *testing.T, in *Input) (*llb.Definition, *Result) {
+	t.Helper()
+	res, err := Convert(in)
+	if err != nil {
+		t.Fatalf("Convert: %v", err)
+	}
+	def, err := res.State.Marshal(context.Background(), llb.Platform(in.TargetPlatform))
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
+	return def, res
+}
+
+func TestConvertDeterministic(t *testing.T) {
+	for _, final := range []string{"", "scratch"} {
+		s := helloSpec()
+		s.Final = final
+		a, _ := marshal(t, testInput(s, amd64))
+		b, _ := marshal(t, testInput(s, amd64))
+		if len(a.Def) != len(b.Def) {
+			t.Fatalf("final %q: %d vs %d ops", final, len(a.Def), len(b.Def))
+		}
+		for i := range a.Def {
+			if !bytes.Equal(a.Def[i], b.Def[i]) {
+				t.Fatalf("final %q: op %d differs between two conversions of the same input", final, i)
+			}
+		}
+		ma, _ := json.Marshal(a.Metadata)
+		mb, _ := json.Marshal(b.Metadata)
+		if !bytes.Equal(ma, mb) {
+			t.Fatalf("final %q: metadata differs between two conversions", final)
+		}
+	}
+}
+
+func TestConvertGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		final  string
+		target ocispecs.Platform
+	}{
+		{"go-hello-distroless-amd64", "", amd64},
+		{"go-hello-scratch-arm64", "scratch", arm64},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := helloSpec()
+			s.Final = tc.final
+			def, res := marshal(t, testInput(s, tc.target))
+			got := dump(t, def) + "\n--- image config\n" + imageJSON(t, res.Image)
+			golden := filepath.Join("testdata", tc.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run: go test ./llbgen -run TestConvertGolden -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("plan differs from %s (run: go test ./llbgen -run TestConvertGolden -update)\n--- got\n%s", golden, got)
+			}
+		})
+	}
+}
+
+func TestImageConfig(t *testing.T) {
+	_, res := marshal(t, testInput(helloSpec(), amd64))
+	img := res.Image
+	check := func(name string, got, want any) {
+		t.Helper()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	check("User", img.Config.User, "65532:65532")
+	check("Entrypoint", img.Config.Entrypoint, []string{"/usr/local/bin/go-hello"})
+	check("Cmd", img.Config.Cmd, []string{"--listen=:8080"})
+	check("StopSignal", img.Config.StopSignal, "SIGTERM")
+	check("ExposedPorts", len(img.Config.ExposedPorts), 1)
+	if _, ok := img.Config.ExposedPorts["8080/tcp"]; !ok {
+		t.Errorf("ExposedPorts = %v", img.Config.ExposedPorts)
+	}
+	check("Env", img.Config.Env, []string{"PATH=/usr/local/bin:/usr/bin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt", "A_FIRST=1", "LOG_FORMAT=json"})
+	check("OS/arch", img.OS+"/"+img.Architecture, "linux/amd64")
+	check("Created", img.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+	l := img.Config.Labels
+	check("title", l[LabelTitle], "go-hello")
+	check("version", l[LabelVersion], "1.0.0")
+	check("created", l[LabelCreated], "2023-11-14T22:13:20Z")
+	check("revision", l[LabelRevision], "0123456789abcdef0123456789abcdef01234567")
+	check("source", l[LabelSource], "https://example.com/go-hello.git")
+	check("base.name", l[LabelBaseName], "gcr.io/distroless/static-debian12:nonroot")
+	check("base.digest", l[LabelBaseDigest], finalDigest.String())
+	check("licenses", l["org.opencontainers.image.licenses"], "MIT")
+	if _, ok := l["org.opencontainers.image.description"]; ok {
+		t.Errorf("base labels must not be inherited: %v", l)
+	}
+	for _, h := range img.History {
+		if h.Created == nil || !h.Created.Equal(time.Unix(1700000000, 0)) {
+			t.Errorf("history entry %q has time %v, want the epoch", h.CreatedBy, h.Created)
+		}
+	}
+}
+
+func TestSourceEditKeepsDependencyStep(t *testing.T) {
+	// The dependency step's inputs are go.mod/go.sum only: its vertex digest
+	// must not depend on build settings that only the build step uses.
+	s1 := helloSpec()
+	s2 := helloSpec()
+	s2.Go.Main = "./cmd/other"
+	s2.Go.Tags = []string{"netgo"}
+	d1, _ := marshal(t, testInput(s1, amd64))
+	d2, _ := marshal(t, testInput(s2, amd64))
+	n1, n2 := vertexByName(t, d1, "go mod download"), vertexByName(t, d2, "go mod download")
+	if n1 != n2 {
+		t.Fatalf("go mod download vertex changed with go.main/tags: %s vs %s", n1, n2)
+	}
+}
+
+func TestSecretsNeverInEnv(t *testing.T) {
+	s := helloSpec()
+	s.Secrets = []spec.Secret{{ID: "netrc", Target: "/root/.netrc", Required: true}, {ID: "token", Env: "GOPRIVATE_TOKEN"}}
+	def, res := marshal(t, testInput(s, amd64))
+	for _, kv := range res.Image.Config.Env {
+		if strings.Contains(kv, "TOKEN") || strings.Contains(kv, "netrc") {
+			t.Fatalf("secret leaked into image env: %s", kv)
+		}
+	}
+	var secretMounts, envSecrets int
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if ex := op.GetExec(); ex != nil {
+			for _, m := range ex.Mounts {
+				if m.MountType == pb.MountType_SECRET {
+					secretMounts++
+				}
+			}
+			envSecrets += len(ex.Secretenv)
+		}
+	}
+	// two build steps, each with netrc + the optional ca bundle, plus the env secret.
+	if secretMounts != 4 || envSecrets != 2 {
+		t.Fatalf("secret mounts = %d, env secrets = %d; want 4 and 2", secretMounts, envSecrets)
+	}
+}
+
+func BenchmarkConvert(b *testing.B) {
+	s := helloSpec()
+	for b.Loop() {
+		in := testInput(s, amd64)
+		res, err := Convert(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := res.State.Marshal(context.Background(), llb.Platform(amd64)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func imageJSON(t *testing.T, img *dockerspec.DockerOCIImage) string {
+	dt, err := json.MarshalIndent(img, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(dt) + "\n"
+}
+
+func vertexByName(t *testing.T, def *llb.Definition, suffix string) digest.Digest {
+	t.Helper()
+	for dgst, md := range def.Metadata {
+		if strings.HasSuffix(md.Description["llb.customname"], suffix) {
+			return dgst
+		}
+	}
+	t.Fatalf("no vertex named *%s", suffix)
+	return ""
+}
+
+// dump renders a definition as stable, readable text: one line per op with
+// its progress name and what it does.
+func dump(t *testing.T, def *llb.Definition) string {
+	t.Helper()
+	var lines []string
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		dgst := digest.FromBytes(dt)
+		name := def.Metadata[dgst].Description["llb.customname"]
+		var what string
+		switch {
+		case op.GetSource() != nil:
+			what = "source " + op.GetSource().Identifier
+		case op.GetExec() != nil:
+			ex := op.GetExec()
+			what = fmt.Sprintf("exec %q cwd=%s env=%v", ex.Meta.Args, ex.Meta.Cwd, ex.Meta.Env)
+			for _, m := range ex.Mounts {
+				switch m.MountType {
+				case pb.MountType_CACHE:
+					what += fmt.Sprintf(" cache:%s=%s", m.Dest, m.CacheOpt.ID)
+				case pb.MountType_SECRET:
+					what += fmt.Sprintf(" secret:%s=%s(optional=%v)", m.Dest, m.SecretOpt.ID, m.SecretOpt.Optional)
+				}
+			}
+			for _, se := range ex.Secretenv {
+				what += fmt.Sprintf(" secretenv:%s=%s", se.Name, se.ID)
+			}
+			what += fmt.Sprintf(" network=%v", ex.Network)
+		case op.GetFile() != nil:
+			var acts []string
+			for _, a := range op.GetFile().Actions {
+				switch {
+				case a.GetCopy() != nil:
+					c := a.GetCopy()
+					acts = append(acts, fmt.Sprintf("copy %s -> %s mode=%o ts=%d", c.Src, c.Dest, c.Mode, c.Timestamp))
+				case a.GetMkdir() != nil:
+					acts = append(acts, "mkdir "+a.GetMkdir().Path)
+				}
+			}
+			what = "file " + strings.Join(acts, "; ")
+		default:
+			what = fmt.Sprintf("op with %d inputs", len(op.Inputs))
+		}
+		if p := op.Platform; p != nil {
+			what += " platform=" + p.OS + "/" + p.Architecture
+		}
+		lines = append(lines, fmt.Sprintf("%s | %s", name, what))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n") + "\n"
+}

@@ -1,0 +1,58 @@
+package llbgen
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+
+	"github.com/org/safe-frontend/policy"
+)
+
+// FuzzConvert: any spec that passes the parser and the policy converts to
+// a definition without panicking, deterministically.
+func FuzzConvert(f *testing.F) {
+	if dt, err := os.ReadFile("../examples/go-hello/Dockerfile"); err == nil {
+		f.Add(dt)
+	}
+	f.Add([]byte("name: a\nlanguage: go\nfinal: scratch\n"))
+	f.Add([]byte("name: a\nlanguage: go\ncopy:\n  - from: conf/\n    to: /etc/app/\n"))
+	f.Add([]byte("name: a\nlanguage: go\nsecrets:\n  - id: t\n    env: T\n    required: true\nbuild:\n  args:\n    GOFLAGS: -mod=vendor\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, report := policy.Lint("Dockerfile", data)
+		if s == nil || len(report.Errors()) > 0 {
+			return
+		}
+		for _, target := range []bool{false, true} {
+			if target {
+				s.Final = "scratch"
+			}
+			in := testInput(s, amd64)
+			res, err := Convert(in)
+			if err != nil {
+				return
+			}
+			a, err := res.State.Marshal(context.Background(), llb.Platform(amd64))
+			if err != nil {
+				t.Fatalf("marshal: %v", err)
+			}
+			res2, err := Convert(testInput(s, amd64))
+			if err != nil {
+				t.Fatalf("second conversion failed: %v", err)
+			}
+			b, err := res2.State.Marshal(context.Background(), llb.Platform(amd64))
+			if err != nil {
+				t.Fatalf("marshal: %v", err)
+			}
+			if len(a.Def) != len(b.Def) {
+				t.Fatalf("conversion is not deterministic")
+			}
+			for i := range a.Def {
+				if string(a.Def[i]) != string(b.Def[i]) {
+					t.Fatalf("conversion is not deterministic at op %d", i)
+				}
+			}
+		}
+	})
+}

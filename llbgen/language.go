@@ -1,0 +1,94 @@
+// Package llbgen converts a validated spec into LLB and an image config.
+//
+// Conversion is a pure function: every input that needs I/O (base images,
+// the build context, options) is resolved by the caller and passed in, so the
+// same Input always yields the same definition bytes.
+package llbgen
+
+import (
+	"sort"
+
+	"github.com/moby/buildkit/client/llb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/org/safe-frontend/spec"
+)
+
+// Language builds one kind of app. Each language is one implementation;
+// nothing outside this package switches on the language.
+type Language interface {
+	// Name is the spec's `language` value.
+	Name() string
+	// BuilderImage is the image the build stage starts from, by name.
+	BuilderImage(s *spec.Spec) string
+	// Runtime is what the artifacts need from the final base.
+	Runtime(s *spec.Spec) Runtime
+	// Build adds the build stage on top of in.Builder.
+	Build(in *BuildInput) (*BuildOutput, error)
+}
+
+// Runtime is what a language's artifacts need at run time.
+type Runtime int
+
+const (
+	// RuntimeStatic artifacts need no libc: scratch or distroless/static.
+	RuntimeStatic Runtime = iota
+	// RuntimeGlibc artifacts link against glibc: distroless/base at least.
+	RuntimeGlibc
+)
+
+// BuildInput is what a language gets to build with.
+type BuildInput struct {
+	Spec *spec.Spec
+	// Builder is the resolved builder image, on the build platform.
+	Builder llb.State
+	// Context is the build context with the ignore patterns applied.
+	Context llb.State
+	// Target is the platform the artifacts must run on.
+	Target ocispecs.Platform
+	// Env is the build-step environment: build args, in a stable order.
+	Env []string
+	// Run options every build step gets: secret mounts, network mode.
+	RunOpts []llb.RunOption
+	// Cache returns a persistent cache mount for a package manager.
+	Cache func(dest, id string) llb.RunOption
+	// Step names progress vertex n of total ("[go 2/4] go mod download")
+	// and points it at a spec path, so a failing step shows its spec line.
+	Step func(n, total int, name, path string) llb.ConstraintsOpt
+}
+
+// BuildOutput is what the final stage takes from the build stage.
+type BuildOutput struct {
+	State llb.State
+	// Artifacts are copied into the final image, in order.
+	Artifacts []Artifact
+	// Entrypoint is the exec-form entrypoint in the final image.
+	Entrypoint []string
+}
+
+// Artifact is a file or directory the build stage produced.
+type Artifact struct {
+	Src  string // path in the build stage
+	Dest string // path in the final image
+	Mode uint32 // file mode in the final image
+}
+
+var languages = map[string]Language{}
+
+func register(l Language) { languages[l.Name()] = l }
+
+// Lookup returns the implementation of a language.
+func Lookup(name string) (Language, bool) {
+	l, ok := languages[name]
+	return l, ok
+}
+
+// Languages lists the supported language names, sorted.
+func Languages() []string {
+	out := make([]string, 0, len(languages))
+	for n := range languages {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,165 @@
+// Package rules is the one list of every rule the frontend enforces: stable
+// IDs, severities, messages and the public catalogs each rule answers. The
+// spec parser (structure) and package policy (semantics) report by these IDs;
+// each rule has a page at docs/rules/<ID>.md.
+package rules
+
+import "sort"
+
+// Severity says what a finding does to a build.
+type Severity string
+
+const (
+	// Error refuses the build (unless exempted with allow:).
+	Error Severity = "error"
+	// Warning is reported and the build goes on.
+	Warning Severity = "warning"
+)
+
+// DocBase is where rule pages are published.
+const DocBase = "https://github.com/org/safe-frontend/blob/main/docs/rules/"
+
+// Rule is one enforced practice.
+type Rule struct {
+	ID       string
+	Name     string // short CamelCase name, like buildkit's check names
+	Severity Severity
+	Summary  string // one line: what is wrong
+	// Catalogs are the references this rule answers (rules.md): "seed",
+	// "docker:<CheckName>", "hadolint:DLxxxx", "cis:4.x", "owasp:#n", "pss:<field>".
+	Catalogs []string
+	// Exemptible rules can be waived with allow: [{rule, reason}].
+	// Structural rules (the spec cannot be read) cannot.
+	Exemptible bool
+}
+
+// URL is the rule's documentation page.
+func (r Rule) URL() string { return DocBase + r.ID + ".md" }
+
+// Spec structure: the document cannot be read as a valid spec. Never exemptible.
+const (
+	Syntax         = "SF001"
+	UnknownKey     = "SF002"
+	WrongType      = "SF003"
+	MissingKey     = "SF004"
+	DuplicateKey   = "SF005"
+	TooLarge       = "SF006"
+	AliasUsed      = "SF007"
+	MultiDocument  = "SF008"
+	InvalidValue   = "SF009"
+	BadExemption   = "SF010"
+	ConflictingKey = "SF011"
+)
+
+// Bases and supply chain.
+const (
+	UnpinnedVersion    = "SF101"
+	DownloadNoChecksum = "SF102"
+	FinalTooFat        = "SF103"
+)
+
+// User, ports, health.
+const (
+	RootUser       = "SF201"
+	NonNumericUser = "SF202"
+	PortOutOfRange = "SF203"
+	PrivilegedPort = "SF204"
+	NoHealthCheck  = "SF205"
+	InvalidHealth  = "SF206"
+)
+
+// Secrets.
+const (
+	SecretInEnv      = "SF301"
+	SecretInLabel    = "SF302"
+	SecretInBuildArg = "SF303"
+	IncludesExcluded = "SF304"
+	SecretMissing    = "SF305"
+	InvalidSecret    = "SF306"
+)
+
+// Paths.
+const (
+	PathEscapes     = "SF401"
+	DestNotAbsolute = "SF402"
+)
+
+// Labels and metadata.
+const (
+	LabelCreated  = "SF501"
+	LabelRevision = "SF502"
+	LabelLicenses = "SF503"
+	LabelURL      = "SF504"
+	VersionSemver = "SF505"
+)
+
+var all = []Rule{
+	{Syntax, "SpecSyntax", Error, "The spec is not valid YAML (or not UTF-8, or contains tabs or NUL bytes)", []string{"seed"}, false},
+	{UnknownKey, "UnknownKey", Error, "The spec has a key the frontend does not know", []string{"seed"}, false},
+	{WrongType, "WrongType", Error, "A spec value has the wrong type", []string{"seed"}, false},
+	{MissingKey, "MissingKey", Error, "A required spec key is missing", []string{"seed"}, false},
+	{DuplicateKey, "DuplicateKey", Error, "A key is written twice in the same mapping", []string{"seed"}, false},
+	{TooLarge, "SpecTooLarge", Error, "The spec is larger or deeper than any sane spec", []string{"owasp:#9"}, false},
+	{AliasUsed, "AnchorsNotAllowed", Error, "YAML anchors, aliases and merge keys are not allowed in a spec", []string{"owasp:#9"}, false},
+	{MultiDocument, "MultipleDocuments", Error, "The spec holds more than one YAML document", []string{"seed"}, false},
+	{InvalidValue, "InvalidValue", Error, "A spec value is not one of the allowed values or is malformed", []string{"seed"}, false},
+	{BadExemption, "InvalidExemption", Error, "An exemption names an unknown or unexemptible rule, or gives no reason", []string{"seed"}, false},
+	{ConflictingKey, "ConflictingKeys", Error, "Two spec keys contradict each other", []string{"seed"}, false},
+
+	{UnpinnedVersion, "UnpinnedVersion", Error, "A base or toolchain version is latest, empty or untagged", []string{"seed", "hadolint:DL3006", "hadolint:DL3007", "cis:4.2"}, true},
+	{DownloadNoChecksum, "DownloadWithoutChecksum", Error, "A remote download has no sha256 checksum", []string{"seed", "hadolint:DL3020", "cis:4.9", "cis:4.11", "owasp:#13"}, true},
+	{FinalTooFat, "FinalTooFat", Warning, "The final base is larger than the language needs", []string{"seed", "cis:4.3"}, true},
+
+	{RootUser, "RootUser", Error, "The image would run as root (uid 0)", []string{"seed", "hadolint:DL3002", "cis:4.1", "owasp:#2", "pss:runAsNonRoot"}, true},
+	{NonNumericUser, "NonNumericUser", Error, "The run user is not a numeric UID:GID", []string{"seed", "pss:runAsNonRoot", "cis:4.1"}, false},
+	{PortOutOfRange, "PortOutOfRange", Error, "A port is outside 1-65535", []string{"docker:ExposeInvalidFormat"}, false},
+	{PrivilegedPort, "PrivilegedPort", Error, "A port below 1024 needs NET_BIND_SERVICE; give a reason or use a high port", []string{"seed", "pss:capabilities", "owasp:#3"}, true},
+	{NoHealthCheck, "NoHealthCheck", Warning, "No health check is declared", []string{"seed", "cis:4.6"}, true},
+	{InvalidHealth, "InvalidHealthCheck", Error, "The health check is malformed or cannot work", []string{"seed", "cis:4.6"}, false},
+
+	{SecretInEnv, "SecretInEnv", Error, "A secret-looking runtime env key has a literal value", []string{"seed", "docker:SecretsUsedInArgOrEnv", "cis:4.10", "owasp:#12"}, true},
+	{SecretInLabel, "SecretInLabel", Error, "A secret-looking label key has a literal value", []string{"seed", "docker:SecretsUsedInArgOrEnv", "cis:4.10", "owasp:#12"}, true},
+	{SecretInBuildArg, "SecretInBuildArg", Error, "A secret-looking build arg has a literal value", []string{"seed", "docker:SecretsUsedInArgOrEnv", "cis:4.10", "owasp:#12"}, true},
+	{IncludesExcluded, "IncludesSecretExcluded", Warning, "An included path would otherwise be dropped by the default secret excludes", []string{"seed", "docker:CopyIgnoredFile", "cis:4.10"}, true},
+	{SecretMissing, "SecretMissing", Error, "A required build secret was not provided", []string{"owasp:#12"}, false},
+	{InvalidSecret, "InvalidSecret", Error, "A build secret declaration is malformed or duplicated", []string{"owasp:#12"}, false},
+
+	{PathEscapes, "PathEscapesContext", Error, "A path is absolute or climbs out of the build context", []string{"seed", "cis:4.10"}, false},
+	{DestNotAbsolute, "DestinationNotAbsolute", Error, "An image destination path is not absolute or is not clean", []string{"seed"}, false},
+
+	{LabelCreated, "LabelCreatedFormat", Error, "org.opencontainers.image.created is not RFC 3339", []string{"hadolint:DL3053"}, true},
+	{LabelRevision, "LabelRevisionFormat", Error, "org.opencontainers.image.revision is not a git commit hash", []string{"hadolint:DL3055"}, true},
+	{LabelLicenses, "LabelLicensesFormat", Error, "org.opencontainers.image.licenses is not an SPDX expression", []string{"hadolint:DL3054"}, true},
+	{LabelURL, "LabelURLFormat", Error, "A URL label (source, url, documentation) is not an absolute URL", []string{"hadolint:DL3052"}, true},
+	{VersionSemver, "VersionNotSemver", Warning, "The spec version is not semantic versioning", []string{"hadolint:DL3056"}, true},
+}
+
+var byID = func() map[string]Rule {
+	m := make(map[string]Rule, len(all))
+	for _, r := range all {
+		m[r.ID] = r
+	}
+	return m
+}()
+
+// All returns every rule, ordered by ID.
+func All() []Rule {
+	out := append([]Rule(nil), all...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Lookup finds a rule by ID.
+func Lookup(id string) (Rule, bool) {
+	r, ok := byID[id]
+	return r, ok
+}
+
+// MustLookup is Lookup for IDs that are constants of this package.
+func MustLookup(id string) Rule {
+	r, ok := byID[id]
+	if !ok {
+		panic("rules: unknown rule " + id)
+	}
+	return r
+}

@@ -1,0 +1,86 @@
+// Package spec is the app spec model: the YAML document a user writes under
+// `# syntax=org/safe-frontend:1`, decoded strictly and with source positions.
+package spec
+
+// Spec is a parsed, structurally valid app spec. Semantic checks (what is
+// safe) live in package policy; conversion to LLB lives in package llbgen.
+type Spec struct {
+	// Name is the image title.
+	Name string `yaml:"name" required:"true" doc:"Image title (org.opencontainers.image.title); also names the binary."`
+	// Version is the application version, ideally semver.
+	Version string `yaml:"version" doc:"Application version (org.opencontainers.image.version), semver recommended."`
+	// Language selects the builder implementation in llbgen.
+	Language string `yaml:"language" required:"true" enum:"go" doc:"Language of the app; selects the builder."`
+	Go       *Go    `yaml:"go" doc:"Go builder settings (language: go)."`
+	// Build holds build-time configuration (never lands in the image).
+	Build Build `yaml:"build" doc:"Build-time configuration."`
+	// Run holds runtime configuration (lands in the image config).
+	Run Run `yaml:"run" doc:"Runtime configuration of the image."`
+	// Final is the runtime base of the image.
+	Final string `yaml:"final" enum:"distroless,distroless-base,scratch" doc:"Runtime base: distroless (default, static nonroot), distroless-base (glibc), or scratch."`
+	// Labels are merged over the generated OCI labels.
+	Labels map[string]string `yaml:"labels" doc:"Extra image labels, merged over the generated org.opencontainers.image.* labels."`
+	// Include re-admits files from the build context that the default
+	// excludes (.git, .env*, *.pem, *.key) would drop.
+	Include []string `yaml:"include" doc:"Context paths to keep although the default secret excludes would drop them."`
+	// Copy adds files from the context or a checksummed download to the final image.
+	Copy []Copy `yaml:"copy" doc:"Extra files for the final image, from the build context or a checksummed URL."`
+	// Secrets are build-time secrets mounted into build steps.
+	Secrets []Secret `yaml:"secrets" doc:"Build-time secrets, mounted into build steps, never stored in the image."`
+	// Allow lists rule exemptions, each with a reason.
+	Allow []Exemption `yaml:"allow" doc:"Rule exemptions; each needs a reason and is recorded in an image label."`
+
+	// Source records where each field came from; set by Parse.
+	Source *Source `yaml:"-"`
+}
+
+// Go configures the Go builder.
+type Go struct {
+	Version string   `yaml:"version" doc:"Go toolchain version (golang image tag), e.g. \"1.26\". Never latest."`
+	Main    string   `yaml:"main" doc:"Package to build, relative to the context. Default \".\"."`
+	Tags    []string `yaml:"tags" doc:"Go build tags."`
+	Ldflags []string `yaml:"ldflags" doc:"Extra -ldflags (-s -w are always set)."`
+}
+
+// Build is build-time configuration.
+type Build struct {
+	// Args are build arguments with defaults, overridable with --build-arg;
+	// they reach build steps as environment, never the image config.
+	Args map[string]string `yaml:"args" doc:"Build arguments with defaults, overridable with --build-arg; visible to build steps only."`
+}
+
+// Run is runtime configuration.
+type Run struct {
+	Args   []string          `yaml:"args" doc:"Default arguments (image CMD)."`
+	Port   int               `yaml:"port" minimum:"1" maximum:"65535" doc:"Port the app listens on (ExposedPorts)."`
+	Env    map[string]string `yaml:"env" doc:"Runtime environment (image Env). Never secrets."`
+	User   string            `yaml:"user" doc:"Numeric UID:GID to run as. Default 65532:65532."`
+	Health *Health           `yaml:"health" doc:"Health check."`
+}
+
+// Health describes how the app reports health.
+type Health struct {
+	HTTP string `yaml:"http" doc:"HTTP path answered with 2xx when healthy, e.g. /healthz."`
+}
+
+// Copy is one extra file or directory for the final image.
+type Copy struct {
+	From   string `yaml:"from" doc:"Context path (relative, inside the context)."`
+	URL    string `yaml:"url" doc:"https URL to download instead of a context path."`
+	SHA256 string `yaml:"sha256" doc:"Expected sha256 of the download (required with url)."`
+	To     string `yaml:"to" required:"true" doc:"Absolute destination path in the image."`
+}
+
+// Secret is a build-time secret.
+type Secret struct {
+	ID       string `yaml:"id" required:"true" doc:"Secret id, as passed with --secret id=ID,..."`
+	Target   string `yaml:"target" doc:"File path the secret is mounted at in build steps (default /run/secrets/ID)."`
+	Env      string `yaml:"env" doc:"Environment variable the secret is exposed as in build steps, instead of a file."`
+	Required bool   `yaml:"required" doc:"Fail the build when the secret is not provided (default false: skipped)."`
+}
+
+// Exemption waives one rule, with a reason an auditor can read.
+type Exemption struct {
+	Rule   string `yaml:"rule" required:"true" doc:"Rule ID, e.g. SF203."`
+	Reason string `yaml:"reason" required:"true" doc:"Why the rule does not apply; recorded in an image label."`
+}
