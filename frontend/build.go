@@ -48,6 +48,11 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	sp, report := policy.Lint(src.Filename, src.Data)
 
+	// --check: answered here rather than by HandleSubrequest so the exit
+	// status reflects severities: warnings are printed, only errors fail.
+	if bc.BuildOpts().Opts[requestIDKey] == lint.SubrequestLintDefinition.Name {
+		return lintResult(src.SourceMap, report)
+	}
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		Lint: func(ctx context.Context) (*lint.LintResults, error) {
 			return lintResults(src.SourceMap, report), nil
@@ -121,13 +126,20 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 		}
-		def, err := conv.State.Marshal(ctx, llb.Platform(target))
+		marshalOpts := []llb.ConstraintsOpt{llb.Platform(target)}
+		// --no-cache, or --no-cache-filter naming the language's stage.
+		if bc.IsNoCache(sp.Language) || bc.IsNoCache(defaultTarget) {
+			marshalOpts = append(marshalOpts, llb.IgnoreCache)
+		}
+		def, err := conv.State.Marshal(ctx, marshalOpts...)
 		if err != nil {
 			return nil, errors.Wrap(err, "marshalling LLB")
 		}
-		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+		// Evaluate here, not lazily at export, so a failing step's error comes
+		// back through this frontend and can be explained with its rule.
+		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
 		if err != nil {
-			return nil, explainSolveError(err, sp)
+			return nil, explainSolveError(err, sp, src.SourceMap)
 		}
 		ref, err := r.SingleRef()
 		if err != nil {
@@ -141,6 +153,9 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	return rb.Finalize()
 }
+
+// requestIDKey is the build option that names a subrequest.
+const requestIDKey = "requestid"
 
 // defaultTarget is the one target a spec has, for --target and buildx.
 const defaultTarget = "default"

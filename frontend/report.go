@@ -113,6 +113,21 @@ func lintResults(sm *llb.SourceMap, r *policy.Report) *lint.LintResults {
 	return res
 }
 
+// lintResult is the --check answer: status 1 only when an error-level rule
+// fired, so warnings alone do not fail a CI lint step.
+func lintResult(sm *llb.SourceMap, r *policy.Report) (*client.Result, error) {
+	res, err := lintResults(sm, r).ToResult(nil)
+	if err != nil {
+		return nil, errors.Wrap(err, "encoding lint results")
+	}
+	status := "0"
+	if len(r.Errors()) > 0 {
+		status = "1"
+	}
+	res.AddMeta("result.statuscode", []byte(status))
+	return res, nil
+}
+
 // specOutline lists what a build of the spec takes: build args and secrets.
 func specOutline(sm *llb.SourceMap, s *spec.Spec) *outline.Outline {
 	o := &outline.Outline{Sources: [][]byte{sm.Data}}
@@ -156,13 +171,15 @@ func location(s *spec.Spec, path string) *pb.Location {
 
 // explainSolveError adds the rule to errors the daemon raises for rules the
 // frontend cannot check up front (a required secret that was not passed).
-func explainSolveError(err error, s *spec.Spec) error {
+// The explained error is a new one pointing at the spec line: wrapping the
+// daemon's gRPC error would lose the explanation on the way to the client.
+func explainSolveError(err error, s *spec.Spec, sm *llb.SourceMap) error {
 	msg := err.Error()
-	for _, sec := range s.Secrets {
+	for i, sec := range s.Secrets {
 		if sec.Required && strings.Contains(msg, "secret "+sec.ID+": not found") {
 			r := rules.MustLookup(rules.SecretMissing)
-			return errors.Wrapf(err, "%s %s: required build secret %q was not provided; pass it with --secret id=%s,src=FILE (%s)",
-				r.ID, r.Name, sec.ID, sec.ID, r.URL())
+			return withSource(errors.Errorf("%s %s: required build secret %q was not provided; pass it with --secret id=%s,src=FILE (%s)",
+				r.ID, r.Name, sec.ID, sec.ID, r.URL()), sm, s.Source.Range(spec.Path("secrets", i)))
 		}
 	}
 	return err

@@ -70,6 +70,20 @@ func TestBuildxCheck(t *testing.T) {
 			}
 		}
 	})
+	t.Run("warnings-only-pass", func(t *testing.T) {
+		dir := t.TempDir()
+		spec := "# syntax=org/safe-frontend:1\nname: warn\nversion: one\nlanguage: go\nrun:\n  port: 8080\n  health:\n    http: /healthz\n"
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		log, err := buildx(t, "--check", dir)
+		if err != nil {
+			t.Fatalf("--check failed on a spec with only a warning: %v\n%s", err, log)
+		}
+		if !strings.Contains(log, "SF505") || !strings.Contains(log, "Dockerfile:3") {
+			t.Errorf("--check did not report the SF505 warning at line 3:\n%s", log)
+		}
+	})
 	t.Run("call-outline", func(t *testing.T) {
 		log, err := buildx(t, "--call=outline", example("go-hello"))
 		if err != nil {
