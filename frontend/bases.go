@@ -10,6 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
 	"github.com/pkg/errors"
 	"golang.org/x/sync/errgroup"
 
@@ -65,7 +66,8 @@ func resolveBase(ctx context.Context, c client.Client, bc *dockerui.Client, req 
 	}
 	// Named contexts: "golang:1.26" as written by FROM, or just "golang".
 	for _, name := range []string{reference.FamiliarString(named), reference.FamiliarName(named)} {
-		nc, err := bc.NamedContext(name, dockerui.ContextOpt{Platform: &req.Platform, ResolveMode: bc.ImageResolveMode.String()})
+		var dgst digest.Digest
+		nc, err := bc.NamedContext(name, dockerui.ContextOpt{Platform: &req.Platform, ResolveMode: bc.ImageResolveMode.String(), CaptureDigest: &dgst})
 		if err != nil {
 			return llbgen.Base{}, err
 		}
@@ -76,7 +78,9 @@ func resolveBase(ctx context.Context, c client.Client, bc *dockerui.Client, req 
 		if err != nil {
 			return llbgen.Base{}, err
 		}
-		return llbgen.Base{Name: req.Name, State: st.Platform(req.Platform), Image: img}, nil
+		// The label names what the spec asked for; the digest says what
+		// the override actually was (docker-image:// and oci-layout://).
+		return llbgen.Base{Name: req.Name, Digest: dgst, State: st.Platform(req.Platform), Image: img}, nil
 	}
 
 	ref, dgst, dt, err := c.ResolveImageConfig(ctx, named.String(), sourceresolver.Opt{

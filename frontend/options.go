@@ -1,7 +1,6 @@
 package frontend
 
 import (
-	"sort"
 	"strconv"
 	"time"
 
@@ -44,13 +43,4 @@ func first(vs ...string) string {
 		}
 	}
 	return ""
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,6 +2,8 @@ package frontend
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -136,7 +138,7 @@ func specOutline(sm *llb.SourceMap, s *spec.Spec) *outline.Outline {
 	}
 	o.Name = s.Name
 	o.Description = fmt.Sprintf("%s app built by safe-frontend", s.Language)
-	for _, k := range sortedKeys(s.Build.Args) {
+	for _, k := range slices.Sorted(maps.Keys(s.Build.Args)) {
 		o.Args = append(o.Args, outline.Arg{
 			Name:     k,
 			Value:    s.Build.Args[k],

@@ -316,3 +316,63 @@ func TestOutlineAndTargets(t *testing.T) {
 		t.Errorf("targets = %s", meta["result.json"])
 	}
 }
+
+// TestExemptionsAndWarnings: an exempted rule does not refuse the build and
+// is recorded in the image label; a warning reaches the client with its rule
+// and spec line; a named context replaces a base and its digest is recorded.
+func TestExemptionsAndWarnings(t *testing.T) {
+	dir := copyDir(t, example("go-hello"))
+	spec := `# syntax=org/safe-frontend:1
+name: go-hello
+version: 1.0.0
+language: go
+go:
+  main: ./cmd/hello
+run:
+  args: ["--listen=:80"]
+  port: 80
+allow:
+  - rule: SF204
+    reason: binds :80 directly; the pod grants NET_BIND_SERVICE only
+`
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "img.tar")
+	res := mustBuild(t, buildOpts{dir: dir, inProcess: true, out: out, attrs: map[string]string{
+		"context:gcr.io/distroless/static-debian12": "docker-image://gcr.io/distroless/base-debian12:nonroot",
+	}})
+	labels := openImage(t, out).Config.Config.Labels
+	ex := labels["org.safe-frontend.exemptions"]
+	if !strings.Contains(ex, "SF204") || !strings.Contains(ex, "NET_BIND_SERVICE") {
+		t.Errorf("exemption label = %q, want SF204 with its reason", ex)
+	}
+	var sawHealth bool
+	for _, w := range res.Warnings {
+		if strings.Contains(string(w.Short), "SF205") {
+			sawHealth = true
+			if w.Range == nil || len(w.Range) == 0 || w.SourceInfo == nil || w.SourceInfo.Filename != "Dockerfile" {
+				t.Errorf("SF205 warning has no spec range: %+v", w)
+			}
+		}
+	}
+	if !sawHealth {
+		t.Errorf("no SF205 warning for a spec without a health check; warnings: %d", len(res.Warnings))
+	}
+	// The named context replaced the final base: its digest, not the
+	// default's, is recorded, under the name the spec asked for.
+	def := openImage(t, mustBuildDefault(t))
+	if labels["org.opencontainers.image.base.name"] != "gcr.io/distroless/static-debian12:nonroot" {
+		t.Errorf("base.name = %q", labels["org.opencontainers.image.base.name"])
+	}
+	if d := labels["org.opencontainers.image.base.digest"]; d == "" || d == def.Config.Config.Labels["org.opencontainers.image.base.digest"] {
+		t.Errorf("base.digest = %q: want the override's digest, not empty or the default's", d)
+	}
+}
+
+func mustBuildDefault(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "default.tar")
+	mustBuild(t, buildOpts{dir: example("go-hello"), inProcess: true, out: out})
+	return out
+}

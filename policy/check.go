@@ -2,9 +2,11 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -296,7 +298,7 @@ func envKeyOK(k string) bool {
 var argNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (c *checker) checkEnv() {
-	for _, k := range sortedKeys(c.s.Run.Env) {
+	for _, k := range slices.Sorted(maps.Keys(c.s.Run.Env)) {
 		p := spec.Path("run", "env", k)
 		if !envKeyOK(k) {
 			c.add(rules.InvalidValue, p, "run.env key %q cannot be an environment variable name (no '=', whitespace or control characters)", k)
@@ -309,7 +311,7 @@ func (c *checker) checkEnv() {
 }
 
 func (c *checker) checkBuildArgs() {
-	for _, k := range sortedKeys(c.s.Build.Args) {
+	for _, k := range slices.Sorted(maps.Keys(c.s.Build.Args)) {
 		p := spec.Path("build", "args", k)
 		if !argNameRe.MatchString(k) {
 			c.add(rules.InvalidValue, p, "build.args name %q is not a valid variable name; use letters, digits and '_', not starting with a digit", k)
@@ -340,7 +342,7 @@ var urlLabels = map[string]bool{
 var revisionRe = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
 
 func (c *checker) checkLabels() {
-	for _, k := range sortedKeys(c.s.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(c.s.Labels)) {
 		v := c.s.Labels[k]
 		p := spec.Path("labels", k)
 		if strings.TrimSpace(k) == "" || strings.IndexFunc(k, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
@@ -599,15 +601,6 @@ func (c *checker) checkExemptions() map[string]spec.Exemption {
 		valid[id] = ex
 	}
 	return valid
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func quoteList(items []string, conj string) string {

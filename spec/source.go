@@ -8,7 +8,7 @@ type Pos struct {
 	Col  int
 }
 
-// Range is a span of the spec file; End is inclusive of its line.
+// Range is a span of the spec file; End.Col is one past the last character.
 type Range struct {
 	Start Pos
 	End   Pos
@@ -52,7 +52,9 @@ func (s *Source) Has(path string) bool {
 	return ok
 }
 
-// Path joins path segments with "/"; map keys may contain dots.
+// Path joins path segments with "/". Map keys may contain dots; a key that
+// contains "/" itself (a label such as "a/b") makes its path ambiguous, which
+// only matters for the position of a finding, never for its meaning.
 func Path(parts ...any) string {
 	out := ""
 	for i, p := range parts {
