@@ -224,4 +224,5 @@ require (
 tool (
 	github.com/moby/buildkit/cmd/buildctl
 	github.com/moby/buildkit/cmd/buildkitd
+	github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend
 )
