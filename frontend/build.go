@@ -79,7 +79,10 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, withSource(errors.Errorf("target %q not found: a spec builds one image, target %q", bc.Target, defaultTarget), src.SourceMap, sp.Source.Range("name"))
 	}
 
-	opts := readOptions(bc)
+	opts, err := readOptions(bc)
+	if err != nil {
+		return nil, err
+	}
 	excludes, err := bc.DockerIgnorePatterns(ctx)
 	if err != nil {
 		return nil, errors.Wrap(err, "reading .dockerignore")
