@@ -351,7 +351,7 @@ allow:
 	for _, w := range res.Warnings {
 		if strings.Contains(string(w.Short), "SF205") {
 			sawHealth = true
-			if w.Range == nil || len(w.Range) == 0 || w.SourceInfo == nil || w.SourceInfo.Filename != "Dockerfile" {
+			if len(w.Range) == 0 || w.SourceInfo == nil || w.SourceInfo.Filename != "Dockerfile" {
 				t.Errorf("SF205 warning has no spec range: %+v", w)
 			}
 		}
