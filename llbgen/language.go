@@ -92,3 +92,28 @@ func Languages() []string {
 	sort.Strings(out)
 	return out
 }
+
+// sufficientFinals are, per runtime, the finals that carry everything the
+// artifacts need, smallest first; any other final is fatter than needed.
+var sufficientFinals = map[Runtime][]string{
+	RuntimeStatic: {"scratch", "distroless"},
+	// For glibc apps "distroless" already means distroless/base.
+	RuntimeGlibc: {"distroless", "distroless-base"},
+}
+
+var runtimeNeeds = map[Runtime]string{
+	RuntimeStatic: "its build is static and needs no C library",
+	RuntimeGlibc:  "it needs glibc and nothing more",
+}
+
+// SufficientFinals lists the finals that are enough for a spec's language,
+// smallest first, with the reason in words; ok is false for an unknown
+// language.
+func SufficientFinals(s *spec.Spec) (finals []string, why string, ok bool) {
+	l, ok := Lookup(s.Language)
+	if !ok {
+		return nil, "", false
+	}
+	r := l.Runtime(s)
+	return sufficientFinals[r], runtimeNeeds[r], true
+}

@@ -7,12 +7,12 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/org/safe-frontend/llbgen"
 	"github.com/org/safe-frontend/rules"
 	"github.com/org/safe-frontend/spec"
 )
@@ -102,58 +102,19 @@ func (c *checker) checkName() {
 	}
 }
 
-// language describes what the policy needs to know about one builder; a new
-// language adds an entry here rather than cases across the checks.
-type language struct {
-	// block is the spec key holding this language's settings.
-	block string
-	// present reports whether the block was set on a spec built in code.
-	present func(*spec.Spec) bool
-	// finals are the final bases that carry everything a build of this
-	// language needs, smallest first.
-	finals []string
-	// title is the language's name in messages.
-	title string
-	// why says in a few words why the smaller finals suffice.
-	why string
-}
-
-var languages = map[string]language{
-	"go": {
-		block:   "go",
-		present: func(s *spec.Spec) bool { return s.Go != nil },
-		finals:  []string{"scratch", "distroless"},
-		title:   "Go",
-		why:     "the Go build is static (CGO_ENABLED=0) and needs no libc",
-	},
-}
-
-func languageNames() []string {
-	names := make([]string, 0, len(languages))
-	for n := range languages {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
+// checkLanguage needs no table of its own: which blocks exist comes from
+// the spec model, what a language's artifacts need from llbgen.
 func (c *checker) checkLanguage() {
-	for _, name := range languageNames() {
-		l := languages[name]
-		if c.s.Language != name && (l.present(c.s) || c.src.Has(l.block)) {
-			c.add(rules.ConflictingKey, l.block, "the %s: block applies only to language: %s, but language is %q; remove the block or set language: %s", l.block, name, c.s.Language, name)
+	for _, name := range llbgen.Languages() {
+		if c.s.Language != name && (c.s.HasBlock(name) || c.src.Has(name)) {
+			c.add(rules.ConflictingKey, name, "the %s: block applies only to language: %s, but language is %q; remove the block or set language: %s", name, name, c.s.Language, name)
 		}
 	}
-	l, ok := languages[c.s.Language]
-	if !ok || c.s.Final == "" {
+	finals, why, ok := llbgen.SufficientFinals(c.s)
+	if !ok || c.s.Final == "" || slices.Contains(finals, c.s.Final) {
 		return
 	}
-	for _, f := range l.finals {
-		if c.s.Final == f {
-			return
-		}
-	}
-	c.add(rules.FinalTooFat, "final", "final %q is larger than a %s app needs: %s; use %s", c.s.Final, l.title, l.why, quoteList(l.finals, "or"))
+	c.add(rules.FinalTooFat, "final", "final %q is larger than a %s app needs: %s; use %s", c.s.Final, c.s.Language, why, quoteList(finals, "or"))
 }
 
 // goVersionRe is a golang image release tag, optionally pinned by digest.

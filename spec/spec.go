@@ -2,6 +2,11 @@
 // `# syntax=org/safe-frontend:1`, decoded strictly and with source positions.
 package spec
 
+import (
+	"reflect"
+	"strings"
+)
+
 // Spec is a parsed, structurally valid app spec. Semantic checks (what is
 // safe) live in package policy; conversion to LLB lives in package llbgen.
 type Spec struct {
@@ -83,4 +88,20 @@ type Secret struct {
 type Exemption struct {
 	Rule   string `yaml:"rule" required:"true" doc:"Rule ID, e.g. SF203."`
 	Reason string `yaml:"reason" required:"true" doc:"Why the rule does not apply; recorded in an image label."`
+}
+
+// HasBlock reports whether the language settings block named like a
+// language (the `go:` block for "go") is set. Each language's block is the
+// pointer field whose yaml key is the language's name.
+func (s *Spec) HasBlock(language string) bool {
+	v := reflect.ValueOf(s).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Type.Kind() != reflect.Pointer || strings.Split(f.Tag.Get("yaml"), ",")[0] != language {
+			continue
+		}
+		return !v.Field(i).IsNil()
+	}
+	return false
 }
