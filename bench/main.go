@@ -8,7 +8,6 @@ package main
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/org/safe-frontend/internal/buildrun"
 	"github.com/org/safe-frontend/internal/hardened"
+	"github.com/org/safe-frontend/internal/ocitar"
 	"github.com/org/safe-frontend/llbgen"
 	"github.com/org/safe-frontend/spec"
 )
@@ -265,42 +265,22 @@ func layerSizes(ociTar string, img *hardened.Image, file string) (int64, int64, 
 	for _, l := range img.Manifest.Layers {
 		blobs["blobs/"+l.Digest.Algorithm().String()+"/"+l.Digest.Encoded()] = true
 	}
-	f, err := os.Open(ociTar)
+	var fileSize, total int64
+	err := ocitar.Entries(ociTar, func(name string, blob []byte) error {
+		if !blobs[name] {
+			return nil
+		}
+		_, err := ocitar.LayerFiles(blob, func(h *tar.Header, _ io.Reader) error {
+			total += h.Size
+			if strings.TrimPrefix(h.Name, "./") == file {
+				fileSize = h.Size
+			}
+			return nil
+		})
+		return err
+	})
 	if err != nil {
 		return 0, 0, err
-	}
-	defer f.Close()
-	var fileSize, total int64
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return 0, 0, err
-		}
-		if !blobs[h.Name] {
-			continue
-		}
-		zr, err := gzip.NewReader(tr)
-		if err != nil {
-			return 0, 0, err
-		}
-		lr := tar.NewReader(zr)
-		for {
-			lh, err := lr.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return 0, 0, err
-			}
-			total += lh.Size
-			if strings.TrimPrefix(lh.Name, "./") == file {
-				fileSize = lh.Size
-			}
-		}
 	}
 	if fileSize == 0 {
 		return 0, 0, fmt.Errorf("%s not found in the image", file)

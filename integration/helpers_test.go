@@ -3,8 +3,6 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +16,7 @@ import (
 	"github.com/org/safe-frontend/frontend"
 	"github.com/org/safe-frontend/internal/buildrun"
 	"github.com/org/safe-frontend/internal/hardened"
+	"github.com/org/safe-frontend/internal/ocitar"
 )
 
 // buildOpts describes one build of a spec directory.
@@ -119,36 +118,24 @@ func sourceLines(err error) []string {
 // configs, manifests) whose content contains needle.
 func blobsContain(t *testing.T, ociTar string, needle []byte) []string {
 	t.Helper()
-	f, err := os.Open(ociTar)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var hits []string
-	tr := tar.NewReader(f)
 	n := 0
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		dt, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
+	err := ocitar.Entries(ociTar, func(name string, dt []byte) error {
 		n++
 		if bytes.Contains(dt, needle) {
-			hits = append(hits, h.Name)
+			hits = append(hits, name)
 		}
-		if zr, err := gzip.NewReader(bytes.NewReader(dt)); err == nil {
-			plain, err := io.ReadAll(zr)
+		_, err := ocitar.LayerFiles(dt, func(h *tar.Header, r io.Reader) error {
+			plain, err := io.ReadAll(r)
 			if err == nil && bytes.Contains(plain, needle) {
-				hits = append(hits, h.Name+" (decompressed)")
+				hits = append(hits, name+":"+h.Name)
 			}
-		}
+			return err
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if n < 3 {
 		t.Fatalf("%s has only %d entries; not an image", ociTar, n)

@@ -1,16 +1,13 @@
 package integration
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"debug/elf"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/org/safe-frontend/internal/ocitar"
 )
 
 // TestTargetPlatformArm64: --platform linux/arm64 cross-compiles on the
@@ -38,48 +35,11 @@ func TestTargetPlatformArm64(t *testing.T) {
 // fileInImage returns a file's content from the image's layers.
 func fileInImage(t *testing.T, ociTar, name string) []byte {
 	t.Helper()
-	f, err := os.Open(ociTar)
+	dt, err := ocitar.File(ociTar, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(h.Name, "blobs/") {
-			continue
-		}
-		dt, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(dt))
-		if err != nil {
-			continue // a manifest or config
-		}
-		lr := tar.NewReader(zr)
-		for {
-			lh, err := lr.Next()
-			if err != nil {
-				break
-			}
-			if strings.TrimPrefix(lh.Name, "./") == name {
-				content, err := io.ReadAll(lr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return content
-			}
-		}
-	}
-	t.Fatalf("%s not found in %s", name, ociTar)
-	return nil
+	return dt
 }
 
 // TestMultiPlatform: two target platforms give one index with a manifest
@@ -106,23 +66,9 @@ func TestMultiPlatform(t *testing.T) {
 
 func fileInOCI(t *testing.T, ociTar, name string) []byte {
 	t.Helper()
-	f, err := os.Open(ociTar)
+	dt, err := ocitar.Entry(ociTar, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("%s not in %s: %v", name, ociTar, err)
-		}
-		if h.Name == name {
-			dt, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return dt
-		}
-	}
+	return dt
 }
