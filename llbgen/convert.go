@@ -3,6 +3,7 @@ package llbgen
 import (
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -198,11 +199,6 @@ func finalFiles(in *Input, out *BuildOutput, builder Base, lang Language) (*llb.
 	s := in.Spec
 	epoch := in.Epoch
 	var fa *llb.FileAction
-	add := func(a *llb.FileAction) {
-		if fa == nil {
-			fa = a
-		}
-	}
 	copyTo := func(from llb.State, src, dest string, mode *llb.ChmodOpt, dir bool) {
 		info := &llb.CopyInfo{
 			Mode:           mode,
@@ -214,13 +210,13 @@ func finalFiles(in *Input, out *BuildOutput, builder Base, lang Language) (*llb.
 			info.CopyDirContentsOnly = true
 		}
 		if fa == nil {
-			add(llb.Copy(from, src, dest, info))
+			fa = llb.Copy(from, src, dest, info)
 			return
 		}
 		fa = fa.Copy(from, src, dest, info)
 	}
 	for _, a := range out.Artifacts {
-		copyTo(out.State, a.Src, a.Dest, &llb.ChmodOpt{Mode: fileMode(a.Mode)}, false)
+		copyTo(out.State, a.Src, a.Dest, &llb.ChmodOpt{Mode: a.Mode}, false)
 	}
 	if finalName(s) == "scratch" {
 		// scratch has no trust store; apps that call out over TLS need one.
@@ -237,8 +233,7 @@ func finalFiles(in *Input, out *BuildOutput, builder Base, lang Language) (*llb.
 				named(in, "[final] download "+c.URL, spec.Path("copy", i)))
 			copyTo(dl, "/download", c.To, &llb.ChmodOpt{Mode: 0o644}, false)
 		case c.From != "":
-			src := "/" + strings.TrimPrefix(pathClean(c.From), "/")
-			copyTo(in.Context, src, c.To, nil, strings.HasSuffix(c.From, "/"))
+			copyTo(in.Context, path.Join("/", c.From), c.To, nil, strings.HasSuffix(c.From, "/"))
 		}
 	}
 	if fa == nil {

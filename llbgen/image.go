@@ -3,7 +3,6 @@ package llbgen
 import (
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -124,10 +123,4 @@ func setEnv(env []string, k, v string) []string {
 
 func platformString(p ocispecs.Platform) string {
 	return platforms.FormatAll(platforms.Normalize(p))
-}
-
-func fileMode(m uint32) os.FileMode { return os.FileMode(m) }
-
-func pathClean(p string) string {
-	return strings.TrimPrefix(strings.TrimPrefix(p, "./"), "/")
 }

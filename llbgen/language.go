@@ -6,6 +6,7 @@
 package llbgen
 
 import (
+	"os"
 	"sort"
 
 	"github.com/moby/buildkit/client/llb"
@@ -68,9 +69,9 @@ type BuildOutput struct {
 
 // Artifact is a file or directory the build stage produced.
 type Artifact struct {
-	Src  string // path in the build stage
-	Dest string // path in the final image
-	Mode uint32 // file mode in the final image
+	Src  string      // path in the build stage
+	Dest string      // path in the final image
+	Mode os.FileMode // file mode in the final image
 }
 
 var languages = map[string]Language{}
