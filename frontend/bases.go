@@ -110,7 +110,7 @@ func resolveBase(ctx context.Context, c client.Client, bc *dockerui.Client, req 
 		pinned = withDigest.String()
 	}
 	st := llb.Image(pinned, llb.Platform(req.Platform), bc.ImageResolveMode,
-		llb.WithCustomName("[internal] FROM "+pinned))
+		llb.WithCustomName("["+req.Stage+"] FROM "+pinned))
 	st, err = st.WithImageConfig(dt)
 	if err != nil {
 		return llbgen.Base{}, errors.Wrap(err, "applying image config")

@@ -30,6 +30,7 @@ type BaseRequest struct {
 	Name     string // fully qualified, tagged, e.g. docker.io/library/golang:1.26
 	Platform ocispecs.Platform
 	Path     string // spec path that chose it, for errors
+	Stage    string // stage it starts, for progress names: "go", "final"
 }
 
 // Base is a resolved base image.
@@ -65,7 +66,7 @@ func Bases(s *spec.Spec, build, target ocispecs.Platform) ([]BaseRequest, error)
 	if !ok {
 		return nil, errors.Errorf("language %q is not supported (supported: %s)", s.Language, strings.Join(Languages(), ", "))
 	}
-	reqs := []BaseRequest{{Role: RoleBuilder, Name: lang.BuilderImage(s), Platform: build, Path: "language"}}
+	reqs := []BaseRequest{{Role: RoleBuilder, Name: lang.BuilderImage(s), Platform: build, Path: "language", Stage: lang.Name()}}
 	final := finalName(s)
 	if final == "scratch" {
 		if lang.Runtime(s) != RuntimeStatic {
@@ -77,7 +78,7 @@ func Bases(s *spec.Spec, build, target ocispecs.Platform) ([]BaseRequest, error)
 	if !ok {
 		return nil, errors.Errorf("final %q is not supported", final)
 	}
-	return append(reqs, BaseRequest{Role: RoleFinal, Name: img, Platform: target, Path: finalPath(s)}), nil
+	return append(reqs, BaseRequest{Role: RoleFinal, Name: img, Platform: target, Path: finalPath(s), Stage: "final"}), nil
 }
 
 func finalName(s *spec.Spec) string {
