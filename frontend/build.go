@@ -54,9 +54,6 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return lintResult(src.SourceMap, report)
 	}
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
-		Lint: func(ctx context.Context) (*lint.LintResults, error) {
-			return lintResults(src.SourceMap, report), nil
-		},
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
 			return specOutline(src.SourceMap, sp), nil
 		},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/client"
 	"github.com/org/safe-frontend/internal/buildrun"
 	"github.com/org/safe-frontend/internal/hardened"
 )
@@ -171,53 +173,33 @@ func TestSourceEditKeepsDependencyStepCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := mustBuild(t, buildOpts{dir: dir, inProcess: true})
-	download := vertexEnding(t, res, "go mod download")
+	downloadName, download := vertex(t, res, "go mod download")
 	if !download.Cached {
-		t.Errorf("%q was not CACHED after a source-only edit", download.Name)
+		t.Errorf("%q was not CACHED after a source-only edit", downloadName)
 	}
-	gobuild := vertexContaining(t, res, "] go build")
+	buildName, gobuild := vertex(t, res, "] go build")
 	if gobuild.Cached {
-		t.Errorf("%q was CACHED although a source changed", gobuild.Name)
+		t.Errorf("%q was CACHED although a source changed", buildName)
 	}
-	if !regexp.MustCompile(`^\[go 2/4\] go mod download$`).MatchString(download.Name) {
-		t.Errorf("progress name %q, want [go 2/4] go mod download", download.Name)
+	if !regexp.MustCompile(`^\[go 2/4\] go mod download$`).MatchString(downloadName) {
+		t.Errorf("progress name %q, want [go 2/4] go mod download", downloadName)
 	}
 }
 
-func vertexEnding(t *testing.T, res *buildrun.Result, suffix string) *vertexInfo {
-	t.Helper()
-	for name, v := range res.Vertices {
-		if strings.HasSuffix(name, suffix) {
-			return &vertexInfo{Name: name, Cached: v.Cached}
-		}
-	}
-	t.Fatalf("no vertex named *%s; saw %v", suffix, names(res))
-	return nil
-}
-
-func vertexContaining(t *testing.T, res *buildrun.Result, part string) *vertexInfo {
+// vertex finds the progress vertex whose name contains part.
+func vertex(t *testing.T, res *buildrun.Result, part string) (string, *client.Vertex) {
 	t.Helper()
 	for name, v := range res.Vertices {
 		if strings.Contains(name, part) {
-			return &vertexInfo{Name: name, Cached: v.Cached}
+			return name, v
 		}
 	}
 	t.Fatalf("no vertex named *%s*; saw %v", part, names(res))
-	return nil
-}
-
-type vertexInfo struct {
-	Name   string
-	Cached bool
+	return "", nil
 }
 
 func names(res *buildrun.Result) []string {
-	var out []string
-	for n := range res.Vertices {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(res.Vertices))
 }
 
 // TestInvalidSpecFailsAtLine: a refused spec fails before anything is built,

@@ -94,17 +94,16 @@ func Languages() []string {
 	return out
 }
 
-// sufficientFinals are, per runtime, the finals that carry everything the
-// artifacts need, smallest first; any other final is fatter than needed.
-var sufficientFinals = map[Runtime][]string{
-	RuntimeStatic: {"scratch", "distroless"},
+// runtimeFinals says, per runtime, which finals carry everything the
+// artifacts need (smallest first; any other final is fatter than needed)
+// and why, in words for messages.
+var runtimeFinals = map[Runtime]struct {
+	finals []string
+	why    string
+}{
+	RuntimeStatic: {[]string{"scratch", "distroless"}, "its build is static and needs no C library"},
 	// For glibc apps "distroless" already means distroless/base.
-	RuntimeGlibc: {"distroless", "distroless-base"},
-}
-
-var runtimeNeeds = map[Runtime]string{
-	RuntimeStatic: "its build is static and needs no C library",
-	RuntimeGlibc:  "it needs glibc and nothing more",
+	RuntimeGlibc: {[]string{"distroless", "distroless-base"}, "it needs glibc and nothing more"},
 }
 
 // SufficientFinals lists the finals that are enough for a spec's language,
@@ -115,6 +114,6 @@ func SufficientFinals(s *spec.Spec) (finals []string, why string, ok bool) {
 	if !ok {
 		return nil, "", false
 	}
-	r := l.Runtime(s)
-	return sufficientFinals[r], runtimeNeeds[r], true
+	rf := runtimeFinals[l.Runtime(s)]
+	return rf.finals, rf.why, true
 }
