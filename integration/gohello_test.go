@@ -165,7 +165,8 @@ func TestSourceEditKeepsDependencyStepCached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edited := strings.Replace(string(src), "hello from a hardened image", "hello again from a hardened image", 1)
+	// A fresh edit every run: an edit the daemon has seen before is cached.
+	edited := strings.Replace(string(src), "hello from a hardened image", fmt.Sprintf("hello again (%d) from a hardened image", time.Now().UnixNano()), 1)
 	if edited == string(src) {
 		t.Fatal("edit did not apply")
 	}
