@@ -93,6 +93,8 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		buildPlatform = bc.BuildPlatforms[0]
 	}
 
+	sb := newSBOMs(bc, opts.epoch) // nil unless attest:sbom asked for one
+
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		target := platforms.DefaultSpec()
 		if platform != nil {
@@ -145,12 +147,16 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := sb.add(ctx, c, target, ref, sp, conv, bases); err != nil {
+			return nil, err
+		}
 		epoch := opts.epoch
 		return &dockerui.BuildResult{Reference: ref, Image: conv.Image, BaseImage: conv.BaseImage, Epoch: &epoch}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	sb.attach(rb)
 	return rb.Finalize()
 }
 

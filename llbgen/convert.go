@@ -130,6 +130,8 @@ type Result struct {
 	State     llb.State
 	Image     *dockerspec.DockerOCIImage
 	BaseImage *dockerspec.DockerOCIImage
+	// SBOM names what in the final image describes its contents.
+	SBOM []SBOMSource
 }
 
 // ExemptionsLabel is the image label that records waived rules.
@@ -191,7 +193,7 @@ func Convert(in *Input) (*Result, error) {
 	if hasFinal {
 		baseImg = finalBase.Image
 	}
-	return &Result{State: final, Image: img, BaseImage: baseImg}, nil
+	return &Result{State: final, Image: img, BaseImage: baseImg, SBOM: sbomSources(lang, s, out)}, nil
 }
 
 // finalFiles is the one file operation of the final stage: artifacts, the
