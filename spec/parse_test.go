@@ -70,9 +70,9 @@ func TestParseExample(t *testing.T) {
 		Language: "go",
 		Go:       &Go{Version: "1.26", Main: "./cmd/hello"},
 		Run: Run{
-			Args:   []string{"--listen=:8080"},
-			Port:   8080,
-			Env:    map[string]string{"LOG_FORMAT": "json"},
+			Args:      []string{"--listen=:8080"},
+			Port:      8080,
+			Env:       map[string]string{"LOG_FORMAT": "json"},
 			Health:    &Health{HTTP: "/healthz"},
 			Resources: &Resources{CPU: "100m", Memory: "64Mi"},
 		},
