@@ -72,6 +72,9 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	for _, f := range report.Warnings() {
 		src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
 	}
+	if bc.Target == manifestsTarget {
+		return buildManifests(ctx, c, bc, sp, src)
+	}
 	if bc.Target != "" && bc.Target != sp.Name && bc.Target != defaultTarget {
 		return nil, withSource(errors.Errorf("target %q not found: a spec builds one image, target %q", bc.Target, defaultTarget), src.SourceMap, sp.Source.Range("name"))
 	}
