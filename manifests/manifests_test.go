@@ -167,16 +167,20 @@ func TestPodSecurityRestricted(t *testing.T) {
 	}
 
 	weaken := map[string]func(p *corev1.PodSpec){
-		"runAsNonRoot removed":        func(p *corev1.PodSpec) { p.SecurityContext.RunAsNonRoot = nil },
-		"runs as root":                func(p *corev1.PodSpec) { p.SecurityContext.RunAsUser = ptr(int64(0)) },
-		"privilege escalation":        func(p *corev1.PodSpec) { p.Containers[0].SecurityContext.AllowPrivilegeEscalation = ptr(true) },
-		"capabilities not dropped":    func(p *corev1.PodSpec) { p.Containers[0].SecurityContext.Capabilities = nil },
-		"capability added":            func(p *corev1.PodSpec) { p.Containers[0].SecurityContext.Capabilities.Add = []corev1.Capability{"SYS_ADMIN"} },
-		"seccomp unconfined":          func(p *corev1.PodSpec) { p.SecurityContext.SeccompProfile.Type = corev1.SeccompProfileTypeUnconfined },
-		"seccomp removed":             func(p *corev1.PodSpec) { p.SecurityContext.SeccompProfile = nil },
-		"hostPath volume":             func(p *corev1.PodSpec) { p.Volumes[0].VolumeSource = corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}} },
-		"privileged container":        func(p *corev1.PodSpec) { p.Containers[0].SecurityContext.Privileged = ptr(true) },
-		"host network":                func(p *corev1.PodSpec) { p.HostNetwork = true },
+		"runAsNonRoot removed":     func(p *corev1.PodSpec) { p.SecurityContext.RunAsNonRoot = nil },
+		"runs as root":             func(p *corev1.PodSpec) { p.SecurityContext.RunAsUser = ptr(int64(0)) },
+		"privilege escalation":     func(p *corev1.PodSpec) { p.Containers[0].SecurityContext.AllowPrivilegeEscalation = ptr(true) },
+		"capabilities not dropped": func(p *corev1.PodSpec) { p.Containers[0].SecurityContext.Capabilities = nil },
+		"capability added": func(p *corev1.PodSpec) {
+			p.Containers[0].SecurityContext.Capabilities.Add = []corev1.Capability{"SYS_ADMIN"}
+		},
+		"seccomp unconfined": func(p *corev1.PodSpec) { p.SecurityContext.SeccompProfile.Type = corev1.SeccompProfileTypeUnconfined },
+		"seccomp removed":    func(p *corev1.PodSpec) { p.SecurityContext.SeccompProfile = nil },
+		"hostPath volume": func(p *corev1.PodSpec) {
+			p.Volumes[0].VolumeSource = corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}
+		},
+		"privileged container":         func(p *corev1.PodSpec) { p.Containers[0].SecurityContext.Privileged = ptr(true) },
+		"host network":                 func(p *corev1.PodSpec) { p.HostNetwork = true },
 		"container runAsNonRoot=false": func(p *corev1.PodSpec) { p.Containers[0].SecurityContext.RunAsNonRoot = ptr(false) },
 	}
 	r := generate(t, server+"  writable: [/tmp]\n", Options{})
@@ -377,8 +381,8 @@ func TestRefusals(t *testing.T) {
 
 func TestParseImage(t *testing.T) {
 	for in, want := range map[string]string{
-		"nginx@" + digest:                           "docker.io/library/nginx@" + digest,
-		"127.0.0.1:5000/go-hello:1.0@" + digest:     "127.0.0.1:5000/go-hello:1.0@" + digest,
+		"nginx@" + digest:                          "docker.io/library/nginx@" + digest,
+		"127.0.0.1:5000/go-hello:1.0@" + digest:    "127.0.0.1:5000/go-hello:1.0@" + digest,
 		" registry.example.com/team/app@" + digest: "registry.example.com/team/app@" + digest,
 	} {
 		got, err := ParseImage(in)
