@@ -29,6 +29,7 @@ type Options struct {
 	// which forwards to the image named on the spec's `# syntax=` line.
 	BuildFunc gateway.BuildFunc
 	OCITar    string // export the image as an OCI tar here ("" = no export)
+	LocalDir  string // export the result's files into this directory ("" = no export)
 	NoCache   bool
 }
 
@@ -89,6 +90,9 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 			Attrs:  map[string]string{"rewrite-timestamp": "true"},
 			Output: func(map[string]string) (io.WriteCloser, error) { return f, nil },
 		}}
+	}
+	if o.LocalDir != "" {
+		opt.Exports = append(opt.Exports, client.ExportEntry{Type: client.ExporterLocal, OutputDir: o.LocalDir})
 	}
 	ch := make(chan *client.SolveStatus)
 	res := &Result{Vertices: map[string]*client.Vertex{}}
