@@ -83,6 +83,16 @@ func resolveBase(ctx context.Context, c client.Client, bc *dockerui.Client, req 
 		return llbgen.Base{Name: req.Name, Digest: dgst, State: st.Platform(req.Platform), Image: img}, nil
 	}
 
+	if req.Role == llbgen.RoleRuntime && runtimeDigest != "" {
+		// The release pins its companion image: the tag is only a name.
+		d, err := digest.Parse(runtimeDigest)
+		if err != nil {
+			return llbgen.Base{}, errors.Wrap(err, "the frontend was built with a malformed runtime image digest")
+		}
+		if named, err = reference.WithDigest(reference.TagNameOnly(named), d); err != nil {
+			return llbgen.Base{}, err
+		}
+	}
 	ref, dgst, dt, err := c.ResolveImageConfig(ctx, named.String(), sourceresolver.Opt{
 		LogName: "[internal] load metadata for " + named.String(),
 		ImageOpt: &sourceresolver.ResolveImageOpt{

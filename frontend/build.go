@@ -91,6 +91,10 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "loading the build context")
 	}
+	files, err := readContextFiles(ctx, c, bc, llbgen.ContextFiles(sp), contextExcludes(excludes, sp.Include))
+	if err != nil {
+		return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+	}
 	buildPlatform := platforms.DefaultSpec()
 	if len(bc.BuildPlatforms) > 0 {
 		buildPlatform = bc.BuildPlatforms[0]
@@ -113,6 +117,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			Spec:            sp,
 			Bases:           bases,
 			Context:         *mainContext,
+			Files:           files,
 			BuildPlatform:   buildPlatform,
 			TargetPlatform:  target,
 			BuildArgs:       bc.BuildArgs,

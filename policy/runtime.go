@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/org/safe-frontend/llbgen"
 	"github.com/org/safe-frontend/rules"
 	"github.com/org/safe-frontend/spec"
 )
@@ -13,10 +14,10 @@ import (
 // Runtime defaults, shared with llbgen (HEALTHCHECK) and the manifests
 // (probes, grace period), so the image and the pod agree.
 const (
-	DefaultHealthInterval    = 10 * time.Second
-	DefaultHealthTimeout     = 3 * time.Second
-	DefaultHealthStartPeriod = 10 * time.Second
-	DefaultHealthRetries     = 3
+	DefaultHealthInterval    = llbgen.DefaultHealthInterval
+	DefaultHealthTimeout     = llbgen.DefaultHealthTimeout
+	DefaultHealthStartPeriod = llbgen.DefaultHealthStartPeriod
+	DefaultHealthRetries     = llbgen.DefaultHealthRetries
 	DefaultStopGracePeriod   = 30 * time.Second
 	// DrainDelay is the preStop sleep that lets load balancers stop
 	// sending traffic before the app sees SIGTERM.
