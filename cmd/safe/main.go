@@ -4,6 +4,7 @@
 //	safe lint [--format text|json] FILE...   check specs ("-" reads stdin)
 //	safe rules [--format text|json]          list the rule catalog
 //	safe schema                              print the spec's JSON schema
+//	safe lock [--update] [--platform P] SPEC pin the spec's base images in SPEC.lock
 //
 // lint exits 1 when any spec has an error finding, 2 on a usage or I/O
 // error, and 0 otherwise (warnings and exempted findings do not fail).
@@ -39,6 +40,8 @@ const usage = `usage:
   safe lint [--format text|json] FILE...   check specs ("-" reads stdin)
   safe rules [--format text|json]          list the rule catalog
   safe schema                              print the spec's JSON schema
+  safe lock [--update] [--platform P] SPEC pin the spec's base images in SPEC.lock
+                                           (resolved through $BUILDKIT_HOST)
 `
 
 // run is the whole command, minus the process: it returns the exit code.
@@ -54,6 +57,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return rulesCmd(args[1:], stdout, stderr)
 	case "schema":
 		return schemaCmd(args[1:], stdout, stderr)
+	case "lock":
+		return lockCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
