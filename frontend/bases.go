@@ -84,14 +84,23 @@ func resolveBase(ctx context.Context, c client.Client, bc *dockerui.Client, lk *
 		return llbgen.Base{Name: req.Name, Digest: dgst, State: st.Platform(req.Platform), Image: img}, nil
 	}
 
-	want := named.String()
-	if lk != nil {
-		if want, err = lk.pin(req); err != nil {
+	if req.Role == llbgen.RoleRuntime && runtimeDigest != "" {
+		// The release pins its companion image: the tag is only a name.
+		d, err := digest.Parse(runtimeDigest)
+		if err != nil {
+			return llbgen.Base{}, errors.Wrap(err, "the frontend was built with a malformed runtime image digest")
+		}
+		if named, err = reference.WithDigest(reference.TagNameOnly(named), d); err != nil {
 			return llbgen.Base{}, err
 		}
 	}
-	ref, dgst, dt, err := c.ResolveImageConfig(ctx, want, sourceresolver.Opt{
-		LogName: "[internal] load metadata for " + want,
+	if lk != nil && lockable(req) {
+		if named, err = lk.pin(req); err != nil {
+			return llbgen.Base{}, err
+		}
+	}
+	ref, dgst, dt, err := c.ResolveImageConfig(ctx, named.String(), sourceresolver.Opt{
+		LogName: "[internal] load metadata for " + named.String(),
 		ImageOpt: &sourceresolver.ResolveImageOpt{
 			Platform:    &req.Platform,
 			ResolveMode: bc.ImageResolveMode.String(),

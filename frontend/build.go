@@ -88,6 +88,10 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "loading the build context")
 	}
+	files, err := readContextFiles(ctx, c, bc, llbgen.ContextFiles(sp), contextExcludes(excludes, sp.Include))
+	if err != nil {
+		return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+	}
 	lk, err := readLock(ctx, c, bc, src.Filename, sp)
 	if err != nil {
 		return nil, err
@@ -114,6 +118,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			Spec:            sp,
 			Bases:           bases,
 			Context:         *mainContext,
+			Files:           files,
 			BuildPlatform:   buildPlatform,
 			TargetPlatform:  target,
 			BuildArgs:       bc.BuildArgs,

@@ -54,7 +54,9 @@ func readLock(ctx context.Context, c client.Client, bc *dockerui.Client, specFil
 	}
 	var needed []string
 	for _, r := range reqs {
-		needed = append(needed, r.Name)
+		if lockable(r) {
+			needed = append(needed, r.Name)
+		}
 	}
 	if unused := f.Unused(needed); len(unused) > 0 {
 		e := unused[0]
@@ -128,24 +130,26 @@ func readLockFile(ctx context.Context, c client.Client, bc *dockerui.Client, nam
 	return dt, nil
 }
 
+// lockable says whether a base belongs in the lock: the images the spec
+// chooses (builder, final). The runtime companion image is not: it comes
+// with the frontend release, pinned in its binary, and must match it; pin
+// the frontend (`# syntax=org/safe-frontend:1@sha256:...`) to pin it.
+func lockable(req llbgen.BaseRequest) bool { return req.Role != llbgen.RoleRuntime }
+
 // pin is the reference a locked base is pulled by: its name at the locked
 // digest. A base the lock lacks is an error naming the entry and the fix.
-func (l *baseLock) pin(req llbgen.BaseRequest) (string, error) {
+func (l *baseLock) pin(req llbgen.BaseRequest) (reference.Named, error) {
 	e, ok := l.file.Lookup(req.Name, req.Platform)
 	if !ok {
-		return "", &lock.Error{File: l.file.Filename, Entry: req.Name + " (" + lock.FormatPlatform(req.Platform) + ")",
+		return nil, &lock.Error{File: l.file.Filename, Entry: req.Name + " (" + lock.FormatPlatform(req.Platform) + ")",
 			Msg: "the spec needs this base but the lock does not pin it: the lock does not match the spec",
 			Fix: lock.FixFor(l.spec)}
 	}
 	named, err := reference.ParseNormalizedNamed(e.Name)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	pinned, err := reference.WithDigest(reference.TagNameOnly(named), e.Digest)
-	if err != nil {
-		return "", err
-	}
-	return pinned.String(), nil
+	return reference.WithDigest(reference.TagNameOnly(named), e.Digest)
 }
 
 // LockChange is what `safe lock` did to one entry.
@@ -171,7 +175,9 @@ func ResolveLock(ctx context.Context, c client.Client, sp *spec.Spec, builds, ta
 	}
 	role := map[string]string{}
 	for _, r := range roles {
-		role[r.Name] = r.Role
+		if lockable(r) {
+			role[r.Name] = r.Role
+		}
 	}
 	if len(builds) == 0 {
 		builds = lockedPlatforms(old, role, llbgen.RoleBuilder, host)
@@ -190,7 +196,7 @@ func ResolveLock(ctx context.Context, c client.Client, sp *spec.Spec, builds, ta
 			}
 			for _, r := range reqs {
 				k := key{r.Name, lock.FormatPlatform(r.Platform)}
-				if !seen[k] {
+				if lockable(r) && !seen[k] {
 					seen[k] = true
 					want = append(want, r)
 				}
