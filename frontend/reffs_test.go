@@ -26,7 +26,7 @@ type dirRef struct {
 	served int64
 }
 
-func (d *dirRef) ToState() (llb.State, error)  { return llb.Scratch(), nil }
+func (d *dirRef) ToState() (llb.State, error)    { return llb.Scratch(), nil }
 func (d *dirRef) Evaluate(context.Context) error { return nil }
 
 func (d *dirRef) local(p string) string {

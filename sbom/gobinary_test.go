@@ -204,14 +204,14 @@ func (bigFS) Open(string) (fs.File, error) { return bigFile{}, nil }
 type bigFile struct{}
 
 func (bigFile) Stat() (fs.FileInfo, error) { return bigFile{}, nil }
-func (bigFile) Read([]byte) (int, error)    { return 0, io.EOF }
-func (bigFile) Close() error                { return nil }
-func (bigFile) Name() string                { return "big" }
-func (bigFile) Size() int64                 { return 1 << 40 }
-func (bigFile) Mode() fs.FileMode           { return 0o755 }
-func (bigFile) ModTime() time.Time          { return time.Time{} }
-func (bigFile) IsDir() bool                 { return false }
-func (bigFile) Sys() any                    { return nil }
+func (bigFile) Read([]byte) (int, error)   { return 0, io.EOF }
+func (bigFile) Close() error               { return nil }
+func (bigFile) Name() string               { return "big" }
+func (bigFile) Size() int64                { return 1 << 40 }
+func (bigFile) Mode() fs.FileMode          { return 0o755 }
+func (bigFile) ModTime() time.Time         { return time.Time{} }
+func (bigFile) IsDir() bool                { return false }
+func (bigFile) Sys() any                   { return nil }
 
 func TestReadRejectsBadSources(t *testing.T) {
 	for _, src := range []Source{
