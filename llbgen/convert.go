@@ -241,7 +241,7 @@ func Convert(in *Input) (*Result, error) {
 	if hasFinal {
 		baseImg = finalBase.Image
 	}
-	return &Result{State: assemble(in, layers, finalBase, hasFinal), Image: img, BaseImage: baseImg, SBOM: out.SBOM}, nil
+	return &Result{State: assemble(in, layers, finalBase, hasFinal), Image: img, BaseImage: baseImg, SBOM: sbomSources(s, out)}, nil
 }
 
 // finalLayers lists the layers the frontend puts on the final base, bottom
@@ -260,7 +260,8 @@ func finalLayers(in *Input, out *BuildOutput, builder, runtime Base) ([]Layer, e
 	if needsRuntime(s) {
 		rt := Layer{Name: "runtime", State: runtime.State}
 		if initEnabled(s) {
-			rt.Files = append(rt.Files, Artifact{Src: InitPath, Dest: InitPath, Mode: 0o755})
+			rt.Files = append(rt.Files, Artifact{Src: InitPath, Dest: InitPath, Mode: 0o755},
+				Artifact{Src: InitStatusPath, Dest: InitStatusPath, Mode: 0o644})
 		}
 		if s.Run.Health != nil {
 			rt.Files = append(rt.Files, Artifact{Src: ProbePath, Dest: ProbePath, Mode: 0o755})
