@@ -36,7 +36,7 @@ COPY --chmod=0644 tini/${TARGETARCH}/status /var/lib/dpkg/status.d/tini
 COPY --chmod=0644 src/LICENSE /usr/share/doc/safe-probe/LICENSE
 
 # One layer: the frontend takes two files from it, nothing stacks on it.
-FROM scratch
+FROM scratch AS runtime
 COPY --from=tree / /
 LABEL org.opencontainers.image.title="safe-frontend-runtime" \
       org.opencontainers.image.description="Init (tini-static from Debian) and health probe (safe-probe) that safe-frontend copies into the images it builds" \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # stage.sh OUT: writes OUT/rootfs-amd64.tar and OUT/rootfs-arm64.tar for the
-# distroless cc-debian13 stand-in: the base stand-in plus the GCC runtime: libgcc_s, libstdc++, libgomp,
-# all from Debian 13 packages (see ../debian13.sh).
+# distroless cc-debian13 stand-in: the base files plus the GCC runtime
+# (libgcc_s, libstdc++, libgomp), from Debian 13 packages (see
+# ../debian13.sh).
 set -euo pipefail
 recipe=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$recipe/../lib.sh"
