@@ -61,7 +61,7 @@ func TestLintStatusFollowsSeverity(t *testing.T) {
 		name, spec, status string
 		findings           int
 	}{
-		{"errors", refused, "1", 4}, // SF204, SF205, SF301, SF505
+		{"errors", refused, "1", 5}, // SF204, SF205, SF208, SF301, SF505
 		{"warning only", "name: w\nversion: one\nlanguage: go\n", "0", 1},
 		{"clean", "name: ok\nversion: 1.0.0\nlanguage: go\n", "0", 0},
 	} {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/errdefs"
@@ -27,6 +28,8 @@ type buildOpts struct {
 	secrets   map[string][]byte
 	inProcess bool // our BuildFunc in this process; else dockerfile.v0 -> # syntax= image
 	out       string
+	localDir  string // export the result's files here
+	push      string // image name to push to (the stack's registry)
 	noCache   bool
 }
 
@@ -42,7 +45,7 @@ func newClient(t *testing.T) *client.Client {
 
 func build(t *testing.T, o buildOpts) (*buildrun.Result, error) {
 	t.Helper()
-	opt := buildrun.Options{Dir: o.dir, Filename: o.filename, Attrs: o.attrs, Secrets: o.secrets, OCITar: o.out, NoCache: o.noCache}
+	opt := buildrun.Options{Dir: o.dir, Filename: o.filename, Attrs: o.attrs, Secrets: o.secrets, OCITar: o.out, LocalDir: o.localDir, Push: o.push, NoCache: o.noCache}
 	if o.inProcess {
 		opt.BuildFunc = frontend.Build
 	}
@@ -164,4 +167,42 @@ func tail(s string, n int) string {
 		return "..." + s[len(s)-n:]
 	}
 	return s
+}
+
+// requireEpochLayers checks that every entry of the image's last n layers
+// (the ones the frontend adds), directories included, carries the epoch:
+// without that, the digest depends on when and where the build ran.
+func requireEpochLayers(t *testing.T, ociTar string, img *hardened.Image, n int, epoch time.Time) {
+	t.Helper()
+	layers := img.Manifest.Layers
+	if len(layers) < n {
+		t.Fatalf("image has %d layers, want at least %d", len(layers), n)
+	}
+	want := map[string]bool{}
+	for _, l := range layers[len(layers)-n:] {
+		want["blobs/sha256/"+l.Digest.Encoded()] = true
+	}
+	seen := 0
+	err := ocitar.Entries(ociTar, func(name string, dt []byte) error {
+		if !want[name] {
+			return nil
+		}
+		seen++
+		_, err := ocitar.LayerFiles(dt, func(h *tar.Header, _ io.Reader) error {
+			if !h.ModTime.Equal(epoch) {
+				t.Errorf("layer %s: %s has mtime %s, want the epoch %s", name, h.Name, h.ModTime.UTC(), epoch.UTC())
+			}
+			if h.Uid != 0 || h.Gid != 0 {
+				t.Errorf("layer %s: %s is owned by %d:%d, want root", name, h.Name, h.Uid, h.Gid)
+			}
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != n {
+		t.Fatalf("found %d of the last %d layers in %s", seen, n, ociTar)
+	}
 }

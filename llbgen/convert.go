@@ -22,6 +22,20 @@ import (
 const (
 	RoleBuilder = "builder"
 	RoleFinal   = "final"
+	// RoleRuntime is the companion image that carries the init and the
+	// health probe every final image gets.
+	RoleRuntime = "runtime"
+)
+
+// RuntimeImage is the companion image published with the frontend: tini
+// and safe-probe for every platform. The frontend pins it by the digest
+// it was released with; a named context can replace it.
+const RuntimeImage = "docker.io/org/safe-frontend-runtime:1"
+
+// Paths of the runtime helpers in every final image.
+const (
+	InitPath  = "/sbin/tini"
+	ProbePath = "/sbin/safe-probe"
 )
 
 // BaseRequest names an image the conversion needs resolved.
@@ -41,17 +55,26 @@ type Base struct {
 	Image  *dockerspec.DockerOCIImage
 }
 
-// FinalImages maps a spec's `final` value and the language's runtime needs
-// to the runtime base; scratch is absent.
-var finalImages = map[string]map[Runtime]string{
+// commonFinals maps a spec's `final` value and the runtime an app needs
+// to the distroless base; scratch is absent, and languages with their own
+// runtime image map `final` themselves.
+var commonFinals = map[string]map[Runtime]string{
 	"distroless": {
 		RuntimeStatic: "gcr.io/distroless/static-debian12:nonroot",
 		RuntimeGlibc:  "gcr.io/distroless/base-debian12:nonroot",
+		RuntimeCC:     "gcr.io/distroless/cc-debian13:nonroot",
 	},
 	"distroless-base": {
 		RuntimeStatic: "gcr.io/distroless/base-debian12:nonroot",
 		RuntimeGlibc:  "gcr.io/distroless/base-debian12:nonroot",
 	},
+}
+
+// commonFinal is FinalImage for languages whose apps need only what the
+// distroless static, base or cc images carry.
+func commonFinal(rt Runtime, final string) (string, bool) {
+	ref, ok := commonFinals[final][rt]
+	return ref, ok
 }
 
 // DefaultFinal is the runtime base when the spec names none.
@@ -67,6 +90,9 @@ func Bases(s *spec.Spec, build, target ocispecs.Platform) ([]BaseRequest, error)
 		return nil, errors.Errorf("language %q is not supported (supported: %s)", s.Language, strings.Join(Languages(), ", "))
 	}
 	reqs := []BaseRequest{{Role: RoleBuilder, Name: lang.BuilderImage(s), Platform: build, Path: "language", Stage: lang.Name()}}
+	if needsRuntime(s) {
+		reqs = append(reqs, BaseRequest{Role: RoleRuntime, Name: RuntimeImage, Platform: target, Path: runtimePath(s), Stage: "runtime"})
+	}
 	final := finalName(s)
 	if final == "scratch" {
 		if lang.Runtime(s) != RuntimeStatic {
@@ -74,11 +100,26 @@ func Bases(s *spec.Spec, build, target ocispecs.Platform) ([]BaseRequest, error)
 		}
 		return reqs, nil
 	}
-	img, ok := finalImages[final][lang.Runtime(s)]
+	img, ok := lang.FinalImage(s, final)
 	if !ok {
-		return nil, errors.Errorf("final %q is not supported", final)
+		return nil, errors.Errorf("final %q cannot run a %s app; use %s", final, s.Language, DefaultFinal)
 	}
 	return append(reqs, BaseRequest{Role: RoleFinal, Name: img, Platform: target, Path: finalPath(s), Stage: "final"}), nil
+}
+
+// initEnabled: tini is PID 1 unless the spec opts out (with an exemption).
+func initEnabled(s *spec.Spec) bool { return s.Run.Init == nil || *s.Run.Init }
+
+func needsRuntime(s *spec.Spec) bool { return initEnabled(s) || s.Run.Health != nil }
+
+func runtimePath(s *spec.Spec) string {
+	switch {
+	case s.Source.Has("run/init"):
+		return "run/init"
+	case s.Source.Has("run/health"):
+		return "run/health"
+	}
+	return ""
 }
 
 func finalName(s *spec.Spec) string {
@@ -101,7 +142,10 @@ type Input struct {
 	// Bases by role, resolved by the caller (see Bases).
 	Bases map[string]Base
 	// Context is the build context, ignore patterns already applied.
-	Context        llb.State
+	Context llb.State
+	// Files are the context files the language named in ContextFiles
+	// that exist (see BuildInput.Files).
+	Files          map[string][]byte
 	BuildPlatform  ocispecs.Platform
 	TargetPlatform ocispecs.Platform
 	// BuildArgs are --build-arg values; only args the spec declares are used.
@@ -130,6 +174,8 @@ type Result struct {
 	State     llb.State
 	Image     *dockerspec.DockerOCIImage
 	BaseImage *dockerspec.DockerOCIImage
+	// SBOM says where in the final image its packages are described.
+	SBOM []SBOMSource
 }
 
 // ExemptionsLabel is the image label that records waived rules.
@@ -154,12 +200,18 @@ func Convert(in *Input) (*Result, error) {
 		return nil, errors.New("builder base was not resolved")
 	}
 	finalBase, hasFinal := in.Bases[RoleFinal]
+	runtimeBase, hasRuntime := in.Bases[RoleRuntime]
+	if needsRuntime(s) && !hasRuntime {
+		return nil, errors.New("runtime image (init and probe) was not resolved")
+	}
 
 	out, err := lang.Build(&BuildInput{
 		Spec:    s,
 		Builder: builder.State,
 		Context: in.Context,
+		Files:   in.Files,
 		Target:  in.TargetPlatform,
+		Build:   in.BuildPlatform,
 		Env:     buildEnv(s, in.BuildArgs),
 		RunOpts: runOpts(s, in),
 		Cache: func(dest, id string) llb.RunOption {
@@ -171,58 +223,54 @@ func Convert(in *Input) (*Result, error) {
 		Step: func(n, total int, name, path string) llb.ConstraintsOpt {
 			return named(in, fmt.Sprintf("[%s %d/%d] %s", lang.Name(), n, total, name), path)
 		},
+		CA: caPath(s),
 	})
 	if err != nil {
 		return nil, errors.Wrapf(err, "building %s app", lang.Name())
 	}
-
-	final := llb.Scratch().Platform(in.TargetPlatform)
-	if hasFinal {
-		final = finalBase.State
+	if len(out.Layers) == 0 {
+		return nil, errors.Errorf("the %s build produced no artifacts", lang.Name())
 	}
-	fa, err := finalFiles(in, out, builder, lang)
+
+	layers, err := finalLayers(in, out, builder, runtimeBase)
 	if err != nil {
 		return nil, err
 	}
-	final = final.File(fa, named(in, fmt.Sprintf("[final 1/1] copy %s", artifactList(out, s)), finalPath(s)))
-
-	img := imageConfig(in, out, finalBase, hasFinal)
+	img := imageConfig(in, out, layers, finalBase, hasFinal)
 	var baseImg *dockerspec.DockerOCIImage
 	if hasFinal {
 		baseImg = finalBase.Image
 	}
-	return &Result{State: final, Image: img, BaseImage: baseImg}, nil
+	return &Result{State: assemble(in, layers, finalBase, hasFinal), Image: img, BaseImage: baseImg, SBOM: out.SBOM}, nil
 }
 
-// finalFiles is the one file operation of the final stage: artifacts, the
-// CA bundle for scratch, and the spec's extra copies. One op, one layer.
-func finalFiles(in *Input, out *BuildOutput, builder Base, lang Language) (*llb.FileAction, error) {
+// finalLayers lists the layers the frontend puts on the final base, bottom
+// first, least often changed first: the CA bundle on scratch, the init and
+// probe (they change with frontend releases only), the app's layers, then
+// the spec's extra copies.
+func finalLayers(in *Input, out *BuildOutput, builder, runtime Base) ([]Layer, error) {
 	s := in.Spec
-	epoch := in.Epoch
-	var fa *llb.FileAction
-	copyTo := func(from llb.State, src, dest string, mode *llb.ChmodOpt, dir bool) {
-		info := &llb.CopyInfo{
-			Mode:           mode,
-			CreateDestPath: true,
-			CreatedTime:    &epoch,
-			ChownOpt:       &llb.ChownOpt{User: &llb.UserOpt{UID: 0}, Group: &llb.UserOpt{UID: 0}},
-		}
-		if dir {
-			info.CopyDirContentsOnly = true
-		}
-		if fa == nil {
-			fa = llb.Copy(from, src, dest, info)
-			return
-		}
-		fa = fa.Copy(from, src, dest, info)
-	}
-	for _, a := range out.Artifacts {
-		copyTo(out.State, a.Src, a.Dest, &llb.ChmodOpt{Mode: a.Mode}, false)
-	}
+	var layers []Layer
 	if finalName(s) == "scratch" {
 		// scratch has no trust store; apps that call out over TLS need one.
-		copyTo(builder.State, "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt", &llb.ChmodOpt{Mode: 0o644}, false)
+		layers = append(layers, Layer{Name: "ca-certificates", State: builder.State, Files: []Artifact{
+			{Src: "/etc/ssl/certs/ca-certificates.crt", Dest: "/etc/ssl/certs/ca-certificates.crt", Mode: 0o644},
+		}})
 	}
+	if needsRuntime(s) {
+		rt := Layer{Name: "runtime", State: runtime.State}
+		if initEnabled(s) {
+			rt.Files = append(rt.Files, Artifact{Src: InitPath, Dest: InitPath, Mode: 0o755})
+		}
+		if s.Run.Health != nil {
+			rt.Files = append(rt.Files, Artifact{Src: ProbePath, Dest: ProbePath, Mode: 0o755})
+		}
+		layers = append(layers, rt)
+	}
+	layers = append(layers, out.Layers...)
+
+	// The spec's copies share one layer: they are small and change together.
+	extra := Layer{Name: "copy"}
 	for i, c := range s.Copy {
 		switch {
 		case c.URL != "":
@@ -232,26 +280,98 @@ func finalFiles(in *Input, out *BuildOutput, builder Base, lang Language) (*llb.
 			}
 			dl := llb.HTTP(c.URL, llb.Checksum(dgst), llb.Filename("download"),
 				named(in, "[final] download "+c.URL, spec.Path("copy", i)))
-			copyTo(dl, "/download", c.To, &llb.ChmodOpt{Mode: 0o644}, false)
+			extra.Files = append(extra.Files, Artifact{From: &dl, Src: "/download", Dest: c.To, Mode: 0o644})
 		case c.From != "":
-			copyTo(in.Context, path.Join("/", c.From), c.To, nil, strings.HasSuffix(c.From, "/"))
+			ctx := in.Context
+			extra.Files = append(extra.Files, Artifact{From: &ctx, Src: path.Join("/", c.From), Dest: c.To, Dir: strings.HasSuffix(c.From, "/")})
 		}
 	}
-	if fa == nil {
-		return nil, errors.Errorf("the %s build produced no artifacts", lang.Name())
+	if len(extra.Files) > 0 {
+		layers = append(layers, extra)
 	}
-	return fa, nil
+	return layers, nil
 }
 
-func artifactList(out *BuildOutput, s *spec.Spec) string {
-	names := make([]string, 0, len(out.Artifacts)+len(s.Copy))
-	for _, a := range out.Artifacts {
-		names = append(names, a.Dest)
+// assemble stacks the layers on the final base. Each layer is made on an
+// empty filesystem and merged, as COPY --link does: a layer holds only its
+// own files, every entry in it (parent directories included) carries the
+// epoch, so the digest does not depend on when or where the build ran, and
+// an app edit leaves the lower layers' blobs as they were.
+func assemble(in *Input, layers []Layer, base Base, hasBase bool) llb.State {
+	var inputs []llb.State
+	if hasBase {
+		inputs = append(inputs, base.State)
 	}
-	for _, c := range s.Copy {
-		names = append(names, c.To)
+	total := len(layers)
+	for i, l := range layers {
+		inputs = append(inputs, layerState(in, l, fmt.Sprintf("[final %d/%d] %s", i+1, total, layerTitle(l))))
 	}
-	return strings.Join(names, " ")
+	if len(inputs) == 1 {
+		return inputs[0]
+	}
+	return llb.Merge(inputs, named(in, "[final] merge layers onto the base", finalPath(in.Spec)))
+}
+
+// layerState copies a layer's files onto scratch, then copies that tree
+// once more with the epoch as time: a copy sets the time of what it
+// creates, but a directory that a later file lands in is touched again,
+// and a tree copy sets each directory's time after its contents.
+func layerState(in *Input, l Layer, name string) llb.State {
+	root := &llb.ChownOpt{User: &llb.UserOpt{UID: 0}, Group: &llb.UserOpt{UID: 0}}
+	var fa *llb.FileAction
+	for _, f := range l.Files {
+		from := l.State
+		if f.From != nil {
+			from = *f.From
+		}
+		info := &llb.CopyInfo{CreateDestPath: true, CopyDirContentsOnly: f.Dir, ChownOpt: root}
+		if f.Mode != 0 {
+			info.Mode = &llb.ChmodOpt{Mode: f.Mode}
+		}
+		if fa == nil {
+			fa = llb.Copy(from, f.Src, f.Dest, info)
+		} else {
+			fa = fa.Copy(from, f.Src, f.Dest, info)
+		}
+	}
+	staged := llb.Scratch().File(fa, named(in, name, layerPath(in.Spec, l)))
+	epoch := in.Epoch
+	return llb.Scratch().File(llb.Copy(staged, "/", "/", &llb.CopyInfo{
+		CopyDirContentsOnly: true,
+		CreatedTime:         &epoch,
+		ChownOpt:            root,
+	}), named(in, name+" (times)", ""))
+}
+
+func layerTitle(l Layer) string {
+	dests := make([]string, 0, len(l.Files))
+	for _, f := range l.Files {
+		dests = append(dests, f.Dest)
+	}
+	return l.Name + ": copy " + strings.Join(dests, " ")
+}
+
+func layerPath(s *spec.Spec, l Layer) string {
+	switch l.Name {
+	case "copy":
+		if s.Source.Has("copy") {
+			return "copy"
+		}
+		return ""
+	case "runtime":
+		return runtimePath(s)
+	}
+	return finalPath(s)
+}
+
+// caPath is where build steps find the optional CA bundle.
+func caPath(s *spec.Spec) string {
+	for _, sec := range s.Secrets {
+		if sec.ID == CASecretID && sec.Target != "" {
+			return sec.Target
+		}
+	}
+	return CASecretPath
 }
 
 // buildEnv is the declared build args with --build-arg overrides, sorted.

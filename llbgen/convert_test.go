@@ -30,8 +30,9 @@ var (
 )
 
 const (
-	goDigest    = digest.Digest("sha256:1111111111111111111111111111111111111111111111111111111111111111")
-	finalDigest = digest.Digest("sha256:2222222222222222222222222222222222222222222222222222222222222222")
+	goDigest      = digest.Digest("sha256:1111111111111111111111111111111111111111111111111111111111111111")
+	finalDigest   = digest.Digest("sha256:2222222222222222222222222222222222222222222222222222222222222222")
+	runtimeDigest = digest.Digest("sha256:3333333333333333333333333333333333333333333333333333333333333333")
 )
 
 func helloSpec() *spec.Spec {
@@ -60,6 +61,8 @@ func testInput(s *spec.Spec, target ocispecs.Platform) *Input {
 		RoleBuilder: {Name: "docker.io/library/golang:1.26", Digest: goDigest,
 			State: llb.Image("docker.io/library/golang:1.26@"+goDigest.String(), llb.Platform(amd64)).AddEnv("GOPATH", "/go"), Image: goImg},
 	}
+	bases[RoleRuntime] = Base{Name: RuntimeImage, Digest: runtimeDigest,
+		State: llb.Image("docker.io/org/safe-frontend-runtime:1@"+runtimeDigest.String(), llb.Platform(target)), Image: &dockerspec.DockerOCIImage{}}
 	if s.Final != "scratch" {
 		bases[RoleFinal] = Base{Name: "gcr.io/distroless/static-debian12:nonroot", Digest: finalDigest,
 			State: llb.Image("gcr.io/distroless/static-debian12:nonroot@"+finalDigest.String(), llb.Platform(target)), Image: finalImg}
@@ -153,7 +156,15 @@ func TestImageConfig(t *testing.T) {
 		}
 	}
 	check("User", img.Config.User, "65532:65532")
-	check("Entrypoint", img.Config.Entrypoint, []string{"/usr/local/bin/go-hello"})
+	check("Entrypoint", img.Config.Entrypoint, []string{"/sbin/tini", "--", "/usr/local/bin/go-hello"})
+	hc := img.Config.Healthcheck
+	if hc == nil {
+		t.Fatal("no Healthcheck")
+	}
+	check("Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
+	check("Healthcheck timings", []time.Duration{hc.Interval, hc.Timeout, hc.StartPeriod}, []time.Duration{10 * time.Second, 3 * time.Second, 10 * time.Second})
+	check("Healthcheck.Retries", hc.Retries, 3)
+	check("history", len(img.History), 2)
 	check("Cmd", img.Config.Cmd, []string{"--listen=:8080"})
 	check("StopSignal", img.Config.StopSignal, "SIGTERM")
 	check("ExposedPorts", len(img.Config.ExposedPorts), 1)
@@ -178,6 +189,43 @@ func TestImageConfig(t *testing.T) {
 	for _, h := range img.History {
 		if h.Created == nil || !h.Created.Equal(time.Unix(1700000000, 0)) {
 			t.Errorf("history entry %q has time %v, want the epoch", h.CreatedBy, h.Created)
+		}
+	}
+}
+
+func TestRuntimeOptions(t *testing.T) {
+	s := helloSpec()
+	s.Run.SignalGroup = true
+	s.Run.Health = &spec.Health{TCP: true, Interval: "30s", Timeout: "2s", StartPeriod: "1m", Retries: 5}
+	_, res := marshal(t, testInput(s, amd64))
+	if got := fmt.Sprint(res.Image.Config.Entrypoint); got != "[/sbin/tini -g -- /usr/local/bin/go-hello]" {
+		t.Errorf("Entrypoint = %s", got)
+	}
+	hc := res.Image.Config.Healthcheck
+	if got := fmt.Sprint(hc.Test, hc.Interval, hc.Timeout, hc.StartPeriod, hc.Retries); got != "[CMD /sbin/safe-probe -timeout=2s tcp://127.0.0.1:8080] 30s 2s 1m0s 5" {
+		t.Errorf("Healthcheck = %s", got)
+	}
+
+	off := false
+	s = helloSpec()
+	s.Run.Init = &off
+	s.Run.Health = nil
+	in := testInput(s, amd64)
+	delete(in.Bases, RoleRuntime)
+	_, res = marshal(t, in)
+	if got := fmt.Sprint(res.Image.Config.Entrypoint); got != "[/usr/local/bin/go-hello]" {
+		t.Errorf("without init: Entrypoint = %s", got)
+	}
+	if res.Image.Config.Healthcheck != nil {
+		t.Errorf("without health: Healthcheck = %+v", res.Image.Config.Healthcheck)
+	}
+	reqs, err := Bases(s, amd64, amd64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reqs {
+		if r.Role == RoleRuntime {
+			t.Errorf("no init and no health check need no runtime image: %+v", reqs)
 		}
 	}
 }

@@ -30,6 +30,14 @@ func (golang) BuilderImage(s *spec.Spec) string {
 // Go builds with CGO_ENABLED=0, so the binary needs nothing from the base.
 func (golang) Runtime(*spec.Spec) Runtime { return RuntimeStatic }
 
+func (golang) FinalImage(_ *spec.Spec, final string) (string, bool) {
+	return commonFinal(RuntimeStatic, final)
+}
+
+// Go reads nothing from the context at conversion time: go.mod and go.sum
+// are copied into the build as they are.
+func (golang) ContextFiles(*spec.Spec) []string { return nil }
+
 const (
 	goSrc      = "/src"
 	goOut      = "/out"
@@ -101,9 +109,10 @@ func (golang) Build(in *BuildInput) (*BuildOutput, error) {
 
 	dest := "/usr/local/bin/" + s.Name
 	return &BuildOutput{
-		State:      built,
-		Artifacts:  []Artifact{{Src: bin, Dest: dest, Mode: 0o755}},
+		Layers:     []Layer{{Name: "app", State: built, Files: []Artifact{{Src: bin, Dest: dest, Mode: 0o755}}}},
 		Entrypoint: []string{dest},
+		// The binary carries its module list (go version -m).
+		SBOM: []SBOMSource{{Kind: "go-binary", Path: dest}},
 	}, nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/containerd/platforms"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/org/safe-frontend/spec"
 )
 
 // OCI annotation keys the frontend generates.
@@ -26,7 +28,7 @@ const (
 // imageConfig assembles the final image config. Base labels are not
 // inherited: labels describe the app, and the base is recorded by name and
 // digest instead.
-func imageConfig(in *Input, out *BuildOutput, base Base, hasBase bool) *dockerspec.DockerOCIImage {
+func imageConfig(in *Input, out *BuildOutput, layers []Layer, base Base, hasBase bool) *dockerspec.DockerOCIImage {
 	s := in.Spec
 	tp := in.TargetPlatform
 	img := &dockerspec.DockerOCIImage{}
@@ -46,6 +48,10 @@ func imageConfig(in *Input, out *BuildOutput, base Base, hasBase bool) *dockersp
 	if finalName(s) == "scratch" {
 		env = setEnv(env, "SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
 	}
+	for _, kv := range out.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env = setEnv(env, k, v)
+	}
 	for _, k := range slices.Sorted(maps.Keys(s.Run.Env)) {
 		env = setEnv(env, k, s.Run.Env[k])
 	}
@@ -57,19 +63,25 @@ func imageConfig(in *Input, out *BuildOutput, base Base, hasBase bool) *dockersp
 	if s.Run.User != "" {
 		img.Config.User = s.Run.User
 	}
-	img.Config.Entrypoint = slices.Clone(out.Entrypoint)
+	img.Config.Entrypoint = entrypoint(s, out.Entrypoint)
 	img.Config.Cmd = slices.Clone(s.Run.Args)
 	img.Config.WorkingDir = "/"
+	if out.WorkingDir != "" {
+		img.Config.WorkingDir = out.WorkingDir
+	}
 	img.Config.StopSignal = "SIGTERM"
 	if s.Run.Port > 0 {
 		img.Config.ExposedPorts = map[string]struct{}{fmt.Sprintf("%d/tcp", s.Run.Port): {}}
 	}
+	img.Config.Healthcheck = healthcheck(s)
 	img.Config.Labels = labels(in, base, hasBase)
-	img.History = append(img.History, ocispecs.History{
-		Created:   &epoch,
-		CreatedBy: "safe-frontend: copy " + artifactList(out, s),
-		Comment:   "safe-frontend",
-	})
+	for _, l := range layers {
+		img.History = append(img.History, ocispecs.History{
+			Created:   &epoch,
+			CreatedBy: "safe-frontend: " + layerTitle(l),
+			Comment:   "safe-frontend",
+		})
+	}
 	return img
 }
 
@@ -123,4 +135,71 @@ func setEnv(env []string, k, v string) []string {
 
 func platformString(p ocispecs.Platform) string {
 	return platforms.FormatAll(platforms.Normalize(p))
+}
+
+// entrypoint puts the init in front of the app: tini forwards signals to
+// it and reaps orphans, which PID 1 must do and most apps do not.
+func entrypoint(s *spec.Spec, app []string) []string {
+	if !initEnabled(s) {
+		return slices.Clone(app)
+	}
+	ep := []string{InitPath}
+	if s.Run.SignalGroup {
+		ep = append(ep, "-g")
+	}
+	return append(append(ep, "--"), app...)
+}
+
+// healthcheck is the exec-form HEALTHCHECK run by the static probe: no
+// shell, no curl. The probe's own deadline is the check's timeout.
+func healthcheck(s *spec.Spec) *dockerspec.HealthcheckConfig {
+	h := s.Run.Health
+	if h == nil || s.Run.Port == 0 {
+		return nil
+	}
+	t := HealthTimings(h)
+	target := fmt.Sprintf("http://127.0.0.1:%d%s", s.Run.Port, h.HTTP)
+	if h.TCP {
+		target = fmt.Sprintf("tcp://127.0.0.1:%d", s.Run.Port)
+	}
+	return &dockerspec.HealthcheckConfig{
+		Test:        []string{"CMD", ProbePath, "-timeout=" + t.Timeout.String(), target},
+		Interval:    t.Interval,
+		Timeout:     t.Timeout,
+		StartPeriod: t.StartPeriod,
+		Retries:     t.Retries,
+	}
+}
+
+// Timings of a health check, defaults applied.
+type Timings struct {
+	Interval, Timeout, StartPeriod time.Duration
+	Retries                        int
+}
+
+// Health check defaults: the image's HEALTHCHECK and the manifests' probes
+// use the same ones.
+const (
+	DefaultHealthInterval    = 10 * time.Second
+	DefaultHealthTimeout     = 3 * time.Second
+	DefaultHealthStartPeriod = 10 * time.Second
+	DefaultHealthRetries     = 3
+)
+
+// HealthTimings reads the spec's timings; malformed values (refused by
+// the policy) fall back to the defaults.
+func HealthTimings(h *spec.Health) Timings {
+	t := Timings{DefaultHealthInterval, DefaultHealthTimeout, DefaultHealthStartPeriod, DefaultHealthRetries}
+	parse := func(v string, d *time.Duration) {
+		if p, err := time.ParseDuration(v); err == nil && p > 0 {
+			*d = p
+		}
+	}
+	parse(h.Interval, &t.Interval)
+	parse(h.Timeout, &t.Timeout)
+	parse(h.StartPeriod, &t.StartPeriod)
+	if h.Retries > 0 {
+		t.Retries = h.Retries
+	}
+	return t
 }

@@ -24,6 +24,14 @@ type Language interface {
 	BuilderImage(s *spec.Spec) string
 	// Runtime is what the artifacts need from the final base.
 	Runtime(s *spec.Spec) Runtime
+	// FinalImage maps the spec's `final` (never "scratch") to the runtime
+	// base; ok is false when that final cannot run this language.
+	FinalImage(s *spec.Spec, final string) (ref string, ok bool)
+	// ContextFiles names the files of the build context the conversion
+	// reads (package manifests, lockfiles), as paths relative to the
+	// context; the caller reads them and passes what exists in
+	// BuildInput.Files. Nil for languages that read nothing.
+	ContextFiles(s *spec.Spec) []string
 	// Build adds the build stage on top of in.Builder.
 	Build(in *BuildInput) (*BuildOutput, error)
 }
@@ -36,6 +44,11 @@ const (
 	RuntimeStatic Runtime = iota
 	// RuntimeGlibc artifacts link against glibc: distroless/base at least.
 	RuntimeGlibc
+	// RuntimeCC artifacts also need libgcc_s and libstdc++: distroless/cc.
+	RuntimeCC
+	// RuntimeOwn artifacts need the language's own runtime image
+	// (distroless nodejs, python3, java).
+	RuntimeOwn
 )
 
 // BuildInput is what a language gets to build with.
@@ -45,8 +58,13 @@ type BuildInput struct {
 	Builder llb.State
 	// Context is the build context with the ignore patterns applied.
 	Context llb.State
+	// Files are the context files the language asked for (ContextFiles)
+	// that exist, by the name it asked for. Their content is untrusted.
+	Files map[string][]byte
 	// Target is the platform the artifacts must run on.
 	Target ocispecs.Platform
+	// Build is the platform the build steps run on.
+	Build ocispecs.Platform
 	// Env is the build-step environment: build args, in a stable order.
 	Env []string
 	// Run options every build step gets: secret mounts, network mode.
@@ -56,22 +74,51 @@ type BuildInput struct {
 	// Step names progress vertex n of total ("[go 2/4] go mod download")
 	// and points it at a spec path, so a failing step shows its spec line.
 	Step func(n, total int, name, path string) llb.ConstraintsOpt
+	// CA is the path of the optional CA bundle secret in build steps.
+	CA string
 }
 
 // BuildOutput is what the final stage takes from the build stage.
 type BuildOutput struct {
-	State llb.State
-	// Artifacts are copied into the final image, in order.
-	Artifacts []Artifact
-	// Entrypoint is the exec-form entrypoint in the final image.
+	// Layers are the app's layers of the final image, bottom first: what
+	// changes least goes first (dependencies, then the app's own code).
+	Layers []Layer
+	// Entrypoint is the app's exec-form entrypoint (the init is added
+	// in front of it by the final assembly).
 	Entrypoint []string
+	// WorkingDir of the final image; "/" when empty.
+	WorkingDir string
+	// Env is added to the final image's environment, before run.env.
+	Env []string
+	// SBOM says where in the final image the packages it carries are
+	// described.
+	SBOM []SBOMSource
+}
+
+// Layer is one layer of the final image: files taken from a build state.
+type Layer struct {
+	// Name describes the layer in progress output and history.
+	Name  string
+	State llb.State
+	Files []Artifact
 }
 
 // Artifact is a file or directory the build stage produced.
 type Artifact struct {
 	Src  string      // path in the build stage
 	Dest string      // path in the final image
-	Mode os.FileMode // file mode in the final image
+	Mode os.FileMode // file mode in the final image; 0 keeps the source's
+	// Dir copies the contents of the directory Src into Dest.
+	Dir bool
+	// From is the state to copy from when it is not the layer's.
+	From *llb.State
+}
+
+// SBOMSource names a place in the final image that describes packages,
+// and how to read it.
+type SBOMSource struct {
+	Kind string // "go-binary", "npm-lock", "python-dist-info", ...
+	Path string
 }
 
 var languages = map[string]Language{}
@@ -94,6 +141,15 @@ func Languages() []string {
 	return out
 }
 
+// ContextFiles is what the spec's language reads from the build context
+// at conversion time (nil for an unknown language).
+func ContextFiles(s *spec.Spec) []string {
+	if l, ok := Lookup(s.Language); ok {
+		return l.ContextFiles(s)
+	}
+	return nil
+}
+
 // runtimeFinals says, per runtime, which finals carry everything the
 // artifacts need (smallest first; any other final is fatter than needed)
 // and why, in words for messages.
@@ -104,6 +160,8 @@ var runtimeFinals = map[Runtime]struct {
 	RuntimeStatic: {[]string{"scratch", "distroless"}, "its build is static and needs no C library"},
 	// For glibc apps "distroless" already means distroless/base.
 	RuntimeGlibc: {[]string{"distroless", "distroless-base"}, "it needs glibc and nothing more"},
+	RuntimeCC:    {[]string{"distroless"}, "it needs glibc and the C++ runtime"},
+	RuntimeOwn:   {[]string{"distroless"}, "it runs on its language's distroless runtime"},
 }
 
 // SufficientFinals lists the finals that are enough for a spec's language,

@@ -56,6 +56,9 @@ func Check(s *spec.Spec) *Report {
 	c.checkUser()
 	c.checkPort()
 	c.checkHealth()
+	c.checkRuntime()
+	c.checkResources()
+	c.checkWritable()
 	c.checkEnv()
 	c.checkBuildArgs()
 	c.checkLabels()
@@ -223,6 +226,20 @@ func (c *checker) checkHealth() {
 		if hasPort && c.s.Run.Port >= 1 && c.s.Run.Port <= 65535 && !c.src.Has("run/health") {
 			c.add(rules.NoHealthCheck, "run", "run.port %d is served but no health check is declared; add run.health.http, e.g. /healthz", c.s.Run.Port)
 		}
+		return
+	}
+	hasHTTP := c.present("run/health/http", h.HTTP != "")
+	switch {
+	case hasHTTP && h.TCP:
+		c.add(rules.ConflictingKey, "run/health/tcp", "run.health sets both http and tcp; an HTTP check already proves the port accepts connections, keep one")
+		return
+	case h.TCP:
+		if !hasPort {
+			c.add(rules.InvalidHealth, "run/health", "run.health.tcp cannot be probed because run.port is not set; declare the port the app listens on")
+		}
+		return
+	case !hasHTTP:
+		c.add(rules.InvalidHealth, "run/health", "run.health declares no check; add http: /healthz (a path that answers 2xx) or tcp: true")
 		return
 	}
 	p := h.HTTP

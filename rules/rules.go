@@ -66,6 +66,9 @@ const (
 	PrivilegedPort = "SF204"
 	NoHealthCheck  = "SF205"
 	InvalidHealth  = "SF206"
+	NoInit         = "SF207"
+	NoResources    = "SF208"
+	ShortGrace     = "SF209"
 )
 
 // Secrets.
@@ -116,6 +119,9 @@ var all = []Rule{
 	{PrivilegedPort, "PrivilegedPort", Error, "A port below 1024 needs NET_BIND_SERVICE; give a reason or use a high port", []string{"seed", "pss:capabilities", "owasp:#3"}, true},
 	{NoHealthCheck, "NoHealthCheck", Warning, "No health check is declared", []string{"seed", "cis:4.6"}, true},
 	{InvalidHealth, "InvalidHealthCheck", Error, "The health check is malformed or cannot work", []string{"seed", "cis:4.6"}, false},
+	{NoInit, "NoInit", Error, "The image would run the app as PID 1 without an init (run.init: false)", []string{"seed"}, true},
+	{NoResources, "NoResources", Warning, "No CPU and memory are declared for the manifests", []string{"seed", "cis:5.10", "cis:5.11"}, true},
+	{ShortGrace, "ShortStopGracePeriod", Warning, "The stop grace period is shorter than the drain delay plus the app's own shutdown", []string{"seed"}, true},
 
 	{SecretInEnv, "SecretInEnv", Error, "A secret-looking runtime env key has a literal value", []string{"seed", "docker:SecretsUsedInArgOrEnv", "cis:4.10", "owasp:#12"}, true},
 	{SecretInLabel, "SecretInLabel", Error, "A secret-looking label key has a literal value", []string{"seed", "docker:SecretsUsedInArgOrEnv", "cis:4.10", "owasp:#12"}, true},

@@ -51,6 +51,16 @@ func (p *parser) decode(n *yaml.Node, v reflect.Value, path, human string) bool 
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
+		// A pointer to a scalar tells "written as the zero value" from
+		// "not written" (run.init: false); a pointer to a struct is a block.
+		if v.Type().Elem().Kind() != reflect.Struct {
+			ptr := reflect.New(v.Type().Elem())
+			if !p.decode(n, ptr.Elem(), path, human) {
+				return false
+			}
+			v.Set(ptr)
+			return true
+		}
 		if !p.want(n, yaml.MappingNode, human, "a mapping") {
 			return false
 		}

@@ -70,10 +70,11 @@ func TestParseExample(t *testing.T) {
 		Language: "go",
 		Go:       &Go{Version: "1.26", Main: "./cmd/hello"},
 		Run: Run{
-			Args:   []string{"--listen=:8080"},
-			Port:   8080,
-			Env:    map[string]string{"LOG_FORMAT": "json"},
-			Health: &Health{HTTP: "/healthz"},
+			Args:      []string{"--listen=:8080"},
+			Port:      8080,
+			Env:       map[string]string{"LOG_FORMAT": "json"},
+			Health:    &Health{HTTP: "/healthz"},
+			Resources: &Resources{CPU: "100m", Memory: "64Mi"},
 		},
 		Final: "distroless",
 		Labels: map[string]string{
@@ -92,19 +93,19 @@ func TestParseExample(t *testing.T) {
 	}
 	r := func(l1, c1, l2, c2 int) Range { return Range{Pos{l1, c1}, Pos{l2, c2}} }
 	fields := map[string]Range{
-		"":                   r(2, 1, 18, 83),
+		"":                   r(2, 1, 19, 83),
 		"name":               r(2, 1, 2, 15),
 		"version":            r(3, 1, 3, 15),
 		"go":                 r(5, 1, 7, 20),
 		"go/version":         r(6, 3, 6, 18),
-		"run":                r(8, 1, 14, 19),
+		"run":                r(8, 1, 15, 39),
 		"run/args":           r(9, 3, 9, 27),
 		"run/args/0":         r(9, 10, 9, 26),
 		"run/port":           r(10, 3, 10, 13),
 		"run/env/LOG_FORMAT": r(12, 5, 12, 21),
 		"run/health/http":    r(14, 5, 14, 19),
-		"final":              r(15, 1, 15, 18),
-		"labels/org.opencontainers.image.licenses": r(17, 3, 17, 41),
+		"final":              r(16, 1, 16, 18),
+		"labels/org.opencontainers.image.licenses": r(18, 3, 18, 41),
 	}
 	for path, w := range fields {
 		if g, ok := src.Fields[path]; !ok || g != w {
@@ -115,7 +116,7 @@ func TestParseExample(t *testing.T) {
 		"name":               r(2, 1, 2, 5),
 		"go/version":         r(6, 3, 6, 10),
 		"run/env/LOG_FORMAT": r(12, 5, 12, 15),
-		"labels/org.opencontainers.image.licenses": r(17, 3, 17, 36),
+		"labels/org.opencontainers.image.licenses": r(18, 3, 18, 36),
 	}
 	for path, w := range keys {
 		if g, ok := src.Keys[path]; !ok || g != w {
@@ -254,7 +255,7 @@ func TestUnknownKeySuggestion(t *testing.T) {
 		{"port: 80\n", `port: unknown key, did you mean "run.port"?`, ""},
 		{"reason: x\n", `did you mean "allow[].reason"?`, ""},
 		{"zzzzzz: x\n", "zzzzzz: unknown key", "did you mean"},
-		{"run:\n  helth: {}\n", `run.helth: unknown key, did you mean "health"? (allowed: args, port, env, user, health)`, ""},
+		{"run:\n  helth: {}\n", `run.helth: unknown key, did you mean "health"?`, ""},
 		{"go:\n  vesion: '1'\n", `go.vesion: unknown key, did you mean "version"? (allowed: version, main, tags, ldflags)`, ""},
 	}
 	for _, tt := range tests {

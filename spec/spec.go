@@ -60,12 +60,32 @@ type Run struct {
 	Port   int               `yaml:"port" minimum:"1" maximum:"65535" doc:"Port the app listens on (ExposedPorts)."`
 	Env    map[string]string `yaml:"env" doc:"Runtime environment (image Env). Never secrets."`
 	User   string            `yaml:"user" doc:"Numeric UID:GID to run as. Default 65532:65532."`
-	Health *Health           `yaml:"health" doc:"Health check."`
+	Health *Health           `yaml:"health" doc:"Health check: the image HEALTHCHECK (a static probe, no shell) and the Kubernetes probes."`
+	// Init is a pointer so an explicit false (an opt-out that needs an
+	// exemption) is told apart from the default.
+	Init *bool `yaml:"init" doc:"Run tini as PID 1 so signals are forwarded and orphans reaped. Default true; false needs an exemption of SF207."`
+	// SignalGroup is tini -g: for apps whose children must see the signal too.
+	SignalGroup     bool       `yaml:"signalGroup" doc:"Forward signals to the app's whole process group (tini -g), for apps that start children which must stop too."`
+	StopGracePeriod string     `yaml:"stopGracePeriod" doc:"Time the app gets to stop after SIGTERM (Kubernetes terminationGracePeriodSeconds), a duration such as 30s. Default 30s."`
+	ShutdownTimeout string     `yaml:"shutdownTimeout" doc:"How long the app itself takes to drain and stop after SIGTERM, a duration such as 10s; the grace period must cover it plus the drain delay."`
+	Resources       *Resources `yaml:"resources" doc:"CPU and memory for the manifests (requests; memory limit = request)."`
+	Writable        []string   `yaml:"writable" doc:"Absolute paths the app writes to; the root filesystem is read-only, these become emptyDir volumes in the manifests."`
 }
 
-// Health describes how the app reports health.
+// Health describes how the app reports health. Exactly one of HTTP or TCP.
 type Health struct {
-	HTTP string `yaml:"http" doc:"HTTP path answered with 2xx when healthy, e.g. /healthz."`
+	HTTP        string `yaml:"http" doc:"HTTP path answered with 2xx when healthy, e.g. /healthz."`
+	TCP         bool   `yaml:"tcp" doc:"Healthy when run.port accepts a TCP connection (for servers that do not speak HTTP)."`
+	Interval    string `yaml:"interval" doc:"Time between probes, a duration such as 10s. Default 10s."`
+	Timeout     string `yaml:"timeout" doc:"Time one probe may take, a duration such as 3s. Default 3s."`
+	StartPeriod string `yaml:"startPeriod" doc:"Time the app gets to start before failures count, a duration such as 10s. Default 10s."`
+	Retries     int    `yaml:"retries" minimum:"1" maximum:"100" doc:"Consecutive failures before the app is unhealthy. Default 3."`
+}
+
+// Resources is what the app needs, in Kubernetes quantities.
+type Resources struct {
+	CPU    string `yaml:"cpu" doc:"CPU request, a Kubernetes quantity such as 250m or 1."`
+	Memory string `yaml:"memory" doc:"Memory request and limit, a Kubernetes quantity such as 256Mi."`
 }
 
 // Copy is one extra file or directory for the final image.

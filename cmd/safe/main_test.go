@@ -38,6 +38,7 @@ run:
   user: "0:0"
   health:
     http: /healthz
+  resources: {cpu: 100m, memory: 64Mi}
 allow:
   - rule: SF204
     reason: host network
@@ -70,7 +71,7 @@ func TestLintWarningsOnlyExitZero(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit = %d, want 0:\n%s", code, out)
 	}
-	for _, w := range []string{"warning SF103 FinalTooFat", "warning SF205 NoHealthCheck", "0 errors, 2 warnings"} {
+	for _, w := range []string{"warning SF103 FinalTooFat", "warning SF205 NoHealthCheck", "warning SF208 NoResources", "0 errors, 3 warnings"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}
