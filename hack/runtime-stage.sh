@@ -6,7 +6,7 @@
 #   OUT/tini/<arch>/tini-static   from Debian's tini package of that arch
 #   OUT/tini/<arch>/copyright     its licence text
 #   OUT/tini/<arch>/status        its dpkg control stanza (for SBOMs)
-#   OUT/src/                      go.mod, LICENSE and cmd/safe-probe sources
+#   OUT/src/                      LICENSE, cmd/safe-probe and a go.mod for it
 #
 # Each .deb is checked against the sha256 pinned below before anything is
 # taken from it; a mirror serving other bytes stops the build. The packages
@@ -42,7 +42,12 @@ for arch in amd64 arm64; do
 done
 
 [[ -f $repo/LICENSE ]] || { echo "runtime-stage: $repo/LICENSE is missing; the image ships it as safe-probe's licence" >&2; exit 1; }
-install -m 0644 "$repo/go.mod" "$repo/LICENSE" "$out/src/"
+install -m 0644 "$repo/LICENSE" "$out/src/"
+# The probe imports the standard library only: its go.mod needs the module
+# path and Go version, and leaving out the requirements keeps dependency
+# bumps from invalidating the runtime image's cache.
+awk '$1 == "module" || $1 == "go" || $1 == "toolchain"' "$repo/go.mod" >"$out/src/go.mod"
+grep -q '^module ' "$out/src/go.mod" || { echo "runtime-stage: no module line in $repo/go.mod" >&2; exit 1; }
 for f in "$repo"/cmd/safe-probe/*.go; do
 	[[ $f == *_test.go ]] || install -m 0644 "$f" "$out/src/cmd/safe-probe/"
 done
