@@ -95,6 +95,10 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 	}
+	lk, err := readLock(ctx, c, bc, src.Filename, sp)
+	if err != nil {
+		return nil, err
+	}
 	buildPlatform := platforms.DefaultSpec()
 	if len(bc.BuildPlatforms) > 0 {
 		buildPlatform = bc.BuildPlatforms[0]
@@ -109,7 +113,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 		}
-		bases, err := resolveBases(ctx, c, bc, reqs)
+		bases, err := resolveBases(ctx, c, bc, lk, reqs)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range(baseErrPath(err)))
 		}

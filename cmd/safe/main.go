@@ -6,6 +6,7 @@
 //	safe schema                              print the spec's JSON schema
 //	safe manifest --image REF@DIGEST [--namespace NS] SPEC
 //	                                         print the Kubernetes Deployment and Service
+//	safe lock [--update] [--platform P] SPEC pin the spec's base images in SPEC.lock
 //
 // lint exits 1 when any spec has an error finding, 2 on a usage or I/O
 // error, and 0 otherwise (warnings and exempted findings do not fail).
@@ -43,6 +44,8 @@ const usage = `usage:
   safe schema                              print the spec's JSON schema
   safe manifest --image REF@DIGEST [--namespace NS] SPEC
                                            print the Kubernetes Deployment and Service
+  safe lock [--update] [--platform P] SPEC pin the spec's base images in SPEC.lock
+                                           (resolved through $BUILDKIT_HOST)
 `
 
 // run is the whole command, minus the process: it returns the exit code.
@@ -60,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return schemaCmd(args[1:], stdout, stderr)
 	case "manifest", "manifests":
 		return manifestCmd(args[1:], stdin, stdout, stderr)
+	case "lock":
+		return lockCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
