@@ -143,7 +143,7 @@ func TestProvenance(t *testing.T) {
 		t.Errorf("the registry does not serve org/safe-frontend@sha256:%s (%s)", fe, resp.Status)
 	}
 	base := openImage(t, out).Config.Config.Labels["org.opencontainers.image.base.digest"]
-	if got := deps["pkg:docker/gcr.io/distroless/static-debian12@nonroot?platform=linux%2Famd64"]; "sha256:"+got != base {
+	if got := deps["pkg:docker/gcr.io/distroless/static-debian13@nonroot?platform=linux%2Famd64"]; "sha256:"+got != base {
 		t.Errorf("final base digest %q in the provenance, %q in the image label", got, base)
 	}
 	if got := deps["pkg:docker/golang@1.26?platform=linux%2Famd64"]; len(got) != 64 {

@@ -178,8 +178,21 @@ func checkGoHelloSBOM(t *testing.T, d *sbomDoc, baseDigest string) {
 	if !probe || !tini {
 		t.Errorf("%s: the image does not CONTAIN safe-probe (%v) and tini (%v); purls: %v", d.arch, probe, tini, slices.Sorted(maps.Keys(d.byPURL)))
 	}
+	// The base's packages, from its status.d, as Debian 13's.
+	for _, name := range []string{"base-files", "ca-certificates", "media-types", "netbase", "tzdata"} {
+		found := false
+		for purl, p := range d.byPURL {
+			if strings.HasPrefix(purl, "pkg:deb/debian/"+name+"@") && strings.Contains(purl, "distro=debian-13") &&
+				slices.Contains(contained, string(p.PackageSPDXIdentifier)) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: the base's Debian package %s is not in the SBOM; purls: %v", d.arch, name, slices.Sorted(maps.Keys(d.byPURL)))
+		}
+	}
 	base := spdxcheck.Related(doc, sbom.ImageID, "DESCENDANT_OF")
-	wantBase := fmt.Sprintf("pkg:oci/static-debian12@%s?arch=%s&repository_url=gcr.io%%2Fdistroless%%2Fstatic-debian12&tag=nonroot", baseDigest, d.arch)
+	wantBase := fmt.Sprintf("pkg:oci/static-debian13@%s?arch=%s&repository_url=gcr.io%%2Fdistroless%%2Fstatic-debian13&tag=nonroot", baseDigest, d.arch)
 	if len(base) != 1 || d.byPURL[wantBase] == nil || string(d.byPURL[wantBase].PackageSPDXIdentifier) != base[0] {
 		t.Errorf("%s: base image %v, want %s", d.arch, base, wantBase)
 	}
