@@ -95,7 +95,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 	}
-	lk, err := readLock(ctx, c, bc, src.Filename, sp)
+	lk, err := readLock(ctx, c, bc, src, sp)
 	if err != nil {
 		return nil, err
 	}
