@@ -457,10 +457,9 @@ func (node) Build(in *BuildInput) (*BuildOutput, error) {
 			llb.Copy(in.Context, "/", nodeApp+"/", &llb.CopyInfo{CopyDirContentsOnly: true, ExcludePatterns: []string{"**/node_modules"}}),
 			step("copy sources", "language"),
 		)
+		// Run in the package's directory: every manager finds the
+		// workspace root from there.
 		run := append(p.managerCmd(), "run", p.build)
-		if p.workspace != "" && p.manager == managerNPM {
-			run = append(run, "--workspace="+p.workspace)
-		}
 		dir := path.Join(nodeApp, p.workspace)
 		built := sources.Run(append([]llb.RunOption{
 			llb.Args(run),
