@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -357,5 +358,107 @@ func TestNodeNpmrcSecret(t *testing.T) {
 	}
 	if files := imageFiles(t, out); files["app/.npmrc"] {
 		t.Error("the context's .npmrc was copied into the image")
+	}
+}
+
+// TestNodePnpmAndYarn: a pnpm and a yarn (classic) app, each pinned with
+// package.json "packageManager", build through corepack, hold only their
+// production dependencies and run hardened.
+func TestNodePnpmAndYarn(t *testing.T) {
+	for _, tc := range []struct {
+		manager, lockfile, dev string
+		install, dep           string
+	}{
+		// pnpm links node_modules/ms to its content-addressed copy.
+		{"pnpm", "pnpm-lock.yaml", "app/node_modules/.pnpm/prettier@", "corepack pnpm@12.4.2 install --frozen-lockfile --prod", "app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"},
+		{"yarn", "yarn.lock", "app/node_modules/prettier/", "corepack yarn@1.22.22 install --frozen-lockfile --non-interactive --production=true", "app/node_modules/ms/package.json"},
+	} {
+		t.Run(tc.manager, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), tc.manager+".tar")
+			start := time.Now()
+			res := mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "node-"+tc.manager), inProcess: true, out: out})
+			t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
+			if name, _ := vertex(t, res, "production install"); !strings.HasSuffix(name, tc.install) {
+				t.Errorf("install step %q, want %q", name, tc.install)
+			}
+			files := imageFiles(t, out)
+			for _, want := range []string{"app/server.js", "app/" + tc.lockfile, "app/node_modules/ms", tc.dep} {
+				if !files[want] {
+					t.Errorf("the image lacks /%s", want)
+				}
+			}
+			for name := range files {
+				if strings.HasPrefix(name, tc.dev) || strings.Contains(name, "corepack") || strings.Contains(name, "/.pnpm-store/") || strings.Contains(name, ".cache/yarn") {
+					t.Errorf("the final image holds /%s", name)
+				}
+			}
+			runAndProbe(t, out, "/healthz")
+		})
+	}
+}
+
+// TestNodeArm64: a pure-JavaScript app builds for linux/arm64 without
+// emulation (the production tree installed for the target), on the arm64
+// distroless nodejs; a tree with a native addon is refused.
+func TestNodeArm64(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "arm64.tar")
+	res := mustBuild(t, buildOpts{dir: example("node-hello"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/arm64"}})
+	img := openImage(t, out)
+	if got := img.Config.OS + "/" + img.Config.Architecture; got != "linux/arm64" {
+		t.Fatalf("image platform %s, want linux/arm64", got)
+	}
+	if name, _ := vertex(t, res, "production install"); !strings.Contains(name, "--cpu=arm64") {
+		t.Errorf("production install %q does not install for arm64", name)
+	}
+	node := fileInImage(t, out, "nodejs/bin/node")
+	f, err := elf.NewFile(bytes.NewReader(node))
+	if err != nil {
+		t.Fatalf("/nodejs/bin/node is not ELF: %v", err)
+	}
+	if f.Machine != elf.EM_AARCH64 {
+		t.Errorf("node is %v, want EM_AARCH64", f.Machine)
+	}
+	if !imageFiles(t, out)["app/node_modules/express/package.json"] {
+		t.Error("the arm64 image lacks express")
+	}
+
+	t.Run("native-addon-refused", func(t *testing.T) {
+		dir := copyDir(t, example("node-hello"))
+		lockPath := filepath.Join(dir, "package-lock.json")
+		lock, err := os.ReadFile(lockPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withAddon := strings.Replace(string(lock), `"node_modules/accepts": {`,
+			`"node_modules/bcrypt": {"version": "5.1.1", "hasInstallScript": true},
+    "node_modules/accepts": {`, 1)
+		if withAddon == string(lock) {
+			t.Fatal("edit did not apply")
+		}
+		if err := os.WriteFile(lockPath, []byte(withAddon), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = build(t, buildOpts{dir: dir, inProcess: true, attrs: map[string]string{"platform": "linux/arm64"}})
+		if err == nil || !strings.Contains(err.Error(), "SF113") || !strings.Contains(err.Error(), "bcrypt") {
+			t.Fatalf("cross build with a native addon: err = %v, want SF113 naming bcrypt", err)
+		}
+	})
+}
+
+// TestNodeMultiPlatform: two platforms give one index, each platform with
+// its own production install.
+func TestNodeMultiPlatform(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "multi.tar")
+	res := mustBuild(t, buildOpts{dir: example("node-hello"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/amd64,linux/arm64"}})
+	if idx := string(fileInOCI(t, out, "index.json")); !strings.Contains(idx, "image.index") {
+		t.Fatalf("index.json does not point at an image index: %s", idx)
+	}
+	var arm, amd bool
+	for name := range res.Vertices {
+		arm = arm || strings.HasPrefix(name, "[linux/arm64 node 2/3] production install") && strings.Contains(name, "--cpu=arm64")
+		amd = amd || strings.HasPrefix(name, "[linux/amd64 node 2/2] production install")
+	}
+	if !arm || !amd {
+		t.Errorf("progress names lack a per-platform production install: %v", names(res))
 	}
 }
