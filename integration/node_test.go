@@ -383,7 +383,7 @@ func TestNodePnpmAndYarn(t *testing.T) {
 			}
 			files := imageFiles(t, out)
 			for _, want := range []string{"app/server.js", "app/" + tc.lockfile, "app/node_modules/ms", tc.dep} {
-				if !files[want] {
+				if !files[want] && !files[want+"/"] {
 					t.Errorf("the image lacks /%s", want)
 				}
 			}
@@ -461,4 +461,25 @@ func TestNodeMultiPlatform(t *testing.T) {
 	if !arm || !amd {
 		t.Errorf("progress names lack a per-platform production install: %v", names(res))
 	}
+}
+
+// TestNodeWorkspace: one package of an npm workspace runs, with its
+// sibling package linked in node_modules; no devDependency ships.
+func TestNodeWorkspace(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ws.tar")
+	mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "node-workspace"), inProcess: true, out: out})
+	img := openImage(t, out)
+	if want := []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/apps/api/server.js"}; !slices.Equal(img.Config.Config.Entrypoint, want) {
+		t.Errorf("Entrypoint %v, want %v", img.Config.Config.Entrypoint, want)
+	}
+	files := imageFiles(t, out)
+	for _, want := range []string{"app/node_modules/@demo/greet", "app/packages/greet/index.js", "app/node_modules/ms/package.json"} {
+		if !files[want] {
+			t.Errorf("the image lacks /%s", want)
+		}
+	}
+	if files["app/node_modules/prettier/package.json"] {
+		t.Error("the workspace root's devDependency is in the image")
+	}
+	runAndProbe(t, out, "/healthz")
 }
