@@ -89,6 +89,11 @@ func TestNodeHello(t *testing.T) {
 		eq("our layers", ours, []string{"runtime", "node_modules", "app"})
 	})
 
+	// runtime (tini, probe), node_modules and app: every entry at the epoch.
+	t.Run("layers-carry-the-epoch", func(t *testing.T) {
+		requireEpochLayers(t, inProc, img, 3, time.Unix(1700000000, 0))
+	})
+
 	t.Run("final-holds-production-dependencies-only", func(t *testing.T) {
 		files := imageFiles(t, inProc)
 		for _, want := range []string{"app/server.js", "app/package.json", "app/package-lock.json",
