@@ -3,6 +3,7 @@ package llbgen
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -43,6 +44,9 @@ const (
 	installMarker     = "safe-frontend-frozen-install"
 	nativeCheckMarker = "safe-frontend-native-check"
 )
+
+// nodeModulesLinker finds `nodeLinker: node-modules` in a .yarnrc.yml.
+var nodeModulesLinker = regexp.MustCompile(`(?m)^nodeLinker:\s*["']?node-modules["']?\s*(#.*)?$`)
 
 type node struct{}
 
@@ -193,8 +197,14 @@ func planNode(s *spec.Spec, files map[string][]byte, cross bool) (*nodePlan, err
 		p.version = pinVersion
 	}
 	if p.manager == managerYarn {
-		_, rc := files[".yarnrc.yml"]
-		p.berry = rc || !strings.HasPrefix(p.version, "1.")
+		rc, hasRC := files[".yarnrc.yml"]
+		p.berry = hasRC || !strings.HasPrefix(p.version, "1.")
+		// Plug'n'Play keeps no node_modules: the final image runs plain
+		// node, which cannot resolve through .pnp.cjs without a loader.
+		if p.berry && !nodeModulesLinker.Match(rc) {
+			return nil, &SpecError{Path: specPath(s, "packageManager"), Err: errors.New(
+				"yarn 2+ installs with Plug'n'Play by default, which the image's plain node cannot load; add `nodeLinker: node-modules` to .yarnrc.yml")}
+		}
 	}
 
 	// The package that runs: the workspace's, or the root.
@@ -447,6 +457,9 @@ func (node) Build(in *BuildInput) (*BuildOutput, error) {
 			step(name+": "+strings.Join(args, " "), specPath(s, "packageManager")),
 		}
 		opts = append(opts, caches...)
+		if p.berry {
+			opts = append(opts, llb.AddEnv("YARN_ENABLE_IMMUTABLE_INSTALLS", "true"))
+		}
 		return st.Run(append(opts, append(env, in.RunOpts...)...)...).Root()
 	}
 

@@ -195,6 +195,7 @@ func TestNodePlanRefusals(t *testing.T) {
 		{"broken lockfile", nil, map[string][]byte{"package.json": []byte(nodeHelloPkg), "package-lock.json": []byte("{\n\n,")}, []string{"SF111", "package-lock.json:3"}, "language"},
 		{"bad packageManager", nil, map[string][]byte{"package.json": []byte(`{"main":"a.js","packageManager":"pnpm@latest"}`), "pnpm-lock.yaml": []byte("")}, []string{`"pnpm@latest"`}, "language"},
 		{"manager disagrees", func(s *spec.Spec) { s.Node.PackageManager = "yarn" }, map[string][]byte{"package.json": []byte(`{"main":"a.js","packageManager":"pnpm@12.4.2"}`), "yarn.lock": []byte("")}, []string{"make them agree"}, "language"},
+		{"yarn berry plug'n'play", nil, map[string][]byte{"package.json": []byte(`{"main":"a.js","packageManager":"yarn@4.5.0"}`), "yarn.lock": []byte("")}, []string{"nodeLinker: node-modules"}, "language"},
 		{"workspace without workspaces", func(s *spec.Spec) { s.Node.Workspace = "apps/api" }, map[string][]byte{"package.json": []byte(nodeHelloPkg), "package-lock.json": []byte(nodeHelloLock), "apps/api/package.json": []byte(`{"main":"a.js"}`)}, []string{"declares no \"workspaces\""}, "language"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,6 +229,19 @@ func TestNodeCrossRefusesNativeAddons(t *testing.T) {
 	_, err := Convert(nodeInput(nodeSpec(), files, arm64))
 	if err == nil || !strings.Contains(err.Error(), "SF113") || !strings.Contains(err.Error(), "bcrypt") {
 		t.Fatalf("cross build with a native addon: %v", err)
+	}
+}
+
+func TestNodeYarnBerry(t *testing.T) {
+	s := nodeSpec()
+	files := map[string][]byte{"package.json": []byte(`{"main":"a.js","packageManager":"yarn@4.5.0"}`), "yarn.lock": []byte(""),
+		".yarnrc.yml": []byte("enableTelemetry: false\nnodeLinker: node-modules # no PnP\n")}
+	def, _ := marshal(t, nodeInput(s, files, amd64))
+	d := dump(t, def)
+	for _, want := range []string{`"corepack" "yarn@4.5.0" "workspaces" "focus" "--all" "--production"`, "YARN_ENABLE_IMMUTABLE_INSTALLS=true"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("plan lacks %s:\n%s", want, d)
+		}
 	}
 }
 
