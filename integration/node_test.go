@@ -332,6 +332,31 @@ func TestNodeLockfileRefusals(t *testing.T) {
 	})
 }
 
+// TestNodePnpmLockfileOutOfSync: pnpm's frozen install refuses a stale
+// pnpm-lock.yaml, and the frontend explains it with the rule and the fix.
+func TestNodePnpmLockfileOutOfSync(t *testing.T) {
+	dir := copyDir(t, filepath.Join(repoRoot, "integration", "testdata", "node-pnpm"))
+	pkgPath := filepath.Join(dir, "package.json")
+	pkg, err := os.ReadFile(pkgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := strings.Replace(string(pkg), `"ms": "^2.1.3"`, `"ms": "^2.1.2"`, 1)
+	if stale == string(pkg) {
+		t.Fatal("edit did not apply")
+	}
+	if err := os.WriteFile(pkgPath, []byte(stale), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := build(t, buildOpts{dir: dir, inProcess: true})
+	if err == nil {
+		t.Fatal("pnpm installed from a lockfile out of sync with package.json")
+	}
+	if !strings.Contains(err.Error(), "SF111") || !strings.Contains(err.Error(), "pnpm-lock.yaml does not match package.json") || !strings.Contains(err.Error(), "pnpm install") {
+		t.Errorf("error does not explain the lockfile: %v\n%s", err, tail(res.Logs, 2000))
+	}
+}
+
 // TestNodeNpmrcSecret: a registry token in an .npmrc given as a build
 // secret reaches npm and is found in no layer, config or history; an
 // .npmrc in the context is not copied either.
