@@ -1,20 +1,11 @@
 #!/usr/bin/env bash
-# stage.sh OUT: writes OUT/rootfs.tar (users with nonroot 65532, CA bundle,
-# nsswitch.conf, /tmp, a Debian 13 os-release) and links the node packages
-# the node stand-in staged (run its stage.sh first). The C and C++ runtime
-# come from trixie's packages, fetched by the Dockerfile per platform.
+# stage.sh OUT: links the node packages the node stand-in staged (its
+# stage.sh runs first) into OUT; the rest of the image is the cc-debian13
+# stand-in, as the real nodejs images are distroless cc plus node.
 set -euo pipefail
-recipe=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$recipe/../lib.sh"
 out=$1
-root=$out/rootfs
-rm -rf "$root" && mkdir -p "$root"
-distroless_rootfs "$recipe" "$root"
-# zoneinfo comes from trixie's tzdata package, recorded in status.d.
-rm -rf "$root/usr/share/zoneinfo"
-install -m 0644 "$recipe/os-release" "$root/etc/os-release"
-pack_rootfs "$root" "$out/rootfs.tar"
-rm -rf "$root"
+mkdir -p "$out"
+rm -f "$out/rootfs.tar" # from recipes that staged their own rootfs
 node_ctx=$(dirname "$out")/../node/ctx
 for arch in amd64 arm64; do
 	[[ -f $node_ctx/node-$arch.tgz ]] || { echo "missing $node_ctx/node-$arch.tgz: stage the node stand-in first" >&2; exit 1; }
