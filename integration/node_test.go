@@ -512,3 +512,10 @@ func TestNodeWorkspace(t *testing.T) {
 	}
 	runAndProbe(t, out, "/healthz")
 }
+
+// TestReproducibleNodeHello: npm's frozen install and the layers made from
+// it give one image digest on two fresh daemons without cache and on the
+// stack's daemon with it.
+func TestReproducibleNodeHello(t *testing.T) {
+	requireReproducible(t, example("node-hello"), reproOpts{epoch: testEpoch})
+}
