@@ -138,7 +138,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			NetworkMode:     bc.NetworkMode,
 		})
 		if err != nil {
-			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+			return nil, withSource(err, src.SourceMap, sp.Source.Range(llbgen.ErrorPath(err, "language")))
 		}
 		marshalOpts := []llb.ConstraintsOpt{llb.Platform(target)}
 		// --no-cache, or --no-cache-filter naming the language's stage.
@@ -153,7 +153,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		// back through this frontend and can be explained with its rule.
 		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
 		if err != nil {
-			return nil, explainSolveError(err, sp, src.SourceMap)
+			return nil, explainSolveError(err, sp, files, src.SourceMap)
 		}
 		ref, err := r.SingleRef()
 		if err != nil {

@@ -326,7 +326,7 @@ func layerState(in *Input, l Layer, name string) llb.State {
 		if f.From != nil {
 			from = *f.From
 		}
-		info := &llb.CopyInfo{CreateDestPath: true, CopyDirContentsOnly: f.Dir, ChownOpt: root}
+		info := &llb.CopyInfo{CreateDestPath: true, CopyDirContentsOnly: f.Dir, ChownOpt: root, ExcludePatterns: f.Exclude}
 		if f.Mode != 0 {
 			info.Mode = &llb.ChmodOpt{Mode: f.Mode}
 		}

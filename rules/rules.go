@@ -58,6 +58,15 @@ const (
 	FinalTooFat        = "SF103"
 )
 
+// Node: lockfiles, entry point, platforms.
+const (
+	NoLockfile            = "SF110"
+	LockfileOutOfSync     = "SF111"
+	EndOfLifeNode         = "SF112"
+	NativeAddonCrossBuild = "SF113"
+	NoMain                = "SF114"
+)
+
 // User, ports, health.
 const (
 	RootUser       = "SF201"
@@ -113,6 +122,12 @@ var all = []Rule{
 	{DownloadNoChecksum, "DownloadWithoutChecksum", Error, "A remote download has no sha256 checksum", []string{"seed", "hadolint:DL3020", "cis:4.9", "cis:4.11", "owasp:#13"}, true},
 	{FinalTooFat, "FinalTooFat", Warning, "The final base is larger than the language needs", []string{"seed", "cis:4.3"}, true},
 
+	{NoLockfile, "NoLockfile", Error, "A Node app has no lockfile, so dependency versions would float", []string{"seed", "cis:4.2", "owasp:#13"}, false},
+	{LockfileOutOfSync, "LockfileOutOfSync", Error, "The lockfile does not match package.json, so a frozen install cannot run", []string{"seed", "owasp:#13"}, false},
+	{EndOfLifeNode, "EndOfLifeNode", Warning, "The Node.js major is past its end of life and gets no security fixes", []string{"seed", "owasp:#13"}, true},
+	{NativeAddonCrossBuild, "NativeAddonCrossBuild", Error, "Native addons would be compiled for the build machine, not the target platform", []string{"seed"}, false},
+	{NoMain, "NoMain", Error, "No file is named for node to run (node.main or package.json \"main\")", []string{"seed"}, false},
+
 	{RootUser, "RootUser", Error, "The image would run as root (uid 0)", []string{"seed", "hadolint:DL3002", "cis:4.1", "owasp:#2", "pss:runAsNonRoot"}, true},
 	{NonNumericUser, "NonNumericUser", Error, "The run user is not a numeric UID:GID", []string{"seed", "pss:runAsNonRoot", "cis:4.1"}, false},
 	{PortOutOfRange, "PortOutOfRange", Error, "A port is outside 1-65535", []string{"docker:ExposeInvalidFormat"}, false},
@@ -159,6 +174,18 @@ func All() []Rule {
 func Lookup(id string) (Rule, bool) {
 	r, ok := byID[id]
 	return r, ok
+}
+
+// AtBuild reports whether a rule is raised while building, not by the
+// spec check: it needs the build's secrets or the context's manifests.
+func AtBuild(id string) bool { return atBuild[id] }
+
+var atBuild = map[string]bool{
+	SecretMissing:         true,
+	NoLockfile:            true,
+	LockfileOutOfSync:     true,
+	NativeAddonCrossBuild: true,
+	NoMain:                true,
 }
 
 // MustLookup is Lookup for IDs that are constants of this package.

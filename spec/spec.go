@@ -15,8 +15,9 @@ type Spec struct {
 	// Version is the application version, ideally semver.
 	Version string `yaml:"version" doc:"Application version (org.opencontainers.image.version), semver recommended."`
 	// Language selects the builder implementation in llbgen.
-	Language string `yaml:"language" required:"true" enum:"go" doc:"Language of the app; selects the builder."`
+	Language string `yaml:"language" required:"true" enum:"go,node" doc:"Language of the app; selects the builder."`
 	Go       *Go    `yaml:"go" doc:"Go builder settings (language: go)."`
+	Node     *Node  `yaml:"node" doc:"Node.js builder settings (language: node)."`
 	// Build holds build-time configuration (never lands in the image).
 	Build Build `yaml:"build" doc:"Build-time configuration."`
 	// Run holds runtime configuration (lands in the image config).
@@ -45,6 +46,15 @@ type Go struct {
 	Main    string   `yaml:"main" doc:"Package to build, relative to the context. Default \".\"."`
 	Tags    []string `yaml:"tags" doc:"Go build tags."`
 	Ldflags []string `yaml:"ldflags" doc:"Extra -ldflags (-s -w are always set)."`
+}
+
+// Node configures the Node.js builder.
+type Node struct {
+	Version        string `yaml:"version" doc:"Node.js major (node image tag), e.g. \"22\". Default 22. Never latest; an end-of-life major is a warning."`
+	PackageManager string `yaml:"packageManager" enum:"npm,pnpm,yarn" doc:"Package manager. Default: package.json \"packageManager\", else the lockfile present."`
+	Build          string `yaml:"build" doc:"package.json script run after the dependencies are installed, e.g. build."`
+	Main           string `yaml:"main" doc:"File node runs, relative to the package (the workspace when set). Default: package.json \"main\"."`
+	Workspace      string `yaml:"workspace" doc:"Directory of one package of an npm, pnpm or yarn workspace (monorepo), relative to the context."`
 }
 
 // Build is build-time configuration.
