@@ -53,6 +53,7 @@ func Check(s *spec.Spec) *Report {
 	c.checkName()
 	c.checkLanguage()
 	c.checkGo()
+	c.checkPython()
 	c.checkUser()
 	c.checkPort()
 	c.checkHealth()
@@ -67,29 +68,45 @@ func Check(s *spec.Spec) *Report {
 	c.checkSecrets()
 	c.checkVersion()
 	valid := c.checkExemptions()
+	exempt(c.findings, valid)
+	sortFindings(c.findings)
+	r.Findings = c.findings
+	r.Exemptions = usedExemptions(s, r.Findings)
+	return r
+}
 
-	used := map[string]bool{}
-	for i := range c.findings {
-		f := &c.findings[i]
+// exempt marks the findings an allow: entry waives.
+func exempt(findings []Finding, valid map[string]spec.Exemption) {
+	for i := range findings {
+		f := &findings[i]
 		if !f.Rule.Exemptible {
 			continue
 		}
 		if ex, ok := valid[f.Rule.ID]; ok {
 			f.Exempted = true
 			f.Reason = strings.TrimSpace(ex.Reason)
+		}
+	}
+}
+
+// usedExemptions are the allow: entries that waived a finding, in spec
+// order, each rule once (its first valid entry).
+func usedExemptions(s *spec.Spec, findings []Finding) []spec.Exemption {
+	used := map[string]bool{}
+	for _, f := range findings {
+		if f.Exempted {
 			used[f.Rule.ID] = true
 		}
 	}
+	var out []spec.Exemption
 	for _, ex := range s.Allow {
 		id := strings.TrimSpace(ex.Rule)
 		if used[id] {
-			r.Exemptions = append(r.Exemptions, spec.Exemption{Rule: id, Reason: strings.TrimSpace(ex.Reason)})
-			delete(used, id) // record each rule once, as its first valid entry
+			out = append(out, spec.Exemption{Rule: id, Reason: strings.TrimSpace(ex.Reason)})
+			delete(used, id)
 		}
 	}
-	sortFindings(c.findings)
-	r.Findings = c.findings
-	return r
+	return out
 }
 
 // nameRe keeps the name usable as a file name (the binary) and a label.

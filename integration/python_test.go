@@ -1,0 +1,421 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/org/safe-frontend/internal/hardened"
+)
+
+const pythonAddr = "127.0.0.1:18431"
+
+// TestPythonHello builds examples/python-hello in process and through
+// `# syntax=`, checks the image config field by field and the files of the
+// final image, and runs it hardened: /healthz answers, the compiled wheel
+// loads, SIGTERM ends it.
+func TestPythonHello(t *testing.T) {
+	dir := t.TempDir()
+	inProc := filepath.Join(dir, "in-process.tar")
+	mustBuild(t, buildOpts{dir: example("python-hello"), inProcess: true, attrs: provenanceAttrs(), out: inProc})
+	img := openImage(t, inProc)
+	c := img.Config
+
+	t.Run("config", func(t *testing.T) {
+		eq := func(name string, got, want any) {
+			t.Helper()
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s = %v, want %v", name, got, want)
+			}
+		}
+		eq("os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
+		eq("User", c.Config.User, "65532:65532")
+		eq("Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/venv/bin/gunicorn"})
+		eq("Cmd", c.Config.Cmd, []string{"--bind=0.0.0.0:8080", "hello:app"})
+		eq("WorkingDir", c.Config.WorkingDir, "/app")
+		eq("StopSignal", c.Config.StopSignal, "SIGTERM")
+		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
+			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
+		}
+		for _, kv := range []string{"PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1", "PATH=/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"} {
+			if !slices.Contains(c.Config.Env, kv) {
+				t.Errorf("Env = %v, want %s", c.Config.Env, kv)
+			}
+		}
+		eq("Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+		l := c.Config.Labels
+		eq("title", l["org.opencontainers.image.title"], "python-hello")
+		eq("version", l["org.opencontainers.image.version"], "1.0.0")
+		eq("revision", l["org.opencontainers.image.revision"], testRevision)
+		eq("licenses", l["org.opencontainers.image.licenses"], "MIT")
+		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/python3-debian13:nonroot")
+		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
+			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
+		}
+		var ours []string
+		for _, h := range c.History {
+			if strings.HasPrefix(h.CreatedBy, "safe-frontend: ") {
+				ours = append(ours, strings.TrimPrefix(h.CreatedBy, "safe-frontend: "))
+			}
+		}
+		eq("our layers", ours, []string{"runtime: copy /sbin/tini /sbin/safe-probe", "venv: copy /venv", "app: copy /app"})
+	})
+
+	root := t.TempDir()
+	if err := img.Unpack(root); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("final-files", func(t *testing.T) {
+		site := filepath.Join(root, "venv/lib/python3.13/site-packages")
+		for _, p := range []string{"venv/bin/pip", "venv/bin/pip3", "venv/bin/uv", "bin/sh", "usr/bin/sh", "bin/bash", "usr/bin/dash", "root/.cache"} {
+			if _, err := os.Lstat(filepath.Join(root, p)); err == nil {
+				t.Errorf("/%s is in the final image", p)
+			}
+		}
+		for _, pattern := range []string{"pip", "pip-*", "setuptools", "setuptools-*", "_distutils_hack", "wheel-*"} {
+			if m, _ := filepath.Glob(filepath.Join(site, pattern)); len(m) > 0 {
+				t.Errorf("site-packages holds %v", m)
+			}
+		}
+		// The venv's interpreter is the final's own.
+		link, err := os.Readlink(filepath.Join(root, "venv/bin/python3.13"))
+		if err != nil || link != "/usr/bin/python3.13" {
+			t.Errorf("/venv/bin/python3.13 -> %q (%v), want /usr/bin/python3.13", link, err)
+		}
+		if fi, err := os.Stat(filepath.Join(root, "usr/bin/python3.13")); err != nil || fi.Mode()&0o111 == 0 {
+			t.Errorf("/usr/bin/python3.13 in the final: %v", err)
+		}
+		// Root-owned, not writable by the app's user.
+		for _, p := range []string{"venv", "venv/lib/python3.13/site-packages/flask/__init__.py", "app", "app/hello.py"} {
+			fi, err := os.Stat(filepath.Join(root, p))
+			if err != nil {
+				t.Errorf("%s: %v", p, err)
+				continue
+			}
+			if fi.Mode().Perm()&0o022 != 0 {
+				t.Errorf("/%s is writable by others: %v", p, fi.Mode())
+			}
+		}
+		// Bytecode compiled at build time, hash-based and unchecked (PEP 552
+		// flags = 0b01), for the app and its dependencies.
+		for _, p := range []string{"app/__pycache__/hello.cpython-313.pyc", "venv/lib/python3.13/site-packages/flask/__pycache__/app.cpython-313.pyc"} {
+			dt, err := os.ReadFile(filepath.Join(root, p))
+			if err != nil || len(dt) < 16 {
+				t.Errorf("%s: %v", p, err)
+				continue
+			}
+			if flags := binary.LittleEndian.Uint32(dt[4:8]); flags != 1 {
+				t.Errorf("%s: pyc flags %#b, want 0b01 (unchecked hash)", p, flags)
+			}
+		}
+		// The installed versions are exactly the locked ones.
+		locked := lockedVersions(t, filepath.Join(example("python-hello"), "requirements.txt"))
+		installed := installedVersions(t, site)
+		if len(locked) < 5 || fmt.Sprint(installed) != fmt.Sprint(locked) {
+			t.Errorf("installed %v\nlocked    %v", installed, locked)
+		}
+	})
+
+	t.Run("syntax-image-same-digest", func(t *testing.T) {
+		viaSyntax := filepath.Join(dir, "syntax.tar")
+		mustBuild(t, buildOpts{dir: example("python-hello"), attrs: provenanceAttrs(), out: viaSyntax})
+		if other := openImage(t, viaSyntax); other.ManifestDigest != img.ManifestDigest {
+			t.Errorf("built through # syntax= the manifest is %s, in process %s", other.ManifestDigest, img.ManifestDigest)
+		}
+	})
+
+	t.Run("run-hardened", func(t *testing.T) {
+		runPythonHello(t, inProc)
+	})
+}
+
+// runPythonHello runs the example under runc as 65532 with a read-only
+// root, no capabilities and no-new-privileges, checks what it answers, then
+// stops it with SIGTERM and expects a clean exit and JSON logs.
+func runPythonHello(t *testing.T, ociTar string) {
+	t.Helper()
+	ctx := testContext(t)
+	ctr, err := hardened.Run(ctx, hardened.Options{
+		Image:    ociTar,
+		Args:     []string{"--bind=" + pythonAddr, "hello:app"},
+		StateDir: t.TempDir(),
+		ID:       fmt.Sprintf("it-py-%d", time.Now().UnixNano()),
+	})
+	if err != nil {
+		t.Fatalf("running hardened: %v", err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_, _ = ctr.Stop(ctx, 10*time.Second)
+		}
+	}()
+	logs := func() string {
+		o, e, _ := ctr.Logs()
+		return string(o) + string(e)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + pythonAddr + "/healthz")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "ok") {
+				t.Fatalf("GET /healthz: %s %q", resp.Status, body)
+			}
+			break
+		}
+		select {
+		case <-ctr.Done():
+			t.Fatalf("the app exited before answering:\n%s", tail(logs(), 3000))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /healthz never answered: %v\n%s", err, tail(logs(), 3000))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + pythonAddr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hello struct {
+		UID, Python, Executable string
+		Speedups                bool `json:"markupsafe_speedups"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&hello)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hello.UID != "65532" || !strings.HasPrefix(hello.Python, "3.13.") || hello.Executable != "/venv/bin/python" {
+		t.Errorf("app reports uid %q, python %q, executable %q; want 65532, 3.13.x, /venv/bin/python", hello.UID, hello.Python, hello.Executable)
+	}
+	if !hello.Speedups {
+		t.Errorf("markupsafe's compiled _speedups did not load in the final image")
+	}
+	code, err := ctr.Stop(ctx, 15*time.Second)
+	stopped = true
+	if err != nil || code != 0 {
+		t.Fatalf("after SIGTERM: exit %d, %v\n%s", code, err, tail(logs(), 3000))
+	}
+	out, _, _ := ctr.Logs()
+	var sawStop bool
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var entry map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &entry); err != nil {
+			t.Errorf("log line is not JSON: %q", sc.Text())
+			continue
+		}
+		if msg, _ := entry["msg"].(string); strings.Contains(msg, "stopped after SIGTERM") {
+			sawStop = true
+		}
+	}
+	if !sawStop {
+		t.Errorf("no JSON log line says the app stopped after SIGTERM:\n%s", tail(string(out), 3000))
+	}
+}
+
+var lockLineRe = regexp.MustCompile(`(?m)^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)`)
+
+// lockedVersions reads name==version from a requirements lock.
+func lockedVersions(t *testing.T, file string) map[string]string {
+	t.Helper()
+	dt, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range lockLineRe.FindAllStringSubmatch(string(dt), -1) {
+		out[normalizeDist(m[1])] = m[2]
+	}
+	return out
+}
+
+// installedVersions reads Name and Version of every dist-info in a
+// site-packages directory.
+func installedVersions(t *testing.T, site string) map[string]string {
+	t.Helper()
+	metas, err := filepath.Glob(filepath.Join(site, "*.dist-info", "METADATA"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range metas {
+		dt, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var name, version string
+		for _, line := range strings.Split(string(dt), "\n") {
+			if v, ok := strings.CutPrefix(line, "Name: "); ok && name == "" {
+				name = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "Version: "); ok && version == "" {
+				version = strings.TrimSpace(v)
+			}
+			if line == "" {
+				break
+			}
+		}
+		out[normalizeDist(name)] = version
+	}
+	return out
+}
+
+var distSep = regexp.MustCompile(`[-_.]+`)
+
+func normalizeDist(n string) string { return distSep.ReplaceAllString(strings.ToLower(n), "-") }
+
+// TestPythonSourceEditKeepsInstallCached: editing the app re-runs the
+// bytecode step but not the install.
+func TestPythonSourceEditKeepsInstallCached(t *testing.T) {
+	dir := copyDir(t, example("python-hello"))
+	mustBuild(t, buildOpts{dir: dir, inProcess: true})
+	file := filepath.Join(dir, "hello.py")
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), "hello from a hardened image", fmt.Sprintf("hello again (%d) from a hardened image", time.Now().UnixNano()), 1)
+	if edited == string(src) {
+		t.Fatal("edit did not apply")
+	}
+	if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := mustBuild(t, buildOpts{dir: dir, inProcess: true})
+	name, install := vertex(t, res, "] pip install")
+	if !install.Cached {
+		t.Errorf("%q was not CACHED after a source-only edit", name)
+	}
+	if name != "[python 3/5] pip install --require-hashes -r requirements.txt into /venv" {
+		t.Errorf("progress name %q", name)
+	}
+	name, compile := vertex(t, res, "compile bytecode")
+	if compile.Cached {
+		t.Errorf("%q was CACHED although a source changed", name)
+	}
+}
+
+// TestPythonRefusals: an unpinned requirement and a lock-less pyproject are
+// refused before anything runs, at the spec line that chose the file, in
+// process and through `# syntax=`; a wrong hash fails in pip with its
+// message.
+func TestPythonRefusals(t *testing.T) {
+	const specText = "# syntax=org/safe-frontend:1\nname: shop\nlanguage: python\npython:\n  version: \"3.13\"\n  requirements: requirements.txt\n  module: shop\nrun:\n  port: 8080\n  health: {http: /healthz}\n"
+	unpinned := t.TempDir()
+	writeFiles(t, unpinned, map[string]string{"app.yaml": specText, "requirements.txt": "# deps\nflask>=3\n", "shop.py": "print('hi')\n"})
+	lockless := t.TempDir()
+	writeFiles(t, lockless, map[string]string{"app.yaml": strings.Replace(specText, "  requirements: requirements.txt\n", "", 1),
+		"pyproject.toml": "[project]\nname = \"shop\"\nversion = \"1.0.0\"\ndependencies = [\"flask>=3\"]\n", "shop.py": "print('hi')\n"})
+	for _, tc := range []struct {
+		name, dir, rule, line string
+		msg                   []string
+	}{
+		{"unpinned", unpinned, "SF120", "app.yaml:6", []string{"requirements.txt:2: flask>=3 is not pinned"}},
+		{"lockless-pyproject", lockless, "SF121", "app.yaml:4", []string{"pyproject.toml has no lock"}},
+	} {
+		for _, inProcess := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/inProcess=%v", tc.name, inProcess), func(t *testing.T) {
+				res, err := build(t, buildOpts{dir: tc.dir, filename: "app.yaml", inProcess: inProcess})
+				if err == nil {
+					t.Fatal("built")
+				}
+				for _, want := range append([]string{tc.rule}, tc.msg...) {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error does not say %q: %v", want, err)
+					}
+				}
+				if lines := sourceLines(err); !slices.Contains(lines, tc.line) {
+					t.Errorf("error sources %v do not include %s", lines, tc.line)
+				}
+				for name := range res.Vertices {
+					if strings.HasPrefix(name, "[python ") {
+						t.Errorf("step %q ran although the spec was refused", name)
+					}
+				}
+			})
+		}
+	}
+
+	t.Run("wrong-hash", func(t *testing.T) {
+		dir := copyDir(t, example("python-hello"))
+		req := filepath.Join(dir, "requirements.txt")
+		dt, err := os.ReadFile(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every hash of itsdangerous replaced: no file on the index matches.
+		re := regexp.MustCompile(`(?s)(itsdangerous==[^\n]*\n(?:\s+--hash=sha256:)?)`)
+		if !re.Match(dt) {
+			t.Fatal("itsdangerous is not in the lock")
+		}
+		lines := strings.Split(string(dt), "\n")
+		in := false
+		for i, l := range lines {
+			switch {
+			case strings.HasPrefix(l, "itsdangerous=="):
+				in = true
+			case in && strings.Contains(l, "--hash=sha256:"):
+				lines[i] = regexp.MustCompile(`sha256:[0-9a-f]{64}`).ReplaceAllString(l, "sha256:"+strings.Repeat("0", 64))
+			case in:
+				in = false
+			}
+		}
+		if err := os.WriteFile(req, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := build(t, buildOpts{dir: dir, inProcess: true})
+		if err == nil {
+			t.Fatal("a lock with a wrong hash was built")
+		}
+		all := err.Error() + res.Logs
+		for _, want := range []string{"DO NOT MATCH THE HASHES", "itsdangerous", strings.Repeat("0", 64)} {
+			if !strings.Contains(all, want) {
+				t.Errorf("the failure does not say %q:\n%v\n%s", want, err, tail(res.Logs, 3000))
+			}
+		}
+		if !strings.Contains(err.Error(), "[python 3/5] pip install") {
+			t.Errorf("the error does not name the install step: %v", err)
+		}
+	})
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPythonReproducible: the same inputs built again with no cache at all
+// (apt, pip, bytecode all re-run) give the same image digest.
+func TestPythonReproducible(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.tar"), filepath.Join(dir, "b.tar")
+	mustBuild(t, buildOpts{dir: example("python-hello"), inProcess: true, attrs: provenanceAttrs(), out: a})
+	mustBuild(t, buildOpts{dir: example("python-hello"), inProcess: true, attrs: provenanceAttrs(), out: b, noCache: true})
+	if da, db := openImage(t, a).ManifestDigest, openImage(t, b).ManifestDigest; da != db {
+		t.Errorf("rebuilt without cache the manifest is %s, before %s", db, da)
+	}
+}
