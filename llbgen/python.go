@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
+	toml "github.com/pelletier/go-toml/v2"
 	"github.com/pkg/errors"
 
 	"github.com/org/safe-frontend/rules"
@@ -56,6 +57,7 @@ const (
 	pyTools   = "/opt/pip" // a venv of its own holds pip; /venv never gets it
 	pySrc     = "/src"     // lock and manifests, for the install step
 	pyCache   = "/root/.cache/pip"
+	pyUVCache = "/root/.cache/uv"
 	pyAptList = "/var/lib/apt/lists"
 	pyAptDebs = "/var/cache/apt"
 )
@@ -114,8 +116,12 @@ const (
 func (python) ContextFiles(s *spec.Spec) []string {
 	files := []string{uvLock, poetryLock, requirementsTxt, pyprojectToml}
 	if s.Python != nil && s.Python.Requirements != "" {
-		if p := cleanContextPath(s.Python.Requirements); p != "" && !slices.Contains(files, p) {
-			files = append(files, p)
+		if p := cleanContextPath(s.Python.Requirements); p != "" {
+			for _, f := range []string{p, path.Join(path.Dir(p), pyprojectToml)} {
+				if !slices.Contains(files, f) {
+					files = append(files, f)
+				}
+			}
 		}
 	}
 	return files
@@ -139,6 +145,13 @@ type pythonLock struct {
 	Kind string // lockRequirements, lockUV, lockPoetry or lockNone
 	File string // context path of the lock
 	Reqs *requirementsFile
+	// Generated is the hashed requirements file made from poetry.lock.
+	Generated string
+	// Project is the pyproject.toml next to uv.lock.
+	Project string
+	// Packaged: the uv project declares a build system, so it is installed
+	// into /venv itself after its sources.
+	Packaged bool
 }
 
 // pythonLockPath is the spec path findings about the lock point at.
@@ -189,22 +202,56 @@ func findPythonLock(s *spec.Spec, files map[string][]byte) (*pythonLock, []Conte
 		return lk, nil
 	case uvLock:
 		lk.Kind = lockUV
-		if _, ok := files[pyprojectToml]; !ok {
-			return nil, finding(rules.MissingLockfile, "%s needs the pyproject.toml it locks, next to it in the build context", lk.File)
+		lk.Project = path.Join(path.Dir(lk.File), pyprojectToml)
+		project, ok := files[lk.Project]
+		if !ok {
+			return nil, finding(rules.MissingLockfile, "%s needs the pyproject.toml it locks (%s) in the build context", lk.File, lk.Project)
 		}
-		return nil, finding(rules.InvalidLockfile, "%s: uv.lock installs are not supported by this frontend version yet; export a hashed requirements.txt with uv export --frozen --no-dev -o requirements.txt", lk.File)
+		packaged, err := pyprojectPackaged(project)
+		if err != nil {
+			return nil, []ContextFinding{{Rule: rules.InvalidLockfile, Path: where, Message: tomlProblem(lk.Project, err).Msg}}
+		}
+		lk.Packaged = packaged
+		return lk, problemFindings(where, checkUVLock(lk.File, files[lk.File]))
 	case poetryLock:
 		lk.Kind = lockPoetry
-		return nil, finding(rules.InvalidLockfile, "%s: poetry.lock installs are not supported by this frontend version yet; export a hashed requirements.txt with poetry export -o requirements.txt", lk.File)
+		gen, problems := poetryRequirements(lk.File, files[lk.File])
+		lk.Generated = gen
+		return lk, problemFindings(where, problems)
 	}
 	lk.Kind = lockRequirements
 	reqs, problems := parseRequirements(lk.File, files[lk.File])
+	lk.Reqs = reqs
+	return lk, problemFindings(where, problems)
+}
+
+func problemFindings(where string, problems []reqProblem) []ContextFinding {
 	var out []ContextFinding
 	for _, p := range problems {
 		out = append(out, ContextFinding{Rule: p.Rule, Path: where, Message: p.Msg})
 	}
-	lk.Reqs = reqs
-	return lk, out
+	return out
+}
+
+// pyprojectPackaged reports whether a uv project is a package uv installs
+// into the venv (a [build-system], and tool.uv.package not false), rather
+// than an app whose sources run from /app.
+func pyprojectPackaged(data []byte) (bool, error) {
+	var p struct {
+		BuildSystem map[string]any `toml:"build-system"`
+		Tool        struct {
+			UV struct {
+				Package *bool `toml:"package"`
+			} `toml:"uv"`
+		} `toml:"tool"`
+	}
+	if err := toml.Unmarshal(data, &p); err != nil {
+		return false, err
+	}
+	if p.Tool.UV.Package != nil {
+		return *p.Tool.UV.Package, nil
+	}
+	return p.BuildSystem != nil, nil
 }
 
 // CheckContext reports what is wrong with the lock the build would use.
@@ -240,7 +287,10 @@ func (py python) Build(in *BuildInput) (*BuildOutput, error) {
 		return nil, errors.Errorf("%s %s", f.Rule, f.Message)
 	}
 	interp := "/usr/bin/python" + version
-	const total = 5
+	total := 5
+	if lk.Kind == lockUV && lk.Packaged {
+		total = 6
+	}
 
 	// Step 1: Debian's CPython, the same build as the final's, plus a venv
 	// for pip and an empty one for the app.
@@ -261,23 +311,40 @@ func (py python) Build(in *BuildInput) (*BuildOutput, error) {
 
 	// Step 2-3: the lock alone, then the install: a source edit leaves both cached.
 	deps := setup.File(llb.Mkdir(pySrc, 0o755, llb.WithParents(true)), in.Step(2, total, "copy "+lockName(lk), pythonLockPath(s)))
-	if lk.File != "" {
-		deps = setup.File(
-			llb.Mkdir(pySrc, 0o755, llb.WithParents(true)).
-				Copy(in.Context, "/"+lk.File, pySrc+"/"+path.Base(lk.File)),
+	switch lk.Kind {
+	case lockRequirements:
+		deps = setup.File(llb.Mkdir(pySrc, 0o755, llb.WithParents(true)).
+			Copy(in.Context, "/"+lk.File, pySrc+"/"+path.Base(lk.File)),
 			in.Step(2, total, "copy "+lk.File, pythonLockPath(s)))
+	case lockPoetry:
+		// The lock's main group as a hashed requirements file: the LLB
+		// carries it, so the install is cached by the lock's content.
+		deps = setup.File(llb.Mkdir(pySrc, 0o755, llb.WithParents(true)).
+			Mkfile(pySrc+"/requirements.txt", 0o644, []byte(lk.Generated)),
+			in.Step(2, total, "write the hashed requirements of "+lk.File+" (main group)", pythonLockPath(s)))
+	case lockUV:
+		deps = setup.File(llb.Mkdir(pySrc, 0o755, llb.WithParents(true)).
+			Copy(in.Context, "/"+lk.File, pySrc+"/uv.lock").
+			Copy(in.Context, "/"+lk.Project, pySrc+"/pyproject.toml").
+			Mkfile(pySrc+"/uv-requirements.txt", 0o644, []byte(uvRequirement())),
+			in.Step(2, total, "copy "+lk.File+" "+lk.Project, pythonLockPath(s)))
 	}
-	installCmd, installName := pipInstall(lk)
+	installCmd, installName := pythonInstall(lk)
 	compileVenv := interp + " -m compileall -q -j0 --invalidation-mode unchecked-hash " + pyVenv + "/lib"
-	installed := deps.Run(append(append([]llb.RunOption{
-		shell(append([]string{caPrelude(in.CA), installCmd}, compileVenv)...),
+	installOpts := []llb.RunOption{
 		llb.Dir(pySrc),
 		llb.AddEnv("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
 		llb.AddEnv("PIP_ROOT_USER_ACTION", "ignore"),
 		llb.AddEnv("PIP_NO_INPUT", "1"),
 		in.Cache(pyCache, "pip"),
+	}
+	if lk.Kind == lockUV {
+		installOpts = append(installOpts, uvEnv(interp, in)...)
+	}
+	installed := deps.Run(append(append(append(installOpts,
+		shell(caPrelude(in.CA), installCmd, compileVenv),
 		in.Step(3, total, installName, pythonLockPath(s)),
-	}, buildArgEnv(in)...), in.RunOpts...)...).Root()
+	), buildArgEnv(in)...), in.RunOpts...)...).Root()
 
 	// Step 4-5: the sources, compiled once here because the root file
 	// system is read-only at run time.
@@ -286,16 +353,28 @@ func (py python) Build(in *BuildInput) (*BuildOutput, error) {
 			Copy(in.Context, "/", pyApp+"/", &llb.CopyInfo{CopyDirContentsOnly: true}),
 		in.Step(4, total, "copy sources", "language"),
 	)
+	venv := installed
+	if lk.Kind == lockUV && lk.Packaged {
+		// A packaged uv project goes into /venv too, as a regular (not
+		// editable) install: its dependencies are already there.
+		sources = sources.Run(append(append(append(uvEnv(interp, in),
+			llb.Dir(pyApp),
+			in.Cache(pyCache, "pip"),
+			shell(caPrelude(in.CA), pyTools+"/bin/uv sync --locked --no-dev --no-editable", compileVenv),
+			in.Step(5, total, "uv sync --locked --no-dev --no-editable (the project)", pythonLockPath(s)),
+		), buildArgEnv(in)...), in.RunOpts...)...).Root()
+		venv = sources
+	}
 	entry, check := pythonEntrypoint(s)
 	compiled := sources.Run(append([]llb.RunOption{
 		shell(check, interp+" -m compileall -q -j0 --invalidation-mode unchecked-hash "+pyApp),
 		llb.Dir(pyApp),
-		in.Step(5, total, "compile bytecode of "+pyApp+" (unchecked-hash)", entryPath(s)),
+		in.Step(total, total, "compile bytecode of "+pyApp+" (unchecked-hash)", entryPath(s)),
 	}, in.RunOpts...)...).Root()
 
 	return &BuildOutput{
 		Layers: []Layer{
-			{Name: "venv", State: installed, Files: []Artifact{{Src: pyVenv, Dest: pyVenv, Dir: true}}},
+			{Name: "venv", State: venv, Files: []Artifact{{Src: pyVenv, Dest: pyVenv, Dir: true}}},
 			{Name: "app", State: compiled, Files: []Artifact{{Src: pyApp, Dest: pyApp, Dir: true}}},
 		},
 		Entrypoint: entry,
@@ -316,20 +395,57 @@ func lockName(lk *pythonLock) string {
 	return lk.File
 }
 
-// pipInstall is the install command for the lock and its progress name.
-// pip runs from its own venv and installs into /venv (--python), so pip
-// never lands in the image.
-func pipInstall(lk *pythonLock) (cmd, name string) {
-	if lk.Kind == lockNone {
+// UVVersion is the uv the frontend installs for uv.lock builds: the
+// wheel from PyPI, checked against these hashes (manylinux x86_64 and
+// aarch64), into the tools venv; it never reaches the image.
+const UVVersion = "0.13.9"
+
+var uvWheelHashes = []string{
+	"sha256:d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19", // manylinux_2_17_x86_64
+	"sha256:5435c5ce14a56431208ca0996416d310f1598e8c2c8ba707688985a16bb82dbe", // manylinux_2_17_aarch64
+	"sha256:ecb6028d79dc96fbeafffe5c8af62a7099487ebc05a701e76714eebcffd06375", // manylinux_2_28_aarch64
+}
+
+func uvRequirement() string {
+	return "uv==" + UVVersion + " --hash=" + strings.Join(uvWheelHashes, " --hash=") + "\n"
+}
+
+// uvEnv makes uv use the venv, the interpreter and the cache the build
+// sets up, and never download a Python of its own.
+func uvEnv(interp string, in *BuildInput) []llb.RunOption {
+	return []llb.RunOption{
+		llb.AddEnv("UV_PROJECT_ENVIRONMENT", pyVenv),
+		llb.AddEnv("UV_PYTHON", interp),
+		llb.AddEnv("UV_PYTHON_DOWNLOADS", "never"),
+		llb.AddEnv("UV_LINK_MODE", "copy"),
+		llb.AddEnv("UV_CACHE_DIR", pyUVCache),
+		llb.AddEnv("UV_NO_PROGRESS", "1"),
+		in.Cache(pyUVCache, "uv"),
+	}
+}
+
+// pythonInstall is the install command for the lock and its progress
+// name. pip runs from its own venv and installs into /venv (--python), so
+// pip never lands in the image; uv likewise lives in the tools venv.
+func pythonInstall(lk *pythonLock) (cmd, name string) {
+	pip := pyTools + "/bin/pip --python " + pyVenv + "/bin/python install --no-compile --no-warn-script-location"
+	switch lk.Kind {
+	case lockNone:
 		return "echo 'no requirements.txt, uv.lock or poetry.lock: nothing to install'", "no dependencies to install"
+	case lockPoetry:
+		return pip + " --require-hashes --no-deps -r requirements.txt",
+			"pip install --require-hashes --no-deps (" + lk.File + ", main group) into " + pyVenv
+	case lockUV:
+		return pyTools + "/bin/pip install --no-compile --require-hashes --only-binary=:all: -r uv-requirements.txt >/dev/null\n" +
+				pyTools + "/bin/uv sync --locked --no-dev --no-install-project",
+			"uv " + UVVersion + " sync --locked --no-dev --no-install-project into " + pyVenv
 	}
-	args := []string{"install", "--no-compile", "--no-warn-script-location"}
+	flags := ""
 	if lk.Reqs != nil && lk.Reqs.Hashed {
-		args = append(args, "--require-hashes")
+		flags = " --require-hashes"
 	}
-	args = append(args, "-r", path.Base(lk.File))
-	return pyTools + "/bin/pip --python " + pyVenv + "/bin/python " + strings.Join(args, " "),
-		"pip " + strings.Join(args[:1], " ") + " " + strings.Join(args[3:], " ") + " into " + pyVenv
+	return pip + flags + " -r " + path.Base(lk.File),
+		"pip install" + flags + " -r " + path.Base(lk.File) + " into " + pyVenv
 }
 
 // caPrelude points pip and Python's ssl at the optional CA secret when it

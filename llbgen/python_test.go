@@ -230,3 +230,128 @@ func FuzzRequirements(f *testing.F) {
 		}
 	})
 }
+
+func TestPoetryRequirements(t *testing.T) {
+	lock := `
+[[package]]
+name = "certifi"
+version = "2025.8.3"
+optional = false
+groups = ["main"]
+files = [
+    {file = "certifi-2025.8.3-py3-none-any.whl", hash = "sha256:f6c12493cfb1b06ba2ff328595af9350c65d6644968e5d3a2ffd78699af217a5"},
+    {file = "certifi-2025.8.3.tar.gz", hash = "sha256:e564105f78ded564e3ae7c923924435e1daa7463faeab5bb932bc53ffae63407"},
+]
+
+[package.source]
+type = "legacy"
+url = "https://pypi.org/simple"
+reference = "mirror"
+
+[[package]]
+name = "colorama"
+version = "0.4.6"
+groups = ["main", "dev"]
+markers = {main = "sys_platform == \"win32\"", dev = "os_name == \"nt\""}
+files = [{file = "colorama-0.4.6-py2.py3-none-any.whl", hash = "sha256:4f1d9991f5acc0ca119f9d443620b77f9d6b33703e51011c16baf57afb36f9a2"}]
+
+[[package]]
+name = "iniconfig"
+version = "2.1.0"
+groups = ["dev"]
+files = [{file = "iniconfig-2.1.0-py3-none-any.whl", hash = "sha256:9deba5723312380e77435581c6bf4935c94cbfab9b1ed33ef8d238ea168eb760"}]
+
+[[package]]
+name = "old-style"
+version = "1.0"
+category = "dev"
+files = []
+`
+	got, problems := poetryRequirements("poetry.lock", []byte(lock))
+	if len(problems) != 0 {
+		t.Fatalf("problems: %+v", problems)
+	}
+	want := `# generated from poetry.lock by safe-frontend: the main group, exact versions, file hashes
+certifi==2025.8.3 \
+    --hash=sha256:e564105f78ded564e3ae7c923924435e1daa7463faeab5bb932bc53ffae63407 \
+    --hash=sha256:f6c12493cfb1b06ba2ff328595af9350c65d6644968e5d3a2ffd78699af217a5
+colorama==0.4.6 ; sys_platform == "win32" \
+    --hash=sha256:4f1d9991f5acc0ca119f9d443620b77f9d6b33703e51011c16baf57afb36f9a2
+`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	// The generated file is itself a valid, fully hashed lock.
+	rf, problems2 := parseRequirements("generated", []byte(got))
+	if len(problems2) != 0 || !rf.Hashed || len(rf.Requirements) != 2 {
+		t.Errorf("generated file: %+v %+v", rf, problems2)
+	}
+
+	for name, bad := range map[string]string{
+		"toml":     "[[package]\nname=",
+		"git":      "[[package]]\nname = \"x\"\nversion = \"1\"\nfiles = [{file = \"x\", hash = \"sha256:" + strings.Repeat("a", 64) + "\"}]\n[package.source]\ntype = \"git\"\nurl = \"https://example.com/x.git\"\n",
+		"no files": "[[package]]\nname = \"x\"\nversion = \"1\"\n",
+		"marker":   "[[package]]\nname = \"x\"\nversion = \"1\"\nmarkers = \"x\\n--index-url=evil\"\nfiles = [{file = \"x\", hash = \"sha256:" + strings.Repeat("a", 64) + "\"}]\n",
+		"hash":     "[[package]]\nname = \"x\"\nversion = \"1\"\nfiles = [{file = \"x\", hash = \"md5:abc\"}]\n",
+		"name":     "[[package]]\nname = \"x y\\n-r a\"\nversion = \"1\"\nfiles = [{file = \"x\", hash = \"sha256:" + strings.Repeat("a", 64) + "\"}]\n",
+	} {
+		if _, problems := poetryRequirements("poetry.lock", []byte(bad)); len(problems) == 0 || problems[0].Rule != rules.InvalidLockfile || !strings.HasPrefix(problems[0].Msg, "poetry.lock") {
+			t.Errorf("%s: problems = %+v", name, problems)
+		}
+	}
+	if _, problems := poetryRequirements("poetry.lock", []byte("a = 1\nb = [\n")); len(problems) != 1 || !strings.HasPrefix(problems[0].Msg, "poetry.lock:") {
+		t.Errorf("toml error without a line: %+v", problems)
+	}
+}
+
+func TestUVLockChecks(t *testing.T) {
+	good := "version = 1\nrevision = 5\n[[package]]\nname = \"idna\"\nversion = \"3.10\"\nsource = { registry = \"https://pypi.org/simple\" }\n"
+	if p := checkUVLock("uv.lock", []byte(good)); len(p) != 0 {
+		t.Errorf("good lock: %+v", p)
+	}
+	for name, bad := range map[string]string{
+		"toml":    "version = \n",
+		"version": "version = 2\n",
+		"git":     "version = 1\n[[package]]\nname = \"x\"\nversion = \"1\"\nsource = { git = \"https://example.com/x.git\" }\n",
+	} {
+		if p := checkUVLock("uv.lock", []byte(bad)); len(p) == 0 || p[0].Rule != rules.InvalidLockfile {
+			t.Errorf("%s: %+v", name, p)
+		}
+	}
+	for doc, want := range map[string]bool{
+		"[project]\nname='a'\n": false,
+		"[project]\nname='a'\n[build-system]\nrequires=['hatchling']\n":                       true,
+		"[project]\nname='a'\n[build-system]\nrequires=['hatchling']\n[tool.uv]\npackage=false\n": false,
+	} {
+		if got, err := pyprojectPackaged([]byte(doc)); err != nil || got != want {
+			t.Errorf("pyprojectPackaged(%q) = %v, %v", doc, got, err)
+		}
+	}
+}
+
+func TestPythonUVAndPoetryPlans(t *testing.T) {
+	uv := map[string][]byte{"uv.lock": []byte("version = 1\n"), "pyproject.toml": []byte("[project]\nname = 'a'\n[build-system]\nrequires = ['hatchling']\n")}
+	s := pythonHelloSpec()
+	s.Python.Requirements = ""
+	def, _ := marshal(t, pythonInput(s, uv))
+	plan := dump(t, def)
+	for _, want := range []string{"uv " + UVVersion + " sync", "uv sync --locked --no-dev --no-install-project", "uv sync --locked --no-dev --no-editable", "UV_PROJECT_ENVIRONMENT=/venv", "UV_PYTHON_DOWNLOADS=never", "[python 6/6] compile bytecode"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("uv plan lacks %q", want)
+		}
+	}
+	poetry := map[string][]byte{"poetry.lock": []byte("[[package]]\nname = \"idna\"\nversion = \"3.10\"\ngroups = [\"main\"]\nfiles = [{file = \"idna-3.10-py3-none-any.whl\", hash = \"sha256:946d195a0d259cbba61165e88e65941f16e9b36ea6ddb97f00452bae8b1287d3\"}]\n")}
+	def, _ = marshal(t, pythonInput(s, poetry))
+	plan = dump(t, def)
+	if !bytes.Contains(bytes.Join(def.Def, nil), []byte("idna==3.10 \\\n    --hash=sha256:946d195a")) {
+		t.Error("the poetry plan does not carry the generated requirements")
+	}
+	for _, want := range []string{"--require-hashes --no-deps -r requirements.txt", "[python 5/5] compile bytecode"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("poetry plan lacks %q", want)
+		}
+	}
+	if strings.Contains(plan, "poetry install") {
+		t.Error("the poetry plan runs poetry")
+	}
+}
