@@ -320,7 +320,7 @@ func TestUVLockChecks(t *testing.T) {
 	}
 	for doc, want := range map[string]bool{
 		"[project]\nname='a'\n": false,
-		"[project]\nname='a'\n[build-system]\nrequires=['hatchling']\n":                       true,
+		"[project]\nname='a'\n[build-system]\nrequires=['hatchling']\n":                           true,
 		"[project]\nname='a'\n[build-system]\nrequires=['hatchling']\n[tool.uv]\npackage=false\n": false,
 	} {
 		if got, err := pyprojectPackaged([]byte(doc)); err != nil || got != want {
