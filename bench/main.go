@@ -36,8 +36,9 @@ import (
 func main() {
 	runs := flag.Int("runs", 5, "runs per scenario (medians are reported)")
 	out := flag.String("out", "", "also write the report as Markdown to this file")
+	langs := flag.String("lang", "go,python", "examples to measure: go (go-hello), python (python-hello)")
 	flag.Parse()
-	if err := run(*runs, *out); err != nil {
+	if err := run(*runs, *out, strings.Split(*langs, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -50,7 +51,36 @@ type side struct {
 
 type timings struct{ cold, noChange, edit []time.Duration }
 
-func run(runs int, out string) error {
+// benchCase is one example measured against its hand-written Dockerfile.
+type benchCase struct {
+	example    string // examples/<example>
+	dockerfile string // the hand-written Dockerfile
+	editFile   string // the source file an edit touches
+	editLine   func(i int) string
+	// depStep recognizes the dependency step that must stay CACHED after
+	// an edit, by progress name, on both sides.
+	depStep func(name string) bool
+}
+
+var goCase = benchCase{
+	example: "go-hello", dockerfile: "bench/go-hello.Dockerfile", editFile: "cmd/hello/main.go",
+	editLine: func(i int) string { return fmt.Sprintf("\nvar benchEdit%d = %d\n", i, i) },
+	depStep: func(name string) bool {
+		// "[go 2/4] go mod download", or the Dockerfile's exec-form RUN.
+		return strings.HasSuffix(name, "go mod download") || strings.Contains(name, `"mod", "download"`)
+	},
+}
+
+var pythonCase = benchCase{
+	example: "python-hello", dockerfile: "bench/python-hello.Dockerfile", editFile: "hello.py",
+	editLine: func(i int) string { return fmt.Sprintf("\nBENCH_EDIT_%d = %d\n", i, i) },
+	depStep: func(name string) bool {
+		// "[python 3/5] pip install ...", or the Dockerfile's RUN.
+		return strings.Contains(name, "] pip install") || strings.Contains(name, "/venv/bin/pip install")
+	},
+}
+
+func run(runs int, out string, langs []string) error {
 	host := os.Getenv("BUILDKIT_HOST")
 	if host == "" {
 		return errors.New("BUILDKIT_HOST is not set: run `make bench`, which brings the stack up, or `eval $(hack/stack env)`")
@@ -67,22 +97,61 @@ func run(runs int, out string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	frontendDir, err := copyExample(work, "frontend", "")
-	if err != nil {
-		return err
+	var report strings.Builder
+	for _, lang := range langs {
+		switch strings.TrimSpace(lang) {
+		case "go":
+			results, sides, err := measureCase(ctx, c, work, goCase, runs)
+			if err != nil {
+				return err
+			}
+			sizes, err := measureSizes(ctx, c, work, sides[0].dir, sides[1].dir)
+			if err != nil {
+				return err
+			}
+			conv := testing.Benchmark(benchmarkConvert)
+			report.WriteString(render(runs, results, sides, sizes, conv))
+		case "python":
+			results, sides, err := measureCase(ctx, c, work, pythonCase, runs)
+			if err != nil {
+				return err
+			}
+			sizes, err := imageSizes(ctx, c, sides[0].dir, sides[1].dir)
+			if err != nil {
+				return err
+			}
+			report.WriteString(renderPython(runs, results, sides, sizes))
+		default:
+			return fmt.Errorf("-lang: unknown example %q (go, python)", lang)
+		}
 	}
-	handDir, err := copyExample(work, "dockerfile", "bench/go-hello.Dockerfile")
+	fmt.Print(report.String())
+	if out != "" {
+		header := "# Benchmark\n\nMeasured with `make bench` on a 2-core machine (buildkitd v0.34.2, runc, loopback registry).\n\n"
+		return os.WriteFile(out, []byte(header+report.String()), 0o644)
+	}
+	return nil
+}
+
+// measureCase times cold, no-change and edit builds of an example via the
+// frontend and via its hand-written Dockerfile (built-in and # syntax=).
+func measureCase(ctx context.Context, c *client.Client, work string, bc benchCase, runs int) (map[string]*timings, []side, error) {
+	frontendDir, err := copyExample(work, bc.example, "frontend", "")
 	if err != nil {
-		return err
+		return nil, nil, err
+	}
+	handDir, err := copyExample(work, bc.example, "dockerfile", bc.dockerfile)
+	if err != nil {
+		return nil, nil, err
 	}
 	// The same Dockerfile as best practice writes it, with a `# syntax=`
 	// line: then both sides pay for a gateway frontend container.
-	syntaxDir, err := copyExample(work, "dockerfile-syntax", "bench/go-hello.Dockerfile")
+	syntaxDir, err := copyExample(work, bc.example, "dockerfile-syntax", bc.dockerfile)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := prepend(filepath.Join(syntaxDir, "Dockerfile"), "# syntax=docker/dockerfile:1\n"); err != nil {
-		return err
+		return nil, nil, err
 	}
 	sides := []side{{"safe-frontend", frontendDir}, {"hand-written Dockerfile", handDir}, {"hand-written, # syntax=docker/dockerfile:1", syntaxDir}}
 	results := map[string]*timings{}
@@ -96,52 +165,39 @@ func run(runs int, out string) error {
 		for _, s := range order {
 			t := results[s.name]
 			if err := c.Prune(ctx, nil, client.PruneAll); err != nil {
-				return fmt.Errorf("pruning the build cache: %w", err)
+				return nil, nil, fmt.Errorf("pruning the build cache: %w", err)
 			}
 			d, _, err := timedBuild(ctx, c, s.dir)
 			if err != nil {
-				return fmt.Errorf("%s cold build: %w", s.name, err)
+				return nil, nil, fmt.Errorf("%s %s cold build: %w", bc.example, s.name, err)
 			}
 			t.cold = append(t.cold, d)
 			d, _, err = timedBuild(ctx, c, s.dir)
 			if err != nil {
-				return fmt.Errorf("%s rebuild: %w", s.name, err)
+				return nil, nil, fmt.Errorf("%s %s rebuild: %w", bc.example, s.name, err)
 			}
 			t.noChange = append(t.noChange, d)
-			if err := editSource(s.dir, i); err != nil {
-				return err
+			if err := editSource(s.dir, bc, i); err != nil {
+				return nil, nil, err
 			}
 			d, res, err := timedBuild(ctx, c, s.dir)
 			if err != nil {
-				return fmt.Errorf("%s edit rebuild: %w", s.name, err)
+				return nil, nil, fmt.Errorf("%s %s edit rebuild: %w", bc.example, s.name, err)
 			}
-			if !dependencyStepCached(res) {
-				return fmt.Errorf("%s: the dependency step was not CACHED after a source edit", s.name)
+			if !dependencyStepCached(res, bc) {
+				return nil, nil, fmt.Errorf("%s %s: the dependency step was not CACHED after a source edit", bc.example, s.name)
 			}
 			t.edit = append(t.edit, d)
-			fmt.Fprintf(os.Stderr, "run %d/%d %-24s cold %6s  no-change %6s  edit %6s\n", i+1, runs, s.name,
+			fmt.Fprintf(os.Stderr, "%s run %d/%d %-24s cold %6s  no-change %6s  edit %6s\n", bc.example, i+1, runs, s.name,
 				t.cold[i].Round(10*time.Millisecond), t.noChange[i].Round(10*time.Millisecond), t.edit[i].Round(10*time.Millisecond))
 		}
 	}
-
-	sizes, err := measureSizes(ctx, c, work, frontendDir, handDir)
-	if err != nil {
-		return err
-	}
-	conv := testing.Benchmark(benchmarkConvert)
-
-	report := render(runs, results, sides, sizes, conv)
-	fmt.Print(report)
-	if out != "" {
-		header := "# Benchmark\n\nMeasured with `make bench` on a 2-core machine (buildkitd v0.34.2, runc, loopback registry).\n\n"
-		return os.WriteFile(out, []byte(header+report), 0o644)
-	}
-	return nil
+	return results, sides, nil
 }
 
-func copyExample(work, name, dockerfile string) (string, error) {
-	dst := filepath.Join(work, name)
-	src := filepath.Join("examples", "go-hello")
+func copyExample(work, example, name, dockerfile string) (string, error) {
+	dst := filepath.Join(work, example+"-"+name)
+	src := filepath.Join("examples", example)
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -188,21 +244,20 @@ func timedBuild(ctx context.Context, c *client.Client, dir string) (time.Duratio
 	return time.Since(start), res, err
 }
 
-// editSource changes what the binary prints, as a developer's edit would.
-func editSource(dir string, i int) error {
-	p := filepath.Join(dir, "cmd", "hello", "main.go")
+// editSource changes a source file, as a developer's edit would.
+func editSource(dir string, bc benchCase, i int) error {
+	p := filepath.Join(dir, bc.editFile)
 	dt, err := os.ReadFile(p)
 	if err != nil {
 		return err
 	}
-	dt = append(dt, fmt.Sprintf("\nvar benchEdit%d = %d\n", i, i)...)
+	dt = append(dt, bc.editLine(i)...)
 	return os.WriteFile(p, dt, 0o644)
 }
 
-func dependencyStepCached(res *buildrun.Result) bool {
+func dependencyStepCached(res *buildrun.Result, bc benchCase) bool {
 	for name, v := range res.Vertices {
-		// "[go 2/4] go mod download", or the Dockerfile's exec-form RUN.
-		if strings.HasSuffix(name, "go mod download") || strings.Contains(name, `"mod", "download"`) {
+		if bc.depStep(name) {
 			return v.Cached
 		}
 	}
@@ -358,5 +413,47 @@ func render(runs int, results map[string]*timings, sides []side, sizes *sizeRepo
 	fmt.Fprintf(&b, "\nscratch image overhead over the binary: %.2f MiB uncompressed (target <= 1 MiB)\n", mib(sizes.scratchLayer-sizes.binary))
 	fmt.Fprintf(&b, "\nspec -> LLB conversion (parse + convert + marshal): %.3f ms/op over %d iterations (target < 1 ms)\n",
 		float64(conv.NsPerOp())/1e6, conv.N)
+	return b.String()
+}
+
+// imageSizes builds both distroless images and returns their compressed
+// sizes (the frontend's first).
+func imageSizes(ctx context.Context, c *client.Client, dirs ...string) ([]int64, error) {
+	var out []int64
+	for _, dir := range dirs {
+		tarPath := dir + ".oci.tar"
+		if _, err := buildrun.Build(ctx, c, buildrun.Options{Dir: dir, OCITar: tarPath}); err != nil {
+			return nil, fmt.Errorf("building %s: %w", dir, err)
+		}
+		img, err := hardened.Open(tarPath)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, img.CompressedSize())
+	}
+	return out, nil
+}
+
+func renderPython(runs int, results map[string]*timings, sides []side, sizes []int64) string {
+	var b strings.Builder
+	fe, hw, hs := results[sides[0].name], results[sides[1].name], results[sides[2].name]
+	fmt.Fprintf(&b, "\n## python-hello: safe-frontend vs a hand-written best-practice Dockerfile\n\n")
+	fmt.Fprintf(&b, "Same daemon, same stand-in bases, medians of %d runs; cold = build cache pruned first, so\n"+
+		"both sides install Debian's python3 with apt and the lock with pip from the network. The\n"+
+		"hand-written Dockerfile (bench/python-hello.Dockerfile) is distroless's python3-requirements\n"+
+		"pattern with apt and pip cache mounts and the lock's hashes.\n\n", runs)
+	fmt.Fprintf(&b, "| scenario | safe-frontend | hand-written (built-in) | ratio | hand-written (`# syntax=`) | ratio |\n|---|---:|---:|---:|---:|---:|\n")
+	row := func(name string, a, h, x []time.Duration) {
+		ma, mh, mx := median(a), median(h), median(x)
+		fmt.Fprintf(&b, "| %s | %.2f s | %.2f s | %.2fx | %.2f s | %.2fx |\n", name, ma.Seconds(), mh.Seconds(), ma.Seconds()/mh.Seconds(), mx.Seconds(), ma.Seconds()/mx.Seconds())
+	}
+	row("cold build", fe.cold, hw.cold, hs.cold)
+	row("no-change rebuild", fe.noChange, hw.noChange, hs.noChange)
+	row("rebuild after a source edit", fe.edit, hw.edit, hs.edit)
+	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
+	fmt.Fprintf(&b, "\n| size | bytes | MiB |\n|---|---:|---:|\n")
+	fmt.Fprintf(&b, "| python3-debian13 image via safe-frontend, compressed | %d | %.2f |\n", sizes[0], mib(sizes[0]))
+	fmt.Fprintf(&b, "| python3-debian13 image via hand-written Dockerfile, compressed | %d | %.2f |\n", sizes[1], mib(sizes[1]))
+	fmt.Fprintf(&b, "\nratio %.3f (target <= 1: the frontend's venv has no pip; the hand-written one does)\n", float64(sizes[0])/float64(sizes[1]))
 	return b.String()
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	toml "github.com/pelletier/go-toml/v2"
+
 	"github.com/org/safe-frontend/internal/hardened"
 )
 
@@ -193,7 +195,7 @@ func runPythonHello(t *testing.T, ociTar string) {
 	}
 	var hello struct {
 		UID, Python, Executable string
-		Speedups                bool `json:"markupsafe_speedups"`
+		Speedups                string `json:"markupsafe_speedups"`
 	}
 	err = json.NewDecoder(resp.Body).Decode(&hello)
 	resp.Body.Close()
@@ -203,8 +205,8 @@ func runPythonHello(t *testing.T, ociTar string) {
 	if hello.UID != "65532" || !strings.HasPrefix(hello.Python, "3.13.") || hello.Executable != "/venv/bin/python" {
 		t.Errorf("app reports uid %q, python %q, executable %q; want 65532, 3.13.x, /venv/bin/python", hello.UID, hello.Python, hello.Executable)
 	}
-	if !hello.Speedups {
-		t.Errorf("markupsafe's compiled _speedups did not load in the final image")
+	if !strings.HasPrefix(hello.Speedups, "/venv/lib/python3.13/site-packages/markupsafe/_speedups.cpython-313-") || !strings.HasSuffix(hello.Speedups, ".so") {
+		t.Errorf("markupsafe's compiled _speedups did not load in the final image: %q", hello.Speedups)
 	}
 	code, err := ctr.Stop(ctx, 15*time.Second)
 	stopped = true
@@ -360,8 +362,7 @@ func TestPythonRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Every hash of itsdangerous replaced: no file on the index matches.
-		re := regexp.MustCompile(`(?s)(itsdangerous==[^\n]*\n(?:\s+--hash=sha256:)?)`)
-		if !re.Match(dt) {
+		if !strings.Contains(string(dt), "\nitsdangerous==") {
 			t.Fatal("itsdangerous is not in the lock")
 		}
 		lines := strings.Split(string(dt), "\n")
@@ -389,8 +390,8 @@ func TestPythonRefusals(t *testing.T) {
 				t.Errorf("the failure does not say %q:\n%v\n%s", want, err, tail(res.Logs, 3000))
 			}
 		}
-		if !strings.Contains(err.Error(), "[python 3/5] pip install") {
-			t.Errorf("the error does not name the install step: %v", err)
+		if name, v := vertex(t, res, "] pip install"); v.Error == "" || !strings.HasPrefix(name, "[python 3/5] pip install --require-hashes") {
+			t.Errorf("the failing step is not the install: %q error %q", name, v.Error)
 		}
 	})
 }
@@ -418,4 +419,97 @@ func TestPythonReproducible(t *testing.T) {
 	if da, db := openImage(t, a).ManifestDigest, openImage(t, b).ManifestDigest; da != db {
 		t.Errorf("rebuilt without cache the manifest is %s, before %s", db, da)
 	}
+}
+
+// TestPythonLocks builds the uv.lock and poetry.lock fixtures (real PyPI
+// packages), checks that the final venv holds exactly the locked versions
+// of the runtime dependencies (no dev group, no pip), and runs each app:
+// a compiled extension of each loads from the final image.
+func TestPythonLocks(t *testing.T) {
+	for _, tc := range []struct {
+		dir, lock string
+		want      map[string]string // runtime packages and versions the lock pins
+		output    []string          // substrings of the app's JSON output
+	}{
+		{"python-uv", "uv.lock", nil, []string{`"speedups": "/venv/lib/python3.13/site-packages/markupsafe/_speedups.cpython-313-`, `"encoded": "xn--bcher-kva.example"`}},
+		{"python-poetry", "poetry.lock", nil, []string{`"libyaml": true`, `"certifi": "2025.8.3"`}},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			src := filepath.Join(repoRoot, "integration", "testdata", tc.dir)
+			want := lockRuntimeVersions(t, filepath.Join(src, tc.lock))
+			out := filepath.Join(t.TempDir(), "img.tar")
+			res := mustBuild(t, buildOpts{dir: src, inProcess: true, out: out})
+			if _, v := vertex(t, res, "] compile bytecode"); v.Error != "" {
+				t.Fatalf("compile step: %s", v.Error)
+			}
+			img := openImage(t, out)
+			root := t.TempDir()
+			if err := img.Unpack(root); err != nil {
+				t.Fatal(err)
+			}
+			got := installedVersions(t, filepath.Join(root, "venv/lib/python3.13/site-packages"))
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("installed %v\nlocked    %v", got, want)
+			}
+			for _, p := range []string{"venv/bin/pip", "venv/bin/uv", "venv/bin/poetry"} {
+				if _, err := os.Lstat(filepath.Join(root, p)); err == nil {
+					t.Errorf("/%s is in the final image", p)
+				}
+			}
+			ctx := testContext(t)
+			ctr, err := hardened.Run(ctx, hardened.Options{Image: out, StateDir: t.TempDir(), ID: fmt.Sprintf("it-py-lock-%d", time.Now().UnixNano())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, err := ctr.Wait(ctx)
+			stdout, stderr, _ := ctr.Logs()
+			_, _ = ctr.Stop(ctx, time.Second)
+			if err != nil || code != 0 {
+				t.Fatalf("exit %d, %v\n%s%s", code, err, stdout, stderr)
+			}
+			for _, w := range tc.output {
+				if !strings.Contains(string(stdout), w) {
+					t.Errorf("output lacks %s: %s%s", w, stdout, stderr)
+				}
+			}
+		})
+	}
+}
+
+// lockRuntimeVersions reads the packages a lock installs at run time:
+// uv.lock's registry packages that the dev group alone does not need,
+// poetry.lock's main group.
+func lockRuntimeVersions(t *testing.T, file string) map[string]string {
+	t.Helper()
+	dt, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lock struct {
+		Package []struct {
+			Name, Version string
+			Groups        []string
+			Source        map[string]any
+		}
+	}
+	if err := toml.Unmarshal(dt, &lock); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, p := range lock.Package {
+		if _, registry := p.Source["registry"]; strings.HasSuffix(file, "uv.lock") && !registry {
+			continue // the project itself
+		}
+		if strings.HasSuffix(file, "poetry.lock") && !slices.Contains(p.Groups, "main") {
+			continue
+		}
+		if p.Name == "iniconfig" { // the fixtures' dev-only package
+			continue
+		}
+		out[normalizeDist(p.Name)] = p.Version
+	}
+	if len(out) < 2 {
+		t.Fatalf("%s: read only %v", file, out)
+	}
+	return out
 }

@@ -9,8 +9,15 @@ import os
 import sys
 import uuid
 
-import markupsafe
 from flask import Flask, jsonify
+
+try:
+    # MarkupSafe's C speedups: a compiled wheel that must load here.
+    from markupsafe import _speedups
+
+    SPEEDUPS = _speedups.__file__
+except ImportError:
+    SPEEDUPS = ""
 
 
 log = logging.getLogger("hello")
@@ -32,6 +39,5 @@ def hello():
         uid=str(os.getuid()),
         python=sys.version.split()[0],
         executable=sys.executable,
-        # MarkupSafe's C speedups: a compiled wheel that must load here.
-        markupsafe_speedups=markupsafe.escape.__module__ == "markupsafe._speedups",
+        markupsafe_speedups=SPEEDUPS,
     )
