@@ -312,8 +312,12 @@ func (c *checker) checkBuildArgs() {
 			c.add(rules.InvalidValue, p, "build.args name %q is not a valid variable name; use letters, digits and '_', not starting with a digit", k)
 			continue
 		}
-		if LooksSecret(k) && c.s.Build.Args[k] != "" {
+		v := c.s.Build.Args[k]
+		if LooksSecret(k) && v != "" {
 			c.add(rules.SecretInBuildArg, p, "build.args %s looks like a secret and its default is written in the spec (and build history); remove the default and declare it under secrets: with env: %s", k, k)
+		} else if u, err := url.Parse(v); err == nil && u.User != nil && u.Host != "" {
+			// An index URL with credentials (PIP_INDEX_URL=https://user:token@...).
+			c.add(rules.SecretInBuildArg, p, "build.args %s holds credentials in its URL, which the spec and build history would keep; drop the user:password@ part and pass them as a build secret (a netrc file: secrets: [{id: netrc, target: /root/.netrc}])", k)
 		}
 	}
 }

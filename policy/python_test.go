@@ -68,6 +68,12 @@ func TestPythonSpecChecks(t *testing.T) {
 			t.Fatalf("want %s at %q with %q; got:\n%s", tc.rule, tc.path, tc.msg, strings.Join(got, "\n"))
 		})
 	}
+	s := pythonSpec(nil)
+	s.Build.Args = map[string]string{"PIP_INDEX_URL": "https://ci:s3cret@pypi.example.com/simple", "UV_INDEX_URL": "https://pypi.example.com/simple"}
+	r := Check(s)
+	if len(r.Findings) != 1 || r.Findings[0].Rule.ID != rules.SecretInBuildArg || r.Findings[0].Path != "build/args/PIP_INDEX_URL" {
+		t.Errorf("an index URL with credentials: findings %+v", r.Findings)
+	}
 	if r := Check(pythonSpec(nil)); len(r.Findings) != 0 {
 		t.Fatalf("findings on a good python spec: %+v", r.Findings)
 	}
