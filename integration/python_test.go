@@ -80,6 +80,8 @@ func TestPythonHello(t *testing.T) {
 	}
 
 	t.Run("final-files", func(t *testing.T) {
+		// runtime, /venv and /app: every entry at SOURCE_DATE_EPOCH, root-owned.
+		requireEpochLayers(t, inProc, img, 3, time.Unix(1700000000, 0))
 		site := filepath.Join(root, "venv/lib/python3.13/site-packages")
 		for _, p := range []string{"venv/bin/pip", "venv/bin/pip3", "venv/bin/uv", "bin/sh", "usr/bin/sh", "bin/bash", "usr/bin/dash", "root/.cache"} {
 			if _, err := os.Lstat(filepath.Join(root, p)); err == nil {

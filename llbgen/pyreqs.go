@@ -78,12 +78,15 @@ func parseRequirements(name string, data []byte) (*requirementsFile, []reqProble
 	unhashed := []int{}
 	for i := 0; i < len(lines); i++ {
 		start := i + 1
-		logical := lines[i]
 		// A trailing backslash continues the line (pip-compile's layout).
-		for strings.HasSuffix(logical, `\`) && i+1 < len(lines) && len(logical) <= maxRequirementLine {
+		var b strings.Builder
+		b.WriteString(lines[i])
+		for strings.HasSuffix(lines[i], `\`) && i+1 < len(lines) && b.Len() <= maxRequirementLine {
 			i++
-			logical = strings.TrimSuffix(logical, `\`) + " " + lines[i]
+			b.WriteString(" ")
+			b.WriteString(lines[i])
 		}
+		logical := strings.ReplaceAll(b.String(), "\\ ", " ")
 		if len(logical) > maxRequirementLine {
 			bad(rules.InvalidLockfile, start, "the line is longer than %d KiB", maxRequirementLine>>10)
 			continue

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -353,5 +354,24 @@ func TestPythonUVAndPoetryPlans(t *testing.T) {
 	}
 	if strings.Contains(plan, "poetry install") {
 		t.Error("the poetry plan runs poetry")
+	}
+}
+
+// Hostile sizes stay linear: a lock's worth of continuation lines and one
+// huge line parse quickly and are refused, not stuck on.
+func TestParseRequirementsHostileSizes(t *testing.T) {
+	for name, doc := range map[string]string{
+		"continuations": strings.Repeat("a\\\n", 4<<20),
+		"long line":     "flask==" + strings.Repeat("1", 8<<20),
+		"many lines":    strings.Repeat("\n", maxRequirementLines+1),
+	} {
+		start := time.Now()
+		_, problems := parseRequirements("requirements.txt", []byte(doc))
+		if len(problems) == 0 {
+			t.Errorf("%s: no problem reported", name)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: took %s", name, d)
+		}
 	}
 }
