@@ -515,3 +515,42 @@ func lockRuntimeVersions(t *testing.T, file string) map[string]string {
 	}
 	return out
 }
+
+// TestPythonArm64: a linux/arm64 image built on amd64 without emulation:
+// pip installs the aarch64 wheels of the lock, the compiled extension is
+// an aarch64 ELF, the console script points at the venv's interpreter.
+func TestPythonArm64(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "arm64.tar")
+	mustBuild(t, buildOpts{dir: example("python-hello"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/arm64"}})
+	img := openImage(t, out)
+	if got := img.Config.OS + "/" + img.Config.Architecture; got != "linux/arm64" {
+		t.Fatalf("image platform %s", got)
+	}
+	root := t.TempDir()
+	if err := img.Unpack(root); err != nil {
+		t.Fatal(err)
+	}
+	site := filepath.Join(root, "venv/lib/python3.13/site-packages")
+	sos, _ := filepath.Glob(filepath.Join(site, "markupsafe", "_speedups.cpython-313-*.so"))
+	if len(sos) != 1 || !strings.Contains(sos[0], "aarch64") {
+		t.Fatalf("markupsafe extension: %v", sos)
+	}
+	dt, err := os.ReadFile(sos[0])
+	if err != nil || len(dt) < 20 || string(dt[:4]) != "\x7fELF" || binary.LittleEndian.Uint16(dt[18:20]) != 183 {
+		t.Errorf("%s is not an aarch64 ELF (%v)", sos[0], err)
+	}
+	script, err := os.ReadFile(filepath.Join(root, "venv/bin/gunicorn"))
+	if err != nil || !strings.HasPrefix(string(script), "#!/venv/bin/python") {
+		t.Errorf("/venv/bin/gunicorn: %v %q", err, tail(string(script), 60))
+	}
+	if _, err := os.Stat(filepath.Join(site, "bin")); err == nil {
+		t.Errorf("site-packages/bin was left behind")
+	}
+	if _, err := os.Stat(filepath.Join(root, "usr/lib/aarch64-linux-gnu")); err != nil {
+		t.Errorf("the final base is not the arm64 one: %v", err)
+	}
+	locked := lockedVersions(t, filepath.Join(example("python-hello"), "requirements.txt"))
+	if got := installedVersions(t, site); fmt.Sprint(got) != fmt.Sprint(locked) {
+		t.Errorf("installed %v\nlocked    %v", got, locked)
+	}
+}

@@ -27,6 +27,7 @@ const DefaultPythonVersion = "3.13"
 // official python image, whose CPython lives in /usr/local and is absent
 // from the final. Adding a version is one entry here.
 type pythonRuntime struct {
+	Glibc    int      // glibc 2.x of that release: the newest manylinux tag its wheels may carry
 	Builder  string   // Debian image the build steps run on
 	Final    string   // distroless python3 image the app runs on
 	Packages []string // Debian packages that give the builder python, venv and the CA store
@@ -34,6 +35,7 @@ type pythonRuntime struct {
 
 var pythonRuntimes = map[string]pythonRuntime{
 	"3.13": {
+		Glibc:    41,
 		Builder:  "docker.io/library/debian:trixie-slim",
 		Final:    "gcr.io/distroless/python3-debian13:nonroot",
 		Packages: []string{"python3.13-venv", "ca-certificates"},
@@ -145,6 +147,7 @@ type pythonLock struct {
 	Kind string // lockRequirements, lockUV, lockPoetry or lockNone
 	File string // context path of the lock
 	Reqs *requirementsFile
+	version string // CPython minor the lock is installed for
 	// Generated is the hashed requirements file made from poetry.lock.
 	Generated string
 	// Project is the pyproject.toml next to uv.lock.
@@ -274,10 +277,6 @@ func exempted(s *spec.Spec, rule string) bool {
 
 func (py python) Build(in *BuildInput) (*BuildOutput, error) {
 	s := in.Spec
-	if in.Target.OS != in.Build.OS || in.Target.Architecture != in.Build.Architecture || in.Target.Variant != in.Build.Variant {
-		return nil, errors.Errorf("python: building for %s on %s is not supported yet (compiled wheels are per platform); build on a %s machine",
-			platformString(in.Target), platformString(in.Build), platformString(in.Target))
-	}
 	rt, version := pythonRuntimeOf(s)
 	lk, findings := findPythonLock(s, in.Files)
 	for _, f := range findings {
@@ -285,6 +284,19 @@ func (py python) Build(in *BuildInput) (*BuildOutput, error) {
 			continue
 		}
 		return nil, errors.Errorf("%s %s", f.Rule, f.Message)
+	}
+	if lk == nil {
+		return nil, errors.New("python: no usable lock")
+	}
+	lk.version = version
+	// A cross build installs the target's wheels with pip's platform
+	// options; it never runs target code, so no emulation is needed.
+	var cross []string
+	if in.Target.OS != in.Build.OS || in.Target.Architecture != in.Build.Architecture || in.Target.Variant != in.Build.Variant {
+		var err error
+		if cross, err = crossWheelOptions(rt, version, lk, in); err != nil {
+			return nil, err
+		}
 	}
 	interp := "/usr/bin/python" + version
 	total := 5
@@ -329,7 +341,7 @@ func (py python) Build(in *BuildInput) (*BuildOutput, error) {
 			Mkfile(pySrc+"/uv-requirements.txt", 0o644, []byte(uvRequirement())),
 			in.Step(2, total, "copy "+lk.File+" "+lk.Project, pythonLockPath(s)))
 	}
-	installCmd, installName := pythonInstall(lk)
+	installCmd, installName := pythonInstall(lk, cross)
 	compileVenv := interp + " -m compileall -q -j0 --invalidation-mode unchecked-hash " + pyVenv + "/lib"
 	installOpts := []llb.RunOption{
 		llb.Dir(pySrc),
@@ -427,8 +439,20 @@ func uvEnv(interp string, in *BuildInput) []llb.RunOption {
 // pythonInstall is the install command for the lock and its progress
 // name. pip runs from its own venv and installs into /venv (--python), so
 // pip never lands in the image; uv likewise lives in the tools venv.
-func pythonInstall(lk *pythonLock) (cmd, name string) {
+func pythonInstall(lk *pythonLock, cross []string) (cmd, name string) {
 	pip := pyTools + "/bin/pip --python " + pyVenv + "/bin/python install --no-compile --no-warn-script-location"
+	if len(cross) == 0 {
+		return nativeInstall(lk, pip)
+	}
+	// pip installs for another platform only into a directory; the console
+	// scripts land in <dir>/bin and move to the venv's bin.
+	site := pyVenvSite(lk.version)
+	cmd, name = nativeInstall(lk, pip+" "+strings.Join(cross, " ")+" --target "+site)
+	return cmd + "\nif [ -d " + site + "/bin ]; then mv " + site + "/bin/* " + pyVenv + "/bin/ && rmdir " + site + "/bin; fi",
+		name + " (wheels for the target platform)"
+}
+
+func nativeInstall(lk *pythonLock, pip string) (cmd, name string) {
 	switch lk.Kind {
 	case lockNone:
 		return "echo 'no requirements.txt, uv.lock or poetry.lock: nothing to install'", "no dependencies to install"
@@ -446,6 +470,33 @@ func pythonInstall(lk *pythonLock) (cmd, name string) {
 	}
 	return pip + flags + " -r " + path.Base(lk.File),
 		"pip install" + flags + " -r " + path.Base(lk.File) + " into " + pyVenv
+}
+
+func pyVenvSite(version string) string {
+	return pyVenv + "/lib/python" + version + "/site-packages"
+}
+
+// wheelArch is the wheel platform tag's machine for an OCI architecture.
+var wheelArch = map[string]string{"amd64": "x86_64", "arm64": "aarch64"}
+
+// crossWheelOptions are pip's options to install the wheels of the target
+// platform: manylinux tags up to the glibc of the final's Debian release,
+// the CPython version and ABI. uv.lock cross builds are refused for now.
+func crossWheelOptions(rt pythonRuntime, version string, lk *pythonLock, in *BuildInput) ([]string, error) {
+	arch, ok := wheelArch[in.Target.Architecture]
+	if in.Target.OS != "linux" || !ok || in.Target.Variant != "" && in.Target.Variant != "v8" {
+		return nil, errors.Errorf("python: no wheels for %s; build for linux/amd64 or linux/arm64", platformString(in.Target))
+	}
+	if lk.Kind == lockUV {
+		return nil, errors.Errorf("python: a uv.lock build for %s on %s is not supported yet; build on a %s machine, or export a hashed requirements.txt (uv export --frozen --no-dev -o requirements.txt)",
+			platformString(in.Target), platformString(in.Build), platformString(in.Target))
+	}
+	cp := "cp" + strings.ReplaceAll(version, ".", "")
+	opts := []string{"--only-binary=:all:", "--implementation", "cp", "--python-version", version, "--abi", cp, "--abi", "abi3", "--abi", "none"}
+	for minor := rt.Glibc; minor >= 17; minor-- {
+		opts = append(opts, "--platform", fmt.Sprintf("manylinux_2_%d_%s", minor, arch))
+	}
+	return append(opts, "--platform", "manylinux2014_"+arch), nil
 }
 
 // caPrelude points pip and Python's ssl at the optional CA secret when it

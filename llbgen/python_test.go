@@ -165,11 +165,40 @@ func TestPythonBuildRefusals(t *testing.T) {
 	if _, err := Convert(pythonInput(s, map[string][]byte{"requirements.txt": []byte("flask\n")})); err != nil {
 		t.Fatalf("exempted: %v", err)
 	}
-	// Cross builds are refused, not built wrong.
+	// Cross builds of a uv.lock, or for a platform without wheels, are
+	// refused, not built wrong.
+	s = pythonHelloSpec()
+	s.Python.Requirements = ""
+	in := pythonInput(s, map[string][]byte{"uv.lock": []byte("version = 1\n"), "pyproject.toml": []byte("[project]\n")})
+	in.TargetPlatform = arm64
+	if _, err := Convert(in); err == nil || !strings.Contains(err.Error(), "uv export") {
+		t.Fatalf("cross uv build: err = %v", err)
+	}
+	in = pythonInput(pythonHelloSpec(), map[string][]byte{"requirements.txt": []byte(pyLock)})
+	in.TargetPlatform = ocispecs.Platform{OS: "linux", Architecture: "s390x"}
+	if _, err := Convert(in); err == nil || !strings.Contains(err.Error(), "linux/s390x") {
+		t.Fatalf("s390x build: err = %v", err)
+	}
+}
+
+// A cross build runs pip on the build platform with the target's wheel tags.
+func TestPythonCrossPlan(t *testing.T) {
 	in := pythonInput(pythonHelloSpec(), map[string][]byte{"requirements.txt": []byte(pyLock)})
-	in.TargetPlatform = ocispecs.Platform{OS: "linux", Architecture: "arm64"}
-	if _, err := Convert(in); err == nil || !strings.Contains(err.Error(), "linux/arm64") {
-		t.Fatalf("cross build: err = %v", err)
+	in.TargetPlatform = arm64
+	def, res := marshal(t, in)
+	plan := dump(t, def)
+	for _, want := range []string{
+		"--only-binary=:all: --implementation cp --python-version 3.13 --abi cp313 --abi abi3 --abi none --platform manylinux_2_41_aarch64",
+		"--platform manylinux_2_17_aarch64 --platform manylinux2014_aarch64 --target /venv/lib/python3.13/site-packages",
+		"mv /venv/lib/python3.13/site-packages/bin/* /venv/bin/",
+		"(wheels for the target platform) | exec", "platform=linux/amd64",
+	} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q", want)
+		}
+	}
+	if res.Image.Architecture != "arm64" {
+		t.Errorf("image architecture %s", res.Image.Architecture)
 	}
 }
 
