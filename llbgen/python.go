@@ -144,9 +144,9 @@ func cleanContextPath(p string) string {
 
 // pythonLock is what the build installs from.
 type pythonLock struct {
-	Kind string // lockRequirements, lockUV, lockPoetry or lockNone
-	File string // context path of the lock
-	Reqs *requirementsFile
+	Kind    string // lockRequirements, lockUV, lockPoetry or lockNone
+	File    string // context path of the lock
+	Reqs    *requirementsFile
 	version string // CPython minor the lock is installed for
 	// Generated is the hashed requirements file made from poetry.lock.
 	Generated string
