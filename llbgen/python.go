@@ -275,7 +275,7 @@ func exempted(s *spec.Spec, rule string) bool {
 	return false
 }
 
-func (py python) Build(in *BuildInput) (*BuildOutput, error) {
+func (python) Build(in *BuildInput) (*BuildOutput, error) {
 	s := in.Spec
 	rt, version := pythonRuntimeOf(s)
 	lk, findings := findPythonLock(s, in.Files)
