@@ -33,6 +33,11 @@ func TestPythonHello(t *testing.T) {
 	mustBuild(t, buildOpts{dir: example("python-hello"), inProcess: true, attrs: provenanceAttrs(), out: inProc})
 	img := openImage(t, inProc)
 	c := img.Config
+	var sizes []string
+	for _, l := range img.Manifest.Layers {
+		sizes = append(sizes, fmt.Sprintf("%.2f", float64(l.Size)/(1<<20)))
+	}
+	t.Logf("python-hello: %.2f MiB compressed; layers (MiB, base first): %s", float64(img.CompressedSize())/(1<<20), strings.Join(sizes, " "))
 
 	t.Run("config", func(t *testing.T) {
 		eq := func(name string, got, want any) {
