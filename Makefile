@@ -24,7 +24,10 @@ frontend-image: ## rebuild and push 127.0.0.1:5000/org/safe-frontend:1
 demo: ## build examples/go-hello and python-hello through the frontend and run them hardened
 	hack/demo.sh
 
-.PHONY: help stack-up stack-down frontend-image demo
+kube: ## build kube-apiserver and etcd for the manifests tests (once; reused after)
+	hack/kube/build
+
+.PHONY: help stack-up stack-down frontend-image demo kube
 
 # ---------------------------------------------------------------------------
 # Checks, tests, fuzzing, benchmark.
