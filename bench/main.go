@@ -48,12 +48,13 @@ type app struct {
 var apps = []app{
 	{"go-hello", "bench/go-hello.Dockerfile", "cmd/hello/main.go", "\nvar benchEdit%[1]d = %[1]d\n", []string{"go mod download", `"mod", "download"`}},
 	{"node-hello", "bench/node-hello.Dockerfile", "server.js", "\n// bench edit %d\n", []string{"production install: npm ci", `"npm", "ci"`}},
+	{"python-hello", "bench/python-hello.Dockerfile", "hello.py", "\nBENCH_EDIT_%[1]d = %[1]d\n", []string{"] pip install", "/venv/bin/pip install"}},
 }
 
 func main() {
 	runs := flag.Int("runs", 5, "runs per scenario (medians are reported)")
 	out := flag.String("out", "", "also write the report as Markdown to this file")
-	only := flag.String("apps", "go-hello,node-hello", "examples to measure, comma-separated")
+	only := flag.String("apps", "go-hello,node-hello,python-hello", "examples to measure, comma-separated")
 	flag.Parse()
 	if err := run(*runs, *out, strings.Split(*only, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/org/safe-frontend/llbgen"
 	"github.com/org/safe-frontend/policy"
+	"github.com/org/safe-frontend/rules"
 )
 
 // SourceLanguage names the spec's language in source maps.
@@ -94,6 +95,18 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	files, err := readContextFiles(ctx, c, bc, llbgen.ContextFiles(sp), contextExcludes(excludes, sp.Include))
 	if err != nil {
 		return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+	}
+	// The language's checks of what it read (an unpinned requirement, a
+	// missing lock) refuse or warn like the spec's own findings.
+	if found := policy.CheckContext(report, sp, files); len(found) > 0 {
+		if err := refuse(src.SourceMap, &policy.Report{Filename: report.Filename, Findings: found}); err != nil {
+			return nil, err
+		}
+		for _, f := range found {
+			if !f.Exempted && f.Severity() == rules.Warning {
+				src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
+			}
+		}
 	}
 	lk, err := readLock(ctx, c, bc, src, sp)
 	if err != nil {

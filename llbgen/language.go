@@ -76,6 +76,9 @@ type BuildInput struct {
 	RunOpts []llb.RunOption
 	// Cache returns a persistent cache mount for a package manager.
 	Cache func(dest, id string) llb.RunOption
+	// LockedCache is Cache for tools that cannot share a cache with a
+	// concurrent build (apt): one build at a time uses it.
+	LockedCache func(dest, id string) llb.RunOption
 	// Step names progress vertex n of total ("[go 2/4] go mod download")
 	// and points it at a spec path, so a failing step shows its spec line.
 	Step func(n, total int, name, path string) llb.ConstraintsOpt
@@ -126,6 +129,35 @@ type Artifact struct {
 type SBOMSource struct {
 	Kind string // "go-binary", "npm-lock", "python-dist-info", ...
 	Path string
+}
+
+// ContextFinding is a rule broken by a context file a language read: an
+// unpinned requirement, a missing lock. It points at a spec path, so the
+// refusal shows the spec line that chose the file.
+type ContextFinding struct {
+	Rule    string // rule ID (package rules)
+	Path    string // spec path, e.g. "python/requirements"
+	Message string // names the file and line and says what to do
+}
+
+// ContextChecker is implemented by languages that check the files they
+// read (ContextFiles) before anything is built; the findings go through
+// the policy like the spec's own, exemptions included.
+type ContextChecker interface {
+	CheckContext(s *spec.Spec, files map[string][]byte) []ContextFinding
+}
+
+// CheckContext runs the spec's language's context checks (nil when it has
+// none).
+func CheckContext(s *spec.Spec, files map[string][]byte) []ContextFinding {
+	l, ok := Lookup(s.Language)
+	if !ok {
+		return nil
+	}
+	if cc, ok := l.(ContextChecker); ok {
+		return cc.CheckContext(s, files)
+	}
+	return nil
 }
 
 var languages = map[string]Language{}

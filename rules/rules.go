@@ -67,6 +67,13 @@ const (
 	NoMain                = "SF114"
 )
 
+// Python dependencies (SF120-SF129).
+const (
+	UnpinnedRequirement = "SF120"
+	MissingLockfile     = "SF121"
+	InvalidLockfile     = "SF122"
+)
+
 // User, ports, health.
 const (
 	RootUser       = "SF201"
@@ -121,6 +128,9 @@ var all = []Rule{
 	{UnpinnedVersion, "UnpinnedVersion", Error, "A base or toolchain version is latest, empty or untagged", []string{"seed", "hadolint:DL3006", "hadolint:DL3007", "cis:4.2"}, true},
 	{DownloadNoChecksum, "DownloadWithoutChecksum", Error, "A remote download has no sha256 checksum", []string{"seed", "hadolint:DL3020", "cis:4.9", "cis:4.11", "owasp:#13"}, true},
 	{FinalTooFat, "FinalTooFat", Warning, "The final base is larger than the language needs", []string{"seed", "cis:4.3"}, true},
+	{UnpinnedRequirement, "UnpinnedRequirement", Error, "A Python requirement is not pinned to one version with == or a hash", []string{"seed", "cis:4.11", "owasp:#13"}, true},
+	{MissingLockfile, "MissingLockfile", Error, "A Python project has no lock (pyproject.toml without uv.lock or poetry.lock)", []string{"seed", "cis:4.11"}, false},
+	{InvalidLockfile, "InvalidLockfile", Error, "A Python requirements file or lock cannot be read or asks for what a locked install cannot honour", []string{"seed", "cis:4.11"}, false},
 
 	{NoLockfile, "NoLockfile", Error, "A Node app has no lockfile, so dependency versions would float", []string{"seed", "cis:4.2", "owasp:#13"}, false},
 	{LockfileOutOfSync, "LockfileOutOfSync", Error, "The lockfile does not match package.json, so a frozen install cannot run", []string{"seed", "owasp:#13"}, false},
