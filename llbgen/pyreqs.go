@@ -201,4 +201,3 @@ func stripComment(s string) string {
 	}
 	return s
 }
-
