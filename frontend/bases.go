@@ -127,3 +127,13 @@ func resolveBase(ctx context.Context, c client.Client, bc *dockerui.Client, req 
 	}
 	return llbgen.Base{Name: req.Name, Digest: dgst, State: st, Image: &img}, nil
 }
+
+// convertErrPath is the spec path a conversion error points at: the one a
+// language's refusal names, else the language line.
+func convertErrPath(err error) string {
+	var re *llbgen.RuleError
+	if errors.As(err, &re) && re.Path != "" {
+		return re.Path
+	}
+	return "language"
+}

@@ -129,7 +129,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			NetworkMode:     bc.NetworkMode,
 		})
 		if err != nil {
-			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+			return nil, withSource(err, src.SourceMap, sp.Source.Range(convertErrPath(err)))
 		}
 		marshalOpts := []llb.ConstraintsOpt{llb.Platform(target)}
 		// --no-cache, or --no-cache-filter naming the language's stage.

@@ -53,6 +53,7 @@ func Check(s *spec.Spec) *Report {
 	c.checkName()
 	c.checkLanguage()
 	c.checkGo()
+	c.checkRust()
 	c.checkUser()
 	c.checkPort()
 	c.checkHealth()

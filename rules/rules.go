@@ -58,6 +58,12 @@ const (
 	FinalTooFat        = "SF103"
 )
 
+// Rust: the lock and the manifests the build is planned from.
+const (
+	CargoLockMissing = "SF130"
+	CargoManifest    = "SF131"
+)
+
 // User, ports, health.
 const (
 	RootUser       = "SF201"
@@ -112,6 +118,9 @@ var all = []Rule{
 	{UnpinnedVersion, "UnpinnedVersion", Error, "A base or toolchain version is latest, empty or untagged", []string{"seed", "hadolint:DL3006", "hadolint:DL3007", "cis:4.2"}, true},
 	{DownloadNoChecksum, "DownloadWithoutChecksum", Error, "A remote download has no sha256 checksum", []string{"seed", "hadolint:DL3020", "cis:4.9", "cis:4.11", "owasp:#13"}, true},
 	{FinalTooFat, "FinalTooFat", Warning, "The final base is larger than the language needs", []string{"seed", "cis:4.3"}, true},
+
+	{CargoLockMissing, "CargoLockMissing", Error, "A Rust app has no Cargo.lock: its dependencies would be resolved afresh at build time", []string{"seed", "owasp:#13"}, false},
+	{CargoManifest, "CargoManifestUnusable", Error, "Cargo.toml cannot be read, or does not say which package and binary to build", []string{"seed"}, false},
 
 	{RootUser, "RootUser", Error, "The image would run as root (uid 0)", []string{"seed", "hadolint:DL3002", "cis:4.1", "owasp:#2", "pss:runAsNonRoot"}, true},
 	{NonNumericUser, "NonNumericUser", Error, "The run user is not a numeric UID:GID", []string{"seed", "pss:runAsNonRoot", "cis:4.1"}, false},
@@ -169,3 +178,11 @@ func MustLookup(id string) Rule {
 	}
 	return r
 }
+
+// buildTime are the rules raised while the build runs or is planned from
+// the build context (secrets provided, manifests and lockfiles read), not
+// by the spec check.
+var buildTime = map[string]bool{SecretMissing: true, CargoLockMissing: true, CargoManifest: true}
+
+// BuildTime reports whether a rule is raised by the build, not the spec check.
+func BuildTime(id string) bool { return buildTime[id] }
