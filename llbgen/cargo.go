@@ -107,6 +107,9 @@ type cargoPlan struct {
 	// Package and Bin are what the app build asks cargo for.
 	Package string
 	Bin     string
+	// manifests are the parsed manifests of the build's packages, by
+	// directory.
+	manifests map[string]*cargoManifest
 }
 
 type cargoStub struct {
@@ -219,7 +222,7 @@ func planCargo(files map[string][]byte, pkg, bin, specPath string) (*cargoPlan, 
 		}
 	}
 
-	plan := &cargoPlan{}
+	plan := &cargoPlan{manifests: pkgs}
 	dirs := make([]string, 0, len(pkgs))
 	byName := map[string]string{}
 	for d, m := range pkgs {

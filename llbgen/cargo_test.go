@@ -1,7 +1,10 @@
 package llbgen
 
 import (
+	"bytes"
+	"compress/zlib"
 	"errors"
+	"io"
 	"fmt"
 	"strings"
 	"testing"
@@ -164,10 +167,11 @@ func TestPlanCargoRefusals(t *testing.T) {
 // FuzzPlanCargo: any manifests, member manifests and cargo configuration
 // are planned or refused with a RuleError, never a panic.
 func FuzzPlanCargo(f *testing.F) {
-	f.Add([]byte("[package]\nname = \"edge\"\n[[bin]]\nname = \"edge\"\n"), []byte("[package]\nname = \"m\"\n"), []byte("[source.v]\ndirectory = \"vendor\"\n"))
-	f.Add([]byte("[workspace]\nmembers = [\"*\", \"a/[\"]\n[workspace.dependencies]\nx = { path = \"m\" }\n"), []byte("[package]\nname = \"m\"\nbuild = true\n[target.'cfg(unix)'.dependencies]\ny = { path = \"../m\" }\n"), []byte(""))
-	f.Add([]byte("[package]\nname = \"a\"\n[patch.crates-io]\nserde = { path = \"m\" }\n"), []byte("package = 3"), []byte("[source]\nv = 1"))
-	f.Fuzz(func(t *testing.T, root, member, config []byte) {
+	lockSeed := []byte("version = 4\n[[package]]\nname = \"edge\"\nversion = \"0.1.0\"\ndependencies = [\"m\", \"x 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)\"]\n[[package]]\nname = \"m\"\nversion = \"0.1.0\"\n[[package]]\nname = \"x\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\ndependencies = [\"m\"]\n")
+	f.Add([]byte("[package]\nname = \"edge\"\n[[bin]]\nname = \"edge\"\n"), []byte("[package]\nname = \"m\"\n"), []byte("[source.v]\ndirectory = \"vendor\"\n"), lockSeed)
+	f.Add([]byte("[workspace]\nmembers = [\"*\", \"a/[\"]\n[workspace.dependencies]\nx = { path = \"m\" }\n"), []byte("[package]\nname = \"m\"\nbuild = true\n[target.'cfg(unix)'.dependencies]\ny = { path = \"../m\" }\n"), []byte(""), []byte(lock))
+	f.Add([]byte("[package]\nname = \"a\"\n[patch.crates-io]\nserde = { path = \"m\" }\n"), []byte("package = 3"), []byte("[source]\nv = 1"), []byte("[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"a\"]\n"))
+	f.Fuzz(func(t *testing.T, root, member, config, lockData []byte) {
 		fs := map[string][]byte{"Cargo.toml": root, "Cargo.lock": []byte(lock), "m/Cargo.toml": member, "a/b/Cargo.toml": member, ".cargo/config.toml": config}
 		p, err := planCargo(fs, "", "", "language")
 		if err != nil {
@@ -185,5 +189,86 @@ func FuzzPlanCargo(f *testing.F) {
 				t.Fatalf("stub %q escapes: %v", s.Path, err)
 			}
 		}
+		dev, build := p.dependencyKinds()
+		if _, err := cargoAudit(lockData, p.Package, dev, build); err != nil {
+			var re *RuleError
+			if !errors.As(err, &re) {
+				t.Fatalf("lock error without a rule: %v", err)
+			}
+		}
 	})
+}
+
+func TestCargoAudit(t *testing.T) {
+	lockData := `version = 4
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = ["serde", "cc", "proptest", "log 0.4.20"]
+
+[[package]]
+name = "serde"
+version = "1.0.200"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = ["log 0.4.20 (registry+https://github.com/rust-lang/crates.io-index)"]
+
+[[package]]
+name = "log"
+version = "0.4.20"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "log"
+version = "0.3.9"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "cc"
+version = "1.0.0"
+source = "git+https://example.com/cc#abc"
+
+[[package]]
+name = "proptest"
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+`
+	fs := files("Cargo.toml", "[package]\nname = \"app\"\n[dependencies]\nserde = \"1\"\nlog = \"0.4\"\n[build-dependencies]\ncc = \"1\"\n[dev-dependencies]\nproptest = \"1\"\n", "Cargo.lock", lockData)
+	p, err := planCargo(fs, "", "", "language")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, build := p.dependencyKinds()
+	z, err := cargoAudit(fs["Cargo.lock"], p.Package, dev, build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(z))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"packages":[` +
+		`{"name":"app","version":"0.1.0","source":"local","dependencies":[1,2,3],"root":true},` +
+		`{"name":"cc","version":"1.0.0","source":"git","kind":"build"},` +
+		`{"name":"log","version":"0.4.20","source":"crates.io"},` +
+		`{"name":"serde","version":"1.0.200","source":"crates.io","dependencies":[2]}]}`
+	if string(js) != want {
+		t.Errorf("dep-v0:\n got %s\nwant %s", js, want)
+	}
+
+	for _, tc := range []struct{ lock, msg string }{
+		{"version = 4\n[[package]]\nname = \"other\"\nversion = \"1\"\n", `does not list package "app"`},
+		{"version = 4\n[[package]]\nname = \"app\"\nversion = \"1\"\ndependencies = [\"ghost\"]\n", `depends on "ghost", which names 0 packages`},
+		{"[[package]]\nname = 1\n", "Cargo.lock:2:"},
+		{"[[package]]\nversion = \"1\"\n", "has no name or version"},
+	} {
+		_, err := cargoAudit([]byte(tc.lock), "app", dev, build)
+		var re *RuleError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("lock %q: %v, want a RuleError with %q", tc.lock, err, tc.msg)
+		}
+	}
 }

@@ -63,6 +63,9 @@ const (
 	rustSrc   = "/src"
 	rustOut   = "/out"
 	cargoHome = "/usr/local/cargo"
+	// rustMeta is where the app build finds the dependency list it
+	// embeds in the binary.
+	rustMeta = "/run/cargo-audit"
 	// The target directory is a cache mount outside the sources, so a
 	// target/ in the context is never mixed in.
 	cargoTargetDir = "/cargo/target"
@@ -117,7 +120,14 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 	if s.Source.Has("rust") {
 		lang = "rust"
 	}
-	plan, err := planCargo(in.Files, cfg.Package, cfg.Bin, lang)
+	// Refusals about the context's manifests point at the language line.
+	plan, err := planCargo(in.Files, cfg.Package, cfg.Bin, "language")
+	if err != nil {
+		return nil, err
+	}
+	// What the binary is built from, for scanners and the SBOM.
+	dev, bdeps := plan.dependencyKinds()
+	audit, err := cargoAudit(in.Files[cargoLock], plan.Package, dev, bdeps)
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +247,7 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 		llb.Args([]string{"/bin/sh", "-c", rustScript(in.CA, triple, crossLinker, rustTouch+" && "+shJoin(appBuild), rustCopyOut(triple, plan.Bin, out, static)...)}),
 		llb.Dir(rustSrc),
 		targetCache,
+		llb.AddMount(rustMeta, llb.Scratch().File(llb.Mkfile("/"+cargoAuditSection, 0o644, audit)), llb.Readonly),
 		in.Step(5, total, strings.Join(appBuild[:3], " ")+" --bin "+plan.Bin, binPath),
 	}, caches...), append(env, in.RunOpts...)...)...).Root()
 
@@ -244,6 +255,7 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 	return &BuildOutput{
 		Layers:     []Layer{{Name: "app", State: built, Files: []Artifact{{Src: out, Dest: dest, Mode: 0o755}}}},
 		Entrypoint: []string{dest},
+		SBOM:       []SBOMSource{{Kind: "rust-binary", Path: dest}},
 	}, nil
 }
 
@@ -296,6 +308,10 @@ func rustCopyOut(triple, bin, out string, static bool) []string {
 	cmds := []string{
 		"mkdir -p " + rustOut,
 		"cp " + shQuote(path.Join(cargoTargetDir, triple, "release", bin)) + " " + shQuote(out),
+		// The dependency list goes into the binary, as cargo-auditable
+		// puts it, so the image needs no Cargo.lock to be scanned.
+		fmt.Sprintf(`command -v objcopy >/dev/null 2>&1 || { echo "error: the builder has no objcopy (binutils) to record the dependencies in the binary" >&2; exit 1; }
+objcopy --add-section %[1]s=%[2]s --set-section-flags %[1]s=noload,readonly %[3]s`, cargoAuditSection, shQuote(path.Join(rustMeta, cargoAuditSection)), shQuote(out)),
 	}
 	if static {
 		cmds = append(cmds, fmt.Sprintf(`if command -v readelf >/dev/null 2>&1 && readelf -lW %s | grep -q 'program interpreter'; then
