@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"compress/zlib"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
