@@ -36,11 +36,51 @@ import (
 func main() {
 	runs := flag.Int("runs", 5, "runs per scenario (medians are reported)")
 	out := flag.String("out", "", "also write the report as Markdown to this file")
+	only := flag.String("apps", strings.Join(appNames(), ","), "apps to measure, comma-separated")
 	flag.Parse()
-	if err := run(*runs, *out); err != nil {
+	if err := run(*runs, *out, strings.Split(*only, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// app is one example measured against its hand-written Dockerfile.
+type app struct {
+	name string // examples/<name>, bench/<name>.Dockerfile
+	// source is the file a developer edits; the edit appends a line.
+	source string
+	edit   func(i int) string
+	// depSteps are the progress names (suffixes, or the Dockerfile's exec
+	// form) of the dependency steps that must stay CACHED after an edit.
+	depSteps [][]string
+	binary   string // path of the binary in the image
+}
+
+var apps = []app{
+	{
+		name: "go-hello", source: "cmd/hello/main.go",
+		edit:     func(i int) string { return fmt.Sprintf("\nvar benchEdit%d = %d\n", i, i) },
+		depSteps: [][]string{{"go mod download", `"mod", "download"`}},
+		binary:   "usr/local/bin/go-hello",
+	},
+	{
+		name: "rust-hello", source: "src/main.rs",
+		edit: func(i int) string {
+			return fmt.Sprintf("\n#[allow(dead_code)]\nconst BENCH_EDIT_%d: u32 = %d;\n", i, i)
+		},
+		// The hand-written Dockerfile has one cargo step: it keeps only
+		// target/ on a cache mount, no step of its own stays CACHED.
+		depSteps: [][]string{{"cargo fetch --locked"}, {"(dependencies of rust-hello)"}},
+		binary:   "usr/local/bin/rust-hello",
+	},
+}
+
+func appNames() []string {
+	var out []string
+	for _, a := range apps {
+		out = append(out, a.name)
+	}
+	return out
 }
 
 type side struct {
@@ -50,7 +90,7 @@ type side struct {
 
 type timings struct{ cold, noChange, edit []time.Duration }
 
-func run(runs int, out string) error {
+func run(runs int, out string, only []string) error {
 	host := os.Getenv("BUILDKIT_HOST")
 	if host == "" {
 		return errors.New("BUILDKIT_HOST is not set: run `make bench`, which brings the stack up, or `eval $(hack/stack env)`")
@@ -67,22 +107,45 @@ func run(runs int, out string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	frontendDir, err := copyExample(work, "frontend", "")
-	if err != nil {
-		return err
+	var report strings.Builder
+	for _, a := range apps {
+		if !slices.Contains(only, a.name) {
+			continue
+		}
+		r, err := runApp(ctx, c, filepath.Join(work, a.name), a, runs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.name, err)
+		}
+		report.WriteString(r + "\n")
 	}
-	handDir, err := copyExample(work, "dockerfile", "bench/go-hello.Dockerfile")
+	conv := testing.Benchmark(benchmarkConvert)
+	fmt.Fprintf(&report, "spec -> LLB conversion of go-hello (parse + convert + marshal): %.3f ms/op over %d iterations (target < 1 ms)\n",
+		float64(conv.NsPerOp())/1e6, conv.N)
+	fmt.Print(report.String())
+	if out != "" {
+		header := "# Benchmark\n\nMeasured with `make bench` on a 2-core machine (buildkitd v0.34.2, runc, loopback registry).\n\n"
+		return os.WriteFile(out, []byte(header+report.String()), 0o644)
+	}
+	return nil
+}
+
+func runApp(ctx context.Context, c *client.Client, work string, a app, runs int) (string, error) {
+	frontendDir, err := copyExample(work, a.name, "frontend", "")
 	if err != nil {
-		return err
+		return "", err
+	}
+	handDir, err := copyExample(work, a.name, "dockerfile", "bench/"+a.name+".Dockerfile")
+	if err != nil {
+		return "", err
 	}
 	// The same Dockerfile as best practice writes it, with a `# syntax=`
 	// line: then both sides pay for a gateway frontend container.
-	syntaxDir, err := copyExample(work, "dockerfile-syntax", "bench/go-hello.Dockerfile")
+	syntaxDir, err := copyExample(work, a.name, "dockerfile-syntax", "bench/"+a.name+".Dockerfile")
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := prepend(filepath.Join(syntaxDir, "Dockerfile"), "# syntax=docker/dockerfile:1\n"); err != nil {
-		return err
+		return "", err
 	}
 	sides := []side{{"safe-frontend", frontendDir}, {"hand-written Dockerfile", handDir}, {"hand-written, # syntax=docker/dockerfile:1", syntaxDir}}
 	results := map[string]*timings{}
@@ -96,58 +159,55 @@ func run(runs int, out string) error {
 		for _, s := range order {
 			t := results[s.name]
 			if err := c.Prune(ctx, nil, client.PruneAll); err != nil {
-				return fmt.Errorf("pruning the build cache: %w", err)
+				return "", fmt.Errorf("pruning the build cache: %w", err)
 			}
 			d, _, err := timedBuild(ctx, c, s.dir)
 			if err != nil {
-				return fmt.Errorf("%s cold build: %w", s.name, err)
+				return "", fmt.Errorf("%s cold build: %w", s.name, err)
 			}
 			t.cold = append(t.cold, d)
 			d, _, err = timedBuild(ctx, c, s.dir)
 			if err != nil {
-				return fmt.Errorf("%s rebuild: %w", s.name, err)
+				return "", fmt.Errorf("%s rebuild: %w", s.name, err)
 			}
 			t.noChange = append(t.noChange, d)
-			if err := editSource(s.dir, i); err != nil {
-				return err
+			if err := editSource(s.dir, a, i); err != nil {
+				return "", err
 			}
 			d, res, err := timedBuild(ctx, c, s.dir)
 			if err != nil {
-				return fmt.Errorf("%s edit rebuild: %w", s.name, err)
+				return "", fmt.Errorf("%s edit rebuild: %w", s.name, err)
 			}
-			if !dependencyStepCached(res) {
-				return fmt.Errorf("%s: the dependency step was not CACHED after a source edit", s.name)
+			if s.dir == frontendDir || a.name == "go-hello" {
+				if step, ok := dependencyStepsCached(res, a); !ok {
+					return "", fmt.Errorf("%s: the dependency step %q was not CACHED after a source edit", s.name, step)
+				}
 			}
 			t.edit = append(t.edit, d)
-			fmt.Fprintf(os.Stderr, "run %d/%d %-24s cold %6s  no-change %6s  edit %6s\n", i+1, runs, s.name,
+			fmt.Fprintf(os.Stderr, "%s run %d/%d %-24s cold %6s  no-change %6s  edit %6s\n", a.name, i+1, runs, s.name,
 				t.cold[i].Round(10*time.Millisecond), t.noChange[i].Round(10*time.Millisecond), t.edit[i].Round(10*time.Millisecond))
 		}
 	}
 
-	sizes, err := measureSizes(ctx, c, work, frontendDir, handDir)
+	sizes, err := measureSizes(ctx, c, work, frontendDir, handDir, a)
 	if err != nil {
-		return err
+		return "", err
 	}
-	conv := testing.Benchmark(benchmarkConvert)
-
-	report := render(runs, results, sides, sizes, conv)
-	fmt.Print(report)
-	if out != "" {
-		header := "# Benchmark\n\nMeasured with `make bench` on a 2-core machine (buildkitd v0.34.2, runc, loopback registry).\n\n"
-		return os.WriteFile(out, []byte(header+report), 0o644)
-	}
-	return nil
+	return render(a, runs, results, sides, sizes), nil
 }
 
-func copyExample(work, name, dockerfile string) (string, error) {
+func copyExample(work, example, name, dockerfile string) (string, error) {
 	dst := filepath.Join(work, name)
-	src := filepath.Join("examples", "go-hello")
+	src := filepath.Join("examples", example)
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
 		if d.IsDir() {
+			if rel == "target" {
+				return filepath.SkipDir // a local cargo build's output
+			}
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		}
 		dt, err := os.ReadFile(p)
@@ -188,25 +248,38 @@ func timedBuild(ctx context.Context, c *client.Client, dir string) (time.Duratio
 	return time.Since(start), res, err
 }
 
-// editSource changes what the binary prints, as a developer's edit would.
-func editSource(dir string, i int) error {
-	p := filepath.Join(dir, "cmd", "hello", "main.go")
+// editSource changes the app's source, as a developer's edit would.
+func editSource(dir string, a app, i int) error {
+	p := filepath.Join(dir, filepath.FromSlash(a.source))
 	dt, err := os.ReadFile(p)
 	if err != nil {
 		return err
 	}
-	dt = append(dt, fmt.Sprintf("\nvar benchEdit%d = %d\n", i, i)...)
+	dt = append(dt, a.edit(i)...)
 	return os.WriteFile(p, dt, 0o644)
 }
 
-func dependencyStepCached(res *buildrun.Result) bool {
-	for name, v := range res.Vertices {
-		// "[go 2/4] go mod download", or the Dockerfile's exec-form RUN.
-		if strings.HasSuffix(name, "go mod download") || strings.Contains(name, `"mod", "download"`) {
-			return v.Cached
+// dependencyStepsCached: every dependency step of the app is there and
+// CACHED; it returns the first that is not.
+func dependencyStepsCached(res *buildrun.Result, a app) (string, bool) {
+	for _, alts := range a.depSteps {
+		found := false
+		for name, v := range res.Vertices {
+			for _, want := range alts {
+				// "[go 2/4] go mod download", or the Dockerfile's exec-form RUN.
+				if strings.HasSuffix(name, want) || strings.Contains(name, want) {
+					if !v.Cached {
+						return name, false
+					}
+					found = true
+				}
+			}
+		}
+		if !found {
+			return alts[0], false
 		}
 	}
-	return false
+	return "", true
 }
 
 type sizeReport struct {
@@ -217,7 +290,7 @@ type sizeReport struct {
 
 // measureSizes builds the scratch variant of the spec and both distroless
 // images, and reads the binary's size from the image itself.
-func measureSizes(ctx context.Context, c *client.Client, work, frontendDir, handDir string) (*sizeReport, error) {
+func measureSizes(ctx context.Context, c *client.Client, work, frontendDir, handDir string, a app) (*sizeReport, error) {
 	scratchDir := filepath.Join(work, "scratch")
 	if err := os.CopyFS(scratchDir, os.DirFS(frontendDir)); err != nil {
 		return nil, err
@@ -229,7 +302,7 @@ func measureSizes(ctx context.Context, c *client.Client, work, frontendDir, hand
 	}
 	scratchSpec := strings.Replace(string(dt), "final: distroless", "final: scratch", 1)
 	if scratchSpec == string(dt) {
-		return nil, errors.New("examples/go-hello/Dockerfile has no `final: distroless` line to switch")
+		return nil, fmt.Errorf("examples/%s/Dockerfile has no `final: distroless` line to switch", a.name)
 	}
 	if err := os.WriteFile(specPath, []byte(scratchSpec), 0o644); err != nil {
 		return nil, err
@@ -249,7 +322,7 @@ func measureSizes(ctx context.Context, c *client.Client, work, frontendDir, hand
 		}
 		*b.compr = img.CompressedSize()
 		if b.dir == scratchDir {
-			r.binary, r.scratchLayer, err = layerSizes(tarPath, img, "usr/local/bin/go-hello")
+			r.binary, r.scratchLayer, err = layerSizes(tarPath, img, a.binary)
 			if err != nil {
 				return nil, err
 			}
@@ -330,14 +403,14 @@ func median(ds []time.Duration) time.Duration {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func render(runs int, results map[string]*timings, sides []side, sizes *sizeReport, conv testing.BenchmarkResult) string {
+func render(a app, runs int, results map[string]*timings, sides []side, sizes *sizeReport) string {
 	var b strings.Builder
 	fe, hw, hs := results[sides[0].name], results[sides[1].name], results[sides[2].name]
-	fmt.Fprintf(&b, "## go-hello: safe-frontend vs a hand-written best-practice Dockerfile\n\n")
+	fmt.Fprintf(&b, "## %s: safe-frontend vs a hand-written best-practice Dockerfile\n\n", a.name)
 	fmt.Fprintf(&b, "Same daemon, same stand-in bases, medians of %d runs; cold = build cache pruned first.\n", runs)
-	fmt.Fprintf(&b, "The hand-written Dockerfile (bench/go-hello.Dockerfile) is built twice: by the daemon's\n"+
+	fmt.Fprintf(&b, "The hand-written Dockerfile (bench/%s.Dockerfile) is built twice: by the daemon's\n"+
 		"built-in Dockerfile frontend, and with `# syntax=docker/dockerfile:1` as best practice writes it,\n"+
-		"which runs the Dockerfile frontend as a gateway container as safe-frontend always is.\n\n")
+		"which runs the Dockerfile frontend as a gateway container as safe-frontend always is.\n\n", a.name)
 	fmt.Fprintf(&b, "| scenario | safe-frontend | hand-written (built-in) | ratio | hand-written (`# syntax=`) | ratio |\n|---|---:|---:|---:|---:|---:|\n")
 	row := func(name string, a, h, x []time.Duration) {
 		ma, mh, mx := median(a), median(h), median(x)
@@ -350,13 +423,11 @@ func render(runs int, results map[string]*timings, sides []side, sizes *sizeRepo
 		"(resolve its image, start its container, read the spec again); the `# syntax=` column pays it too.\n")
 	fmt.Fprintf(&b, "\n| size | bytes | MiB |\n|---|---:|---:|\n")
 	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
-	fmt.Fprintf(&b, "| binary (go-hello) | %d | %.2f |\n", sizes.binary, mib(sizes.binary))
+	fmt.Fprintf(&b, "| binary (%s) | %d | %.2f |\n", a.name, sizes.binary, mib(sizes.binary))
 	fmt.Fprintf(&b, "| `final: scratch` image, layers uncompressed | %d | %.2f |\n", sizes.scratchLayer, mib(sizes.scratchLayer))
 	fmt.Fprintf(&b, "| `final: scratch` image, compressed | %d | %.2f |\n", sizes.scratchCompressed, mib(sizes.scratchCompressed))
 	fmt.Fprintf(&b, "| distroless image via safe-frontend, compressed | %d | %.2f |\n", sizes.frontendCompressed, mib(sizes.frontendCompressed))
 	fmt.Fprintf(&b, "| distroless image via hand-written Dockerfile, compressed | %d | %.2f |\n", sizes.handCompr, mib(sizes.handCompr))
 	fmt.Fprintf(&b, "\nscratch image overhead over the binary: %.2f MiB uncompressed (target <= 1 MiB)\n", mib(sizes.scratchLayer-sizes.binary))
-	fmt.Fprintf(&b, "\nspec -> LLB conversion (parse + convert + marshal): %.3f ms/op over %d iterations (target < 1 ms)\n",
-		float64(conv.NsPerOp())/1e6, conv.N)
 	return b.String()
 }

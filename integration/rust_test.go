@@ -340,3 +340,18 @@ func TestRustWorkspaceVendoredCC(t *testing.T) {
 		t.Fatalf("/ = %q", body)
 	}
 }
+
+// TestRustArm64WithoutTarget: cross-compiling for arm64 with a builder that
+// has no aarch64 standard library (the official image has none either)
+// fails with what to do, not with a linker error.
+func TestRustArm64WithoutTarget(t *testing.T) {
+	res, err := build(t, buildOpts{dir: example("rust-hello"), inProcess: true, attrs: map[string]string{"platform": "linux/arm64"}})
+	if err == nil {
+		t.Skip("the builder has the aarch64 target and linker: the cross build works here")
+	}
+	for _, want := range []string{"no standard library for aarch64-unknown-linux-gnu", "rustup target add aarch64-unknown-linux-gnu"} {
+		if !strings.Contains(res.Logs+err.Error(), want) {
+			t.Errorf("the failure does not say %q: %v\n%s", want, err, tail(res.Logs, 2000))
+		}
+	}
+}
