@@ -21,7 +21,7 @@ stack-down: ## stop what stack-up started (state and caches are kept)
 frontend-image: ## rebuild and push 127.0.0.1:5000/org/safe-frontend:1
 	hack/stack frontend-image
 
-demo: ## build examples/go-hello through the frontend and run it hardened
+demo: ## build examples/go-hello and rust-hello through the frontend and run them hardened
 	hack/demo.sh
 
 .PHONY: help stack-up stack-down frontend-image demo
