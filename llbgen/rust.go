@@ -247,7 +247,8 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 		llb.Args([]string{"/bin/sh", "-c", rustScript(in.CA, triple, crossLinker, rustTouch+" && "+shJoin(appBuild), rustCopyOut(triple, plan.Bin, out, static)...)}),
 		llb.Dir(rustSrc),
 		targetCache,
-		llb.AddMount(rustMeta, llb.Scratch().File(llb.Mkfile("/"+cargoAuditSection, 0o644, audit)), llb.Readonly),
+		llb.AddMount(rustMeta, llb.Scratch().File(llb.Mkfile("/"+cargoAuditSection, 0o644, audit),
+			in.Step(5, total, "dependency list for the binary ("+cargoAuditSection+")", lang)), llb.Readonly),
 		in.Step(5, total, strings.Join(appBuild[:3], " ")+" --bin "+plan.Bin, binPath),
 	}, caches...), append(env, in.RunOpts...)...)...).Root()
 
