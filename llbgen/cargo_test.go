@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -270,5 +272,34 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 		if !errors.As(err, &re) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("lock %q: %v, want a RuleError with %q", tc.lock, err, tc.msg)
 		}
+	}
+}
+
+// The workspace fixture of the integration tests plans as expected.
+func TestPlanCargoWorkspaceFixture(t *testing.T) {
+	root := filepath.Join("..", "testdata", "rust", "workspace")
+	fs := map[string][]byte{}
+	for _, pattern := range cargoContextFiles() {
+		matches, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(pattern)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range matches {
+			dt, err := os.ReadFile(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel, _ := filepath.Rel(root, m)
+			fs[filepath.ToSlash(rel)] = dt
+		}
+	}
+	p, err := planCargo(fs, "server", "edge-server", "language")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%s | %s | %s", strings.Join(p.Manifests, " "), stubList(p), strings.Join(p.SourceDirs, " "))
+	want := "Cargo.toml crates/greet/Cargo.toml crates/server/Cargo.toml | crates/greet/src/lib.rs=lib crates/server/src/lib.rs=lib crates/server/src/main.rs=main | vendor"
+	if got != want {
+		t.Errorf("plan:\n got %s\nwant %s", got, want)
 	}
 }
