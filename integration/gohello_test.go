@@ -54,7 +54,18 @@ func TestGoHello(t *testing.T) {
 		}
 		eq("os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
 		eq("User", c.Config.User, "65532:65532")
-		eq("Entrypoint", c.Config.Entrypoint, []string{"/usr/local/bin/go-hello"})
+		eq("Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/usr/local/bin/go-hello"})
+		sum, err := img.Summary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hc := sum.Healthcheck; hc == nil {
+			t.Errorf("no Healthcheck in the image config")
+		} else {
+			eq("Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
+			eq("Healthcheck timings", []int64{hc.Interval, hc.Timeout}, []int64{int64(10 * time.Second), int64(3 * time.Second)})
+			eq("Healthcheck.Retries", hc.Retries, 3)
+		}
 		eq("Cmd", c.Config.Cmd, []string{"--listen=:8080"})
 		eq("StopSignal", c.Config.StopSignal, "SIGTERM")
 		eq("WorkingDir", c.Config.WorkingDir, "/")
@@ -81,9 +92,13 @@ func TestGoHello(t *testing.T) {
 				t.Errorf("history %q created %v: later than SOURCE_DATE_EPOCH", h.CreatedBy, h.Created)
 			}
 		}
-		if n := len(img.Manifest.Layers); n < 2 {
-			t.Errorf("%d layers: want the distroless base plus the app layer", n)
+		if n := len(img.Manifest.Layers); n < 3 {
+			t.Errorf("%d layers: want the distroless base, the runtime layer (init, probe) and the app layer", n)
 		}
+	})
+
+	t.Run("layers-carry-the-epoch", func(t *testing.T) {
+		requireEpochLayers(t, inProc, img, 2, time.Unix(1700000000, 0))
 	})
 
 	t.Run("syntax-image-same-digest", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/errdefs"
@@ -164,4 +165,42 @@ func tail(s string, n int) string {
 		return "..." + s[len(s)-n:]
 	}
 	return s
+}
+
+// requireEpochLayers checks that every entry of the image's last n layers
+// (the ones the frontend adds), directories included, carries the epoch:
+// without that, the digest depends on when and where the build ran.
+func requireEpochLayers(t *testing.T, ociTar string, img *hardened.Image, n int, epoch time.Time) {
+	t.Helper()
+	layers := img.Manifest.Layers
+	if len(layers) < n {
+		t.Fatalf("image has %d layers, want at least %d", len(layers), n)
+	}
+	want := map[string]bool{}
+	for _, l := range layers[len(layers)-n:] {
+		want["blobs/sha256/"+l.Digest.Encoded()] = true
+	}
+	seen := 0
+	err := ocitar.Entries(ociTar, func(name string, dt []byte) error {
+		if !want[name] {
+			return nil
+		}
+		seen++
+		_, err := ocitar.LayerFiles(dt, func(h *tar.Header, _ io.Reader) error {
+			if !h.ModTime.Equal(epoch) {
+				t.Errorf("layer %s: %s has mtime %s, want the epoch %s", name, h.Name, h.ModTime.UTC(), epoch.UTC())
+			}
+			if h.Uid != 0 || h.Gid != 0 {
+				t.Errorf("layer %s: %s is owned by %d:%d, want root", name, h.Name, h.Uid, h.Gid)
+			}
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != n {
+		t.Fatalf("found %d of the last %d layers in %s", seen, n, ociTar)
+	}
 }
