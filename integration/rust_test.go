@@ -62,6 +62,15 @@ func TestRustHello(t *testing.T) {
 		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
 			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
 		}
+		sum, err := img.Summary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hc := sum.Healthcheck; hc == nil || fmt.Sprint(hc.Test) != "[CMD /sbin/safe-probe -timeout=3s http://127.0.0.1:8080/healthz]" {
+			t.Errorf("Healthcheck = %+v, want the probe on /healthz", hc)
+		}
+		// The runtime (tini, probe) and app layers, every entry at the epoch.
+		requireEpochLayers(t, inProc, img, 2, time.Unix(1700000000, 0))
 	})
 
 	t.Run("one-static-binary", func(t *testing.T) {
