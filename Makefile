@@ -34,7 +34,7 @@ GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK = $(CURDIR)/_output/bin/staticcheck
 FUZZTIME ?= 10s
-FUZZ_TARGETS = ./spec:FuzzParse ./policy:FuzzLint ./llbgen:FuzzConvert
+FUZZ_TARGETS = ./spec:FuzzParse ./policy:FuzzLint ./llbgen:FuzzConvert ./llbgen:FuzzPlanCargo
 
 $(STATICCHECK):
 	GOBIN=$(CURDIR)/_output/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
