@@ -14,7 +14,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked --target x86_64-unknown-linux-gnu && \
     cp target/x86_64-unknown-linux-gnu/release/rust-hello /rust-hello
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian13:nonroot
 COPY --from=build --chmod=0755 /rust-hello /usr/local/bin/rust-hello
 USER 65532:65532
 EXPOSE 8080

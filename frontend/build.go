@@ -72,6 +72,9 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	for _, f := range report.Warnings() {
 		src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
 	}
+	if bc.Target == manifestsTarget {
+		return buildManifests(ctx, c, bc, sp, src)
+	}
 	if bc.Target != "" && bc.Target != sp.Name && bc.Target != defaultTarget {
 		return nil, withSource(errors.Errorf("target %q not found: a spec builds one image, target %q", bc.Target, defaultTarget), src.SourceMap, sp.Source.Range("name"))
 	}
@@ -92,6 +95,10 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 	}
+	lk, err := readLock(ctx, c, bc, src.Filename, sp)
+	if err != nil {
+		return nil, err
+	}
 	buildPlatform := platforms.DefaultSpec()
 	if len(bc.BuildPlatforms) > 0 {
 		buildPlatform = bc.BuildPlatforms[0]
@@ -106,7 +113,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 		}
-		bases, err := resolveBases(ctx, c, bc, reqs)
+		bases, err := resolveBases(ctx, c, bc, lk, reqs)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range(baseErrPath(err)))
 		}

@@ -58,7 +58,7 @@ func TestRustHello(t *testing.T) {
 		eq("version", l["org.opencontainers.image.version"], "1.0.0")
 		eq("revision", l["org.opencontainers.image.revision"], testRevision)
 		eq("licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian12:nonroot")
+		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
 		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
 			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
 		}

@@ -60,13 +60,14 @@ type Base struct {
 // runtime image map `final` themselves.
 var commonFinals = map[string]map[Runtime]string{
 	"distroless": {
-		RuntimeStatic: "gcr.io/distroless/static-debian12:nonroot",
-		RuntimeGlibc:  "gcr.io/distroless/base-debian12:nonroot",
+		RuntimeStatic: "gcr.io/distroless/static-debian13:nonroot",
+		RuntimeGlibc:  "gcr.io/distroless/base-debian13:nonroot",
 		RuntimeCC:     "gcr.io/distroless/cc-debian13:nonroot",
 	},
 	"distroless-base": {
-		RuntimeStatic: "gcr.io/distroless/base-debian12:nonroot",
-		RuntimeGlibc:  "gcr.io/distroless/base-debian12:nonroot",
+		RuntimeStatic: "gcr.io/distroless/base-debian13:nonroot",
+		RuntimeGlibc:  "gcr.io/distroless/base-debian13:nonroot",
+		RuntimeCC:     "gcr.io/distroless/cc-debian13:nonroot",
 	},
 }
 

@@ -109,11 +109,11 @@ func TestRustFinals(t *testing.T) {
 		want   string
 		err    string
 	}{
-		{nil, "distroless", "gcr.io/distroless/static-debian12:nonroot", ""},
+		{nil, "distroless", "gcr.io/distroless/static-debian13:nonroot", ""},
 		{nil, "scratch", "", ""},
 		{&off, "distroless", "gcr.io/distroless/cc-debian13:nonroot", ""},
 		{&off, "scratch", "", "cannot run a rust app"},
-		{&off, "distroless-base", "", `final "distroless-base" cannot run a rust app`},
+		{&off, "distroless-base", "gcr.io/distroless/cc-debian13:nonroot", ""},
 	} {
 		s := rustSpec()
 		s.Rust.Static = tc.static
