@@ -367,3 +367,11 @@ func TestRustArm64(t *testing.T) {
 		}
 	}
 }
+
+// TestRustReproducible: the workspace fixture (small, vendored) built on
+// two fresh daemons without cache and on the stack's daemon gives one
+// digest: rustc, the link, the .dep-v0 section and the layers are
+// deterministic.
+func TestRustReproducible(t *testing.T) {
+	requireReproducible(t, filepath.Join(repoRoot, "testdata", "rust", "workspace"), reproOpts{epoch: testEpoch})
+}
