@@ -231,6 +231,10 @@ func ErrorPath(err error, def string) string {
 	if errors.As(err, &se) && se.Path != "" {
 		return se.Path
 	}
+	var re *RuleError
+	if errors.As(err, &re) && re.Path != "" {
+		return re.Path
+	}
 	return def
 }
 

@@ -12,7 +12,8 @@ import (
 	"github.com/org/safe-frontend/rules"
 )
 
-// maxLockPackages bounds what a lock may list; real ones list hundreds.
+// maxLockPackages bounds what a lock (uv, poetry, Cargo) may list; real
+// ones list hundreds.
 const maxLockPackages = 20000
 
 // poetryLockFile is the part of poetry.lock a hash-checked install needs.

@@ -55,6 +55,7 @@ func Check(s *spec.Spec) *Report {
 	c.checkGo()
 	c.checkNode()
 	c.checkPython()
+	c.checkRust()
 	c.checkUser()
 	c.checkPort()
 	c.checkHealth()

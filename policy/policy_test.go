@@ -68,6 +68,14 @@ type ruleCase struct {
 var ruleCases = []ruleCase{
 	{"name with slash", func(s *spec.Spec) { s.Name = "../app" }, rules.InvalidValue, "name", "names the binary"},
 	{"go block, other language", func(s *spec.Spec) { s.Language = "rust" }, rules.ConflictingKey, "go", "applies only to language: go"},
+	{"rust latest", rustWith(func(r *spec.Rust) { r.Version = "latest" }), rules.UnpinnedVersion, "rust/version", "pin a release"},
+	{"rust variant", rustWith(func(r *spec.Rust) { r.Version = "1.95-slim" }), rules.UnpinnedVersion, "rust/version", "names an image variant"},
+	{"rust at", rustWith(func(r *spec.Rust) { r.Version = "1.95@sha256:x" }), rules.UnpinnedVersion, "rust/version", "without a sha256"},
+	{"rust major", rustWith(func(r *spec.Rust) { r.Version = "1" }), rules.UnpinnedVersion, "rust/version", "not a Rust release"},
+	{"rust bin", rustWith(func(r *spec.Rust) { r.Bin = "a b" }), rules.InvalidValue, "rust/bin", "not a cargo binary target name"},
+	{"rust package", rustWith(func(r *spec.Rust) { r.Package = "$(x)" }), rules.InvalidValue, "rust/package", "not a cargo package name"},
+	{"rust feature", rustWith(func(r *spec.Rust) { r.Features = []string{"ok", "a b"} }), rules.InvalidValue, "rust/features/1", "not a cargo feature name"},
+	{"rust block, go language", func(s *spec.Spec) { s.Rust = &spec.Rust{} }, rules.ConflictingKey, "rust", "applies only to language: rust"},
 	{"go latest", func(s *spec.Spec) { s.Go.Version = "latest" }, rules.UnpinnedVersion, "go/version", "pin a release"},
 	{"go stable", func(s *spec.Spec) { s.Go.Version = "stable" }, rules.UnpinnedVersion, "go/version", "moves over time"},
 	{"go tip", func(s *spec.Spec) { s.Go.Version = "tip" }, rules.UnpinnedVersion, "go/version", ""},
@@ -514,5 +522,14 @@ func TestNoFollowOnFindings(t *testing.T) {
 	s.Copy[1].SHA256 = ""
 	if ids := findingIDs(Check(s).Findings); ids != "SF009,SF102" {
 		t.Errorf("findings = %s, want SF009,SF102", ids)
+	}
+}
+
+// rustWith turns the good spec into a rust one and edits its rust block.
+func rustWith(edit func(*spec.Rust)) func(*spec.Spec) {
+	return func(s *spec.Spec) {
+		s.Language, s.Go = "rust", nil
+		s.Rust = &spec.Rust{Version: "1.95"}
+		edit(s.Rust)
 	}
 }

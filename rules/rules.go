@@ -74,6 +74,12 @@ const (
 	InvalidLockfile     = "SF122"
 )
 
+// Rust: the lock and the manifests the build is planned from.
+const (
+	CargoLockMissing = "SF130"
+	CargoManifest    = "SF131"
+)
+
 // User, ports, health.
 const (
 	RootUser       = "SF201"
@@ -138,6 +144,9 @@ var all = []Rule{
 	{NativeAddonCrossBuild, "NativeAddonCrossBuild", Error, "Native addons would be compiled for the build machine, not the target platform", []string{"seed"}, false},
 	{NoMain, "NoMain", Error, "No file is named for node to run (node.main or package.json \"main\")", []string{"seed"}, false},
 
+	{CargoLockMissing, "CargoLockMissing", Error, "A Rust app has no Cargo.lock: its dependencies would be resolved afresh at build time", []string{"seed", "owasp:#13"}, false},
+	{CargoManifest, "CargoManifestUnusable", Error, "Cargo.toml cannot be read, or does not say which package and binary to build", []string{"seed"}, false},
+
 	{RootUser, "RootUser", Error, "The image would run as root (uid 0)", []string{"seed", "hadolint:DL3002", "cis:4.1", "owasp:#2", "pss:runAsNonRoot"}, true},
 	{NonNumericUser, "NonNumericUser", Error, "The run user is not a numeric UID:GID", []string{"seed", "pss:runAsNonRoot", "cis:4.1"}, false},
 	{PortOutOfRange, "PortOutOfRange", Error, "A port is outside 1-65535", []string{"docker:ExposeInvalidFormat"}, false},
@@ -192,6 +201,8 @@ func AtBuild(id string) bool { return atBuild[id] }
 
 var atBuild = map[string]bool{
 	SecretMissing:         true,
+	CargoLockMissing:      true,
+	CargoManifest:         true,
 	NoLockfile:            true,
 	LockfileOutOfSync:     true,
 	NativeAddonCrossBuild: true,

@@ -15,10 +15,11 @@ type Spec struct {
 	// Version is the application version, ideally semver.
 	Version string `yaml:"version" doc:"Application version (org.opencontainers.image.version), semver recommended."`
 	// Language selects the builder implementation in llbgen.
-	Language string  `yaml:"language" required:"true" enum:"go,node,python" doc:"Language of the app; selects the builder."`
+	Language string  `yaml:"language" required:"true" enum:"go,node,python,rust" doc:"Language of the app; selects the builder."`
 	Go       *Go     `yaml:"go" doc:"Go builder settings (language: go)."`
 	Node     *Node   `yaml:"node" doc:"Node.js builder settings (language: node)."`
 	Python   *Python `yaml:"python" doc:"Python builder settings (language: python)."`
+	Rust     *Rust   `yaml:"rust" doc:"Rust builder settings (language: rust)."`
 	// Build holds build-time configuration (never lands in the image).
 	Build Build `yaml:"build" doc:"Build-time configuration."`
 	// Run holds runtime configuration (lands in the image config).
@@ -66,6 +67,17 @@ type Python struct {
 	Main         string `yaml:"main" doc:"Script to run, relative to the context: python /app/<main>. Exactly one of main, module, script."`
 	Module       string `yaml:"module" doc:"Module to run: python -m <module>. Exactly one of main, module, script."`
 	Script       string `yaml:"script" doc:"Console script a dependency installs into the venv, e.g. gunicorn or uvicorn: /venv/bin/<script>. Exactly one of main, module, script."`
+}
+
+// Rust configures the Rust builder (cargo, with a committed Cargo.lock).
+type Rust struct {
+	Version  string   `yaml:"version" doc:"Rust toolchain version (rust image tag, built on Debian trixie), e.g. \"1.95\". Never latest."`
+	Bin      string   `yaml:"bin" doc:"Binary target to build (cargo --bin). Default: the package's only binary."`
+	Package  string   `yaml:"package" doc:"Workspace member to build (cargo --package). Default: the root package, or the workspace's only member."`
+	Features []string `yaml:"features" doc:"Cargo features to enable (cargo --features)."`
+	// Static is a pointer so the default (true) is told apart from an
+	// explicit false.
+	Static *bool `yaml:"static" doc:"Link statically (glibc static-pie, final scratch or distroless static). Default true; false links glibc dynamically and runs on distroless cc."`
 }
 
 // Build is build-time configuration.
