@@ -63,9 +63,15 @@ func (s *sboms) add(ctx context.Context, c client.Client, target ocispecs.Platfo
 	if ref == nil {
 		return errors.New("writing the SBOM: the build has no result to read")
 	}
-	sources := make([]sbom.Source, 0, len(conv.SBOM)+len(osSources))
+	// A kind without a reader yet is named in the document, not fatal:
+	// the build asked for an SBOM, not for this language's reader.
+	var sources, unread []sbom.Source
 	for _, src := range conv.SBOM {
-		sources = append(sources, sbom.Source{Kind: src.Kind, Path: src.Path})
+		if sbom.Readable(src.Kind) {
+			sources = append(sources, sbom.Source{Kind: src.Kind, Path: src.Path})
+		} else {
+			unread = append(unread, sbom.Source{Kind: src.Kind, Path: src.Path})
+		}
 	}
 	sources = append(sources, osSources...)
 	pkgs, err := sbom.Read(newRefFS(ctx, ref, sbomReadBudget), sources)
@@ -76,6 +82,7 @@ func (s *sboms) add(ctx context.Context, c client.Client, target ocispecs.Platfo
 		Name: sp.Name, Version: sp.Version,
 		OS: target.OS, Architecture: target.Architecture, Variant: target.Variant,
 		Created: s.epoch,
+		Unread:  unread,
 	}
 	if b, ok := bases[llbgen.RoleFinal]; ok {
 		img.Base = &sbom.BaseImage{Name: b.Name, Digest: b.Digest.String()}

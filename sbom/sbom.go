@@ -73,6 +73,12 @@ var readers = map[string]Reader{
 	KindDpkgStatus: readDpkgStatus,
 }
 
+// Readable reports whether a reader exists for kind.
+func Readable(kind string) bool {
+	_, ok := readers[kind]
+	return ok
+}
+
 // Kinds lists the kinds a reader exists for.
 func Kinds() []string {
 	out := make([]string, 0, len(readers))

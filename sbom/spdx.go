@@ -28,6 +28,9 @@ type Image struct {
 	Base *BaseImage
 	// Created is SOURCE_DATE_EPOCH: the document's time, never the clock.
 	Created time.Time
+	// Unread are sources of the image no reader understands yet; the
+	// document says so rather than pretend they hold nothing.
+	Unread []Source
 }
 
 // BaseImage is a base by the name the build asked for and the digest it
@@ -70,6 +73,14 @@ func Document(img Image, pkgs []Package) ([]byte, error) {
 			Creators: []common.Creator{{CreatorType: "Tool", Creator: Creator}},
 			Created:  img.Created.UTC().Format(time.RFC3339),
 		},
+	}
+	if len(img.Unread) > 0 {
+		var unread []string
+		for _, u := range img.Unread {
+			unread = append(unread, u.Kind+" "+u.Path)
+		}
+		slices.Sort(unread)
+		doc.CreationInfo.CreatorComment = "Not described (no reader for their kind yet): " + strings.Join(slices.Compact(unread), ", ")
 	}
 	b := &builder{ids: map[string]*spdx.Package{}, rels: map[[3]string]bool{}}
 

@@ -187,3 +187,24 @@ func TestDocumentHostileStrings(t *testing.T) {
 		t.Error("an image without a name gave no error")
 	}
 }
+
+// Sources no reader understands are named in the document, so a reader's
+// absence is visible instead of looking like an image without packages.
+func TestDocumentNamesUnreadSources(t *testing.T) {
+	img := testImage()
+	img.Unread = []sbom.Source{{Kind: "rust-binary", Path: "/usr/local/bin/app"}, {Kind: "rust-binary", Path: "/usr/local/bin/app"}}
+	dt, err := sbom.Document(img, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := spdxcheck.Check(dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.CreationInfo.CreatorComment; got != "Not described (no reader for their kind yet): rust-binary /usr/local/bin/app" {
+		t.Errorf("comment %q", got)
+	}
+	if sbom.Readable("rust-binary") || !sbom.Readable(sbom.KindGoBinary) {
+		t.Error("Readable is wrong")
+	}
+}
