@@ -20,7 +20,6 @@ import (
 // cargoAuditSection is the ELF section cargo-auditable writes.
 const cargoAuditSection = ".dep-v0"
 
-
 type cargoLockFile struct {
 	Version int                `toml:"version"`
 	Package []cargoLockPackage `toml:"package"`
