@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -124,15 +125,11 @@ func waitHealth(t *testing.T, c *dockerrun.Container, want string, limit time.Du
 	return took, st
 }
 
-// requireInitPID1 checks that the container's PID 1 is tini and the app
+// requireInitPID1 checks that a container's PID 1 is tini and the app
 // runs as its child.
-func requireInitPID1(t *testing.T, c *dockerrun.Container, app string) []dockerrun.Process {
+func requireInitPID1(t *testing.T, procs []dockerrun.Process, app string) {
 	t.Helper()
-	procs, err := c.Processes(testContext(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var init, child *dockerrun.Process
+	var init *dockerrun.Process
 	for i, p := range procs {
 		if p.NSPID == 1 {
 			init = &procs[i]
@@ -141,13 +138,16 @@ func requireInitPID1(t *testing.T, c *dockerrun.Container, app string) []dockerr
 	if init == nil || init.Comm != "tini" {
 		t.Fatalf("PID 1 is %v, want tini; processes: %v", init, procs)
 	}
-	for i, p := range procs {
-		if p.PPID == init.PID && p.Comm == app {
-			child = &procs[i]
-		}
-	}
-	if child == nil {
+	if !slices.ContainsFunc(procs, func(p dockerrun.Process) bool { return p.PPID == init.PID && p.Comm == app }) {
 		t.Fatalf("no %s process under tini; processes: %v", app, procs)
+	}
+}
+
+func dockerProcesses(t *testing.T, c *dockerrun.Container) []dockerrun.Process {
+	t.Helper()
+	procs, err := c.Processes(testContext(t))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return procs
 }

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/org/safe-frontend/internal/dockerrun"
+	"github.com/org/safe-frontend/internal/hardened"
 )
 
 // These tests run what the frontend builds on a real Docker Engine, as
@@ -55,7 +57,7 @@ func TestDockerGoHello(t *testing.T) {
 		took, st := waitHealth(t, c, "healthy", time.Minute)
 		t.Logf("figure: go-hello healthy %s after docker run (image timings: first probe after the 10 s interval; probe said %q)",
 			took.Round(10*time.Millisecond), st.LastProbeOutput())
-		requireInitPID1(t, c, "go-hello")
+		requireInitPID1(t, dockerProcesses(t, c), "go-hello")
 		res := stopWithin(t, c, 2*time.Second, 0, 143)
 		t.Logf("figure: go-hello docker stop %s, exit code %d", res.Elapsed.Round(time.Millisecond), res.ExitCode)
 	})
@@ -106,26 +108,79 @@ func TestDockerGoHello(t *testing.T) {
 
 // TestDockerPID1 runs the pid1app fixture built by the frontend: an app that
 // installs no SIGTERM handler and orphans a grandchild. With tini as PID 1
-// the orphan is reaped and docker stop ends the app at once with SIGTERM.
+// the orphan is reaped and a stop ends the app at once with SIGTERM, on
+// Docker and under the runc runner alike.
 func TestDockerPID1(t *testing.T) {
 	e := engine(t)
 	tarball := filepath.Join(t.TempDir(), "pid1app.tar")
 	mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "pid1app"), inProcess: true, out: tarball})
 	requireRuntimeContract(t, tarball)
-	ref := loadImage(t, e, tarball, "pid1app")
 
-	requireFreePort(t, pid1Port)
-	c := runContainer(t, e, dockerrun.RunOptions{Image: ref})
-	took, _ := waitHealth(t, c, "healthy", time.Minute)
-	t.Logf("figure: pid1app healthy %s after docker run (spec interval 1s)", took.Round(10*time.Millisecond))
-	requireInitPID1(t, c, "pid1app")
-	zombies := zombiesAfterOrphan(t, c)
-	t.Logf("figure: pid1app (frontend image, tini) zombies after the orphan exited: %d", len(zombies))
-	if len(zombies) != 0 {
-		t.Errorf("zombies left in the container: %v", zombies)
-	}
-	res := stopWithin(t, c, 2*time.Second, 143, 0)
-	t.Logf("figure: pid1app docker stop %s, exit code %d", res.Elapsed.Round(time.Millisecond), res.ExitCode)
+	t.Run("docker", func(t *testing.T) {
+		ref := loadImage(t, e, tarball, "pid1app")
+		requireFreePort(t, pid1Port)
+		c := runContainer(t, e, dockerrun.RunOptions{Image: ref})
+		took, _ := waitHealth(t, c, "healthy", time.Minute)
+		t.Logf("figure: pid1app healthy %s after docker run (spec interval 1s)", took.Round(10*time.Millisecond))
+		requireInitPID1(t, dockerProcesses(t, c), "pid1app")
+		zombies := zombiesAfterOrphan(t, dockerSource(t, c))
+		t.Logf("figure: pid1app (frontend image, tini, docker) zombies after the orphan exited: %d", len(zombies))
+		if len(zombies) != 0 {
+			t.Errorf("zombies left in the container: %v", zombies)
+		}
+		res := stopWithin(t, c, 2*time.Second, 143, 0)
+		t.Logf("figure: pid1app docker stop %s, exit code %d", res.Elapsed.Round(time.Millisecond), res.ExitCode)
+	})
+
+	t.Run("runc", func(t *testing.T) {
+		ctx := testContext(t)
+		requireFreePort(t, pid1Port)
+		ctr, err := hardened.Run(ctx, hardened.Options{Image: tarball, StateDir: t.TempDir(), ID: fmt.Sprintf("pid1-%d", time.Now().UnixNano())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopped := false
+		defer func() {
+			if !stopped {
+				_, _ = ctr.Stop(ctx, time.Second)
+			}
+		}()
+		waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", pid1Port), 30*time.Second)
+		src := orphanSource{
+			processes: func() ([]dockerrun.Process, error) {
+				pid, err := ctr.Pid(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return dockerrun.ProcessesInNamespaceOf("/proc", pid)
+			},
+			stdout: func() ([]byte, error) {
+				out, _, err := ctr.Logs()
+				return out, err
+			},
+		}
+		procs, err := src.processes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		requireInitPID1(t, procs, "pid1app")
+		zombies := zombiesAfterOrphan(t, src)
+		t.Logf("figure: pid1app (frontend image, tini, runc) zombies after the orphan exited: %d", len(zombies))
+		if len(zombies) != 0 {
+			t.Errorf("zombies left in the container: %v", zombies)
+		}
+		start := time.Now()
+		code, err := ctr.Stop(ctx, 10*time.Second)
+		took := time.Since(start)
+		stopped = true
+		t.Logf("figure: pid1app runc stop (SIGTERM) %s, exit code %d", took.Round(time.Millisecond), code)
+		if err != nil || (code != 143 && code != 0) {
+			t.Errorf("stop: exit code %d, %v; want 143 or 0", code, err)
+		}
+		if took >= 2*time.Second {
+			t.Errorf("stop took %s, want < 2s", took)
+		}
+	})
 }
 
 // TestDockerPID1Harness checks the harness itself on an image written by
@@ -151,8 +206,8 @@ func TestDockerPID1Harness(t *testing.T) {
 		requireFreePort(t, pid1Port)
 		c := runContainer(t, e, dockerrun.RunOptions{Image: ref})
 		waitHealth(t, c, "healthy", time.Minute)
-		requireInitPID1(t, c, "pid1app")
-		if z := zombiesAfterOrphan(t, c); len(z) != 0 {
+		requireInitPID1(t, dockerProcesses(t, c), "pid1app")
+		if z := zombiesAfterOrphan(t, dockerSource(t, c)); len(z) != 0 {
 			t.Errorf("zombies under tini: %v", z)
 		}
 		stopWithin(t, c, 2*time.Second, 143, 0)
@@ -162,7 +217,7 @@ func TestDockerPID1Harness(t *testing.T) {
 		requireFreePort(t, pid1Port)
 		c := runContainer(t, e, dockerrun.RunOptions{Image: ref, Entrypoint: "/usr/local/bin/pid1app"})
 		waitHealth(t, c, "healthy", time.Minute)
-		z := zombiesAfterOrphan(t, c)
+		z := zombiesAfterOrphan(t, dockerSource(t, c))
 		t.Logf("figure: pid1app as PID 1 (no init) zombies after the orphan exited: %d", len(z))
 		if len(z) != 1 || z[0].NSPID == 1 {
 			t.Errorf("zombies = %v: want the orphan, unreaped by an app that is PID 1", z)
@@ -179,15 +234,32 @@ func TestDockerPID1Harness(t *testing.T) {
 	})
 }
 
+// orphanSource reads a running pid1app container, whatever runs it.
+type orphanSource struct {
+	processes func() ([]dockerrun.Process, error)
+	stdout    func() ([]byte, error)
+}
+
+func dockerSource(t *testing.T, c *dockerrun.Container) orphanSource {
+	ctx := testContext(t)
+	return orphanSource{
+		processes: func() ([]dockerrun.Process, error) { return c.Processes(ctx) },
+		stdout: func() ([]byte, error) {
+			out, _, err := c.Logs(ctx)
+			return out, err
+		},
+	}
+}
+
 // zombiesAfterOrphan waits until the fixture's orphaned grandchild has
 // exited (it lives 300 ms), then lists the container's zombies.
-func zombiesAfterOrphan(t *testing.T, c *dockerrun.Container) []dockerrun.Process {
+func zombiesAfterOrphan(t *testing.T, src orphanSource) []dockerrun.Process {
 	t.Helper()
-	ctx := testContext(t)
 	deadline := time.Now().Add(10 * time.Second)
+	var procs []dockerrun.Process
 	for {
-		procs, err := c.Processes(ctx)
-		if err != nil {
+		var err error
+		if procs, err = src.processes(); err != nil {
 			t.Fatal(err)
 		}
 		alive := slices.ContainsFunc(procs, func(p dockerrun.Process) bool {
@@ -201,16 +273,39 @@ func zombiesAfterOrphan(t *testing.T, c *dockerrun.Container) []dockerrun.Proces
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	stdout, _, err := c.Logs(ctx)
+	// An init reaps on SIGCHLD, within moments of the exit: count what is
+	// left a little later, not a zombie caught on its way out.
+	time.Sleep(500 * time.Millisecond)
+	procs, err := src.processes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := src.stdout()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(stdout), "orphan") {
 		t.Fatalf("the fixture did not report its orphan; stdout:\n%s", stdout)
 	}
-	z, err := c.Zombies(ctx)
-	if err != nil {
-		t.Fatal(err)
+	return dockerrun.Zombies(procs)
+}
+
+// waitHTTP polls url until it answers 200.
+func waitHTTP(t *testing.T, url string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			err = fmt.Errorf("status %s", resp.Status)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v after %s", url, err, limit)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return z
 }

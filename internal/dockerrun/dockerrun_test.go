@@ -51,7 +51,7 @@ func TestZombiesOfTheContainerTree(t *testing.T) {
 		// zombie is the shim's to reap.
 		{PID: 103, PPID: 90, NSPID: 8, State: 'Z', Comm: "safe-probe"},
 	}
-	z := zombies(procs)
+	z := Zombies(procs)
 	if len(z) != 1 || z[0].PID != 102 {
 		t.Errorf("zombies = %v, want only host pid 102", z)
 	}

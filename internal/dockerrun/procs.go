@@ -50,10 +50,11 @@ func (c *Container) Zombies(ctx context.Context) ([]Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	return zombies(procs), nil
+	return Zombies(procs), nil
 }
 
-func zombies(procs []Process) []Process {
+// Zombies picks the zombies of a container's own tree from its processes.
+func Zombies(procs []Process) []Process {
 	inside := map[int]bool{}
 	for _, p := range procs {
 		inside[p.PID] = true
