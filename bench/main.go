@@ -305,7 +305,7 @@ func benchmarkConvert(b *testing.B) {
 			Spec: s,
 			Bases: map[string]llbgen.Base{
 				llbgen.RoleBuilder: {Name: "docker.io/library/golang:1.26", Digest: dgst, State: llb.Image("docker.io/library/golang:1.26@" + dgst.String()), Image: img},
-				llbgen.RoleFinal:   {Name: "gcr.io/distroless/static-debian12:nonroot", Digest: dgst, State: llb.Image("gcr.io/distroless/static-debian12:nonroot@" + dgst.String()), Image: img},
+				llbgen.RoleFinal:   {Name: "gcr.io/distroless/static-debian13:nonroot", Digest: dgst, State: llb.Image("gcr.io/distroless/static-debian13:nonroot@" + dgst.String()), Image: img},
 			},
 			Context:        llb.Local("context"),
 			BuildPlatform:  p,

@@ -34,14 +34,15 @@ func baseErrPath(err error) string {
 }
 
 // resolveBases pins every base: a named context (--build-context) wins,
-// otherwise the registry is asked for the digest and the image is referenced
-// by it, so the build cannot drift if the tag moves.
-func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, reqs []llbgen.BaseRequest) (map[string]llbgen.Base, error) {
+// then the spec's lock (lk, nil without one); otherwise the registry is asked
+// for the digest and the image is referenced by it, so the build cannot
+// drift if the tag moves.
+func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, lk *baseLock, reqs []llbgen.BaseRequest) (map[string]llbgen.Base, error) {
 	out := make([]llbgen.Base, len(reqs))
 	eg, ctx := errgroup.WithContext(ctx)
 	for i, req := range reqs {
 		eg.Go(func() error {
-			b, err := resolveBase(ctx, c, bc, req)
+			b, err := resolveBase(ctx, c, bc, lk, req)
 			if err != nil {
 				return &baseError{error: errors.Wrapf(err, "resolving %s image %s", req.Role, req.Name), path: req.Path}
 			}
@@ -59,7 +60,7 @@ func resolveBases(ctx context.Context, c client.Client, bc *dockerui.Client, req
 	return m, nil
 }
 
-func resolveBase(ctx context.Context, c client.Client, bc *dockerui.Client, req llbgen.BaseRequest) (llbgen.Base, error) {
+func resolveBase(ctx context.Context, c client.Client, bc *dockerui.Client, lk *baseLock, req llbgen.BaseRequest) (llbgen.Base, error) {
 	named, err := reference.ParseNormalizedNamed(req.Name)
 	if err != nil {
 		return llbgen.Base{}, err
@@ -90,6 +91,11 @@ func resolveBase(ctx context.Context, c client.Client, bc *dockerui.Client, req 
 			return llbgen.Base{}, errors.Wrap(err, "the frontend was built with a malformed runtime image digest")
 		}
 		if named, err = reference.WithDigest(reference.TagNameOnly(named), d); err != nil {
+			return llbgen.Base{}, err
+		}
+	}
+	if lk != nil && lockable(req) {
+		if named, err = lk.pin(req); err != nil {
 			return llbgen.Base{}, err
 		}
 	}

@@ -72,6 +72,9 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	for _, f := range report.Warnings() {
 		src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
 	}
+	if bc.Target == manifestsTarget {
+		return buildManifests(ctx, c, bc, sp, src)
+	}
 	if bc.Target != "" && bc.Target != sp.Name && bc.Target != defaultTarget {
 		return nil, withSource(errors.Errorf("target %q not found: a spec builds one image, target %q", bc.Target, defaultTarget), src.SourceMap, sp.Source.Range("name"))
 	}
@@ -92,10 +95,16 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 	}
+	lk, err := readLock(ctx, c, bc, src.Filename, sp)
+	if err != nil {
+		return nil, err
+	}
 	buildPlatform := platforms.DefaultSpec()
 	if len(bc.BuildPlatforms) > 0 {
 		buildPlatform = bc.BuildPlatforms[0]
 	}
+
+	sb := newSBOMs(bc, opts.epoch) // nil unless attest:sbom asked for one
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		target := platforms.DefaultSpec()
@@ -106,7 +115,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 		}
-		bases, err := resolveBases(ctx, c, bc, reqs)
+		bases, err := resolveBases(ctx, c, bc, lk, reqs)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range(baseErrPath(err)))
 		}
@@ -150,12 +159,16 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := sb.add(ctx, c, target, ref, sp, conv, bases); err != nil {
+			return nil, err
+		}
 		epoch := opts.epoch
 		return &dockerui.BuildResult{Reference: ref, Image: conv.Image, BaseImage: conv.BaseImage, Epoch: &epoch}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	sb.attach(rb)
 	return rb.Finalize()
 }
 

@@ -60,13 +60,14 @@ type Base struct {
 // runtime image map `final` themselves.
 var commonFinals = map[string]map[Runtime]string{
 	"distroless": {
-		RuntimeStatic: "gcr.io/distroless/static-debian12:nonroot",
-		RuntimeGlibc:  "gcr.io/distroless/base-debian12:nonroot",
+		RuntimeStatic: "gcr.io/distroless/static-debian13:nonroot",
+		RuntimeGlibc:  "gcr.io/distroless/base-debian13:nonroot",
 		RuntimeCC:     "gcr.io/distroless/cc-debian13:nonroot",
 	},
 	"distroless-base": {
-		RuntimeStatic: "gcr.io/distroless/base-debian12:nonroot",
-		RuntimeGlibc:  "gcr.io/distroless/base-debian12:nonroot",
+		RuntimeStatic: "gcr.io/distroless/base-debian13:nonroot",
+		RuntimeGlibc:  "gcr.io/distroless/base-debian13:nonroot",
+		RuntimeCC:     "gcr.io/distroless/cc-debian13:nonroot",
 	},
 }
 
@@ -241,7 +242,7 @@ func Convert(in *Input) (*Result, error) {
 	if hasFinal {
 		baseImg = finalBase.Image
 	}
-	return &Result{State: assemble(in, layers, finalBase, hasFinal), Image: img, BaseImage: baseImg, SBOM: out.SBOM}, nil
+	return &Result{State: assemble(in, layers, finalBase, hasFinal), Image: img, BaseImage: baseImg, SBOM: sbomSources(s, out)}, nil
 }
 
 // finalLayers lists the layers the frontend puts on the final base, bottom
@@ -260,7 +261,8 @@ func finalLayers(in *Input, out *BuildOutput, builder, runtime Base) ([]Layer, e
 	if needsRuntime(s) {
 		rt := Layer{Name: "runtime", State: runtime.State}
 		if initEnabled(s) {
-			rt.Files = append(rt.Files, Artifact{Src: InitPath, Dest: InitPath, Mode: 0o755})
+			rt.Files = append(rt.Files, Artifact{Src: InitPath, Dest: InitPath, Mode: 0o755},
+				Artifact{Src: InitStatusPath, Dest: InitStatusPath, Mode: 0o644})
 		}
 		if s.Run.Health != nil {
 			rt.Files = append(rt.Files, Artifact{Src: ProbePath, Dest: ProbePath, Mode: 0o755})

@@ -29,7 +29,16 @@ type Options struct {
 	// which forwards to the image named on the spec's `# syntax=` line.
 	BuildFunc gateway.BuildFunc
 	OCITar    string // export the image as an OCI tar here ("" = no export)
-	NoCache   bool
+	LocalDir  string // export the result's files into this directory ("" = no export)
+	// Push pushes the image to this name (a plain-HTTP registry is fine).
+	Push    string
+	NoCache bool
+	// AsBuilt exports layers as the frontend made them: the exporter is not
+	// asked to rewrite file times to SOURCE_DATE_EPOCH.
+	AsBuilt bool
+	// CacheExports and CacheImports are --cache-to and --cache-from.
+	CacheExports []client.CacheOptionsEntry
+	CacheImports []client.CacheOptionsEntry
 }
 
 // Result is what a build returned and showed.
@@ -78,17 +87,34 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
 		FrontendAttrs: attrs,
 		Session:       []session.Attachable{secretsprovider.FromMap(secrets)},
+		CacheExports:  o.CacheExports,
+		CacheImports:  o.CacheImports,
+	}
+	exportAttrs := func(extra map[string]string) map[string]string {
+		if !o.AsBuilt {
+			extra["rewrite-timestamp"] = "true"
+		}
+		return extra
 	}
 	if o.OCITar != "" {
 		f, err := os.Create(o.OCITar)
 		if err != nil {
 			return nil, err
 		}
-		opt.Exports = []client.ExportEntry{{
+		opt.Exports = append(opt.Exports, client.ExportEntry{
 			Type:   client.ExporterOCI,
-			Attrs:  map[string]string{"rewrite-timestamp": "true"},
+			Attrs:  exportAttrs(map[string]string{}),
 			Output: func(map[string]string) (io.WriteCloser, error) { return f, nil },
-		}}
+		})
+	}
+	if o.Push != "" {
+		opt.Exports = append(opt.Exports, client.ExportEntry{
+			Type:  client.ExporterImage,
+			Attrs: exportAttrs(map[string]string{"name": o.Push, "push": "true", "registry.insecure": "true"}),
+		})
+	}
+	if o.LocalDir != "" {
+		opt.Exports = append(opt.Exports, client.ExportEntry{Type: client.ExporterLocal, OutputDir: o.LocalDir})
 	}
 	ch := make(chan *client.SolveStatus)
 	res := &Result{Vertices: map[string]*client.Vertex{}}

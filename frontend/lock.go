@@ -1,0 +1,288 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+
+	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+
+	"github.com/org/safe-frontend/llbgen"
+	"github.com/org/safe-frontend/lock"
+	"github.com/org/safe-frontend/spec"
+)
+
+// Build options dockerui reads too; the lock is read the way it reads the spec.
+const (
+	optDockerfileKey   = "dockerfilekey"
+	optContextKey      = "contextkey"
+	optLocalSessionID  = "local-sessionid:"
+	defaultContextName = dockerui.DefaultLocalNameContext
+)
+
+// baseLock is the spec's lock, when one sits next to it.
+type baseLock struct {
+	file *lock.File
+	spec string // spec file name, for the fix in errors
+}
+
+// readLock reads `<spec>.lock` from where the spec came from. No lock is
+// not an error: bases are then resolved from their tags. A lock that is
+// malformed, or pins a base the spec no longer needs, is.
+func readLock(ctx context.Context, c client.Client, bc *dockerui.Client, specFile string, sp *spec.Spec) (*baseLock, error) {
+	dt, err := readLockFile(ctx, c, bc, lock.Name(specFile))
+	if err != nil || dt == nil {
+		return nil, err
+	}
+	f, err := lock.Parse(lock.Name(specFile), specFile, dt)
+	if err != nil {
+		return nil, err
+	}
+	// Names do not depend on the platform; any pair gives them all.
+	p := platforms.DefaultSpec()
+	reqs, err := llbgen.Bases(sp, p, p)
+	if err != nil {
+		return nil, err
+	}
+	var needed []string
+	for _, r := range reqs {
+		if lockable(r) {
+			needed = append(needed, r.Name)
+		}
+	}
+	if unused := f.Unused(needed); len(unused) > 0 {
+		e := unused[0]
+		return nil, &lock.Error{File: f.Filename, Line: e.Line(), Entry: e.String(),
+			Msg: fmt.Sprintf("the spec no longer uses this base (it needs %s): the lock does not match the spec", quoteAll(needed)),
+			Fix: lock.FixFor(specFile)}
+	}
+	return &baseLock{file: f, spec: specFile}, nil
+}
+
+// readLockFile returns the lock's bytes, or nil when there is none. It reads
+// only that file, from the local the spec was read from (or the dockerfile
+// input); a spec from a git or HTTP context has no lock.
+func readLockFile(ctx context.Context, c client.Client, bc *dockerui.Client, name string) ([]byte, error) {
+	opts := bc.BuildOpts().Opts
+	localName, forced := opts[optDockerfileKey]
+	if !forced {
+		localName = dockerui.DefaultLocalNameDockerfile
+		contextRef := opts[defaultContextName]
+		if v, ok := opts[optContextKey]; ok {
+			contextRef = opts[v]
+		}
+		if _, ok, _ := dockerui.DetectGitContext(contextRef, nil); ok {
+			return nil, nil
+		}
+		if _, _, ok := dockerui.DetectHTTPContext(contextRef); ok {
+			return nil, nil
+		}
+	}
+	var st llb.State
+	if inputs, err := c.Inputs(ctx); err == nil && !forced && inputs[localName].Output() != nil {
+		st = inputs[localName]
+	} else {
+		sessionID := c.BuildOpts().SessionID
+		if v, ok := opts[optLocalSessionID+localName]; ok {
+			sessionID = v
+		}
+		st = llb.Local(localName,
+			llb.FollowPaths([]string{name}),
+			llb.SessionID(sessionID),
+			llb.SharedKeyHint(localName+"-lock"),
+			llb.WithCustomName("[internal] load base lock "+name),
+			llb.Differ(llb.DiffNone, false))
+	}
+	def, err := st.Marshal(ctx, llb.WithCaps(c.BuildOpts().Caps))
+	if err != nil {
+		return nil, errors.Wrap(err, "marshalling the lock read")
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, errors.Wrapf(err, "reading %s", name)
+	}
+	ref, err := res.SingleRef()
+	if err != nil || ref == nil {
+		return nil, err
+	}
+	entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: path.Dir(name), IncludePattern: path.Base(name)})
+	if err != nil {
+		return nil, errors.Wrapf(err, "looking for %s", name)
+	}
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	if st := entries[0]; st.Size > lock.MaxSize {
+		return nil, &lock.Error{File: name, Msg: fmt.Sprintf("the lock is %d bytes, more than the %d a lock may have", st.Size, lock.MaxSize)}
+	}
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: name, Range: &client.FileRange{Length: lock.MaxSize + 1}})
+	if err != nil {
+		return nil, errors.Wrapf(err, "reading %s", name)
+	}
+	return dt, nil
+}
+
+// lockable says whether a base belongs in the lock: the images the spec
+// chooses (builder, final). The runtime companion image is not: it comes
+// with the frontend release, pinned in its binary, and must match it; pin
+// the frontend (`# syntax=org/safe-frontend:1@sha256:...`) to pin it.
+func lockable(req llbgen.BaseRequest) bool { return req.Role != llbgen.RoleRuntime }
+
+// pin is the reference a locked base is pulled by: its name at the locked
+// digest. A base the lock lacks is an error naming the entry and the fix.
+func (l *baseLock) pin(req llbgen.BaseRequest) (reference.Named, error) {
+	e, ok := l.file.Lookup(req.Name, req.Platform)
+	if !ok {
+		return nil, &lock.Error{File: l.file.Filename, Entry: req.Name + " (" + lock.FormatPlatform(req.Platform) + ")",
+			Msg: "the spec needs this base but the lock does not pin it: the lock does not match the spec",
+			Fix: lock.FixFor(l.spec)}
+	}
+	named, err := reference.ParseNormalizedNamed(e.Name)
+	if err != nil {
+		return nil, err
+	}
+	return reference.WithDigest(reference.TagNameOnly(named), e.Digest)
+}
+
+// LockChange is what `safe lock` did to one entry.
+type LockChange struct {
+	Entry lock.Entry
+	// Was is the digest the old lock had ("" when the entry is new).
+	Was string
+	// Removed says why an entry of the old lock was dropped ("" when kept).
+	Removed string
+}
+
+// ResolveLock resolves every base the spec needs on each build platform
+// (builder images) and target platform (final images) through the daemon,
+// so its registry mirrors apply, and returns the new lock. Platforms not
+// given are those the old lock pins, else the daemon's. Pins of old are kept
+// unless update is set; entries for bases or platforms no longer wanted are
+// dropped.
+func ResolveLock(ctx context.Context, c client.Client, sp *spec.Spec, builds, targets []ocispecs.Platform, old *lock.File, update bool) (*lock.File, []LockChange, error) {
+	host := workerPlatform(c)
+	roles, err := llbgen.Bases(sp, host, host)
+	if err != nil {
+		return nil, nil, err
+	}
+	role := map[string]string{}
+	for _, r := range roles {
+		if lockable(r) {
+			role[r.Name] = r.Role
+		}
+	}
+	if len(builds) == 0 {
+		builds = lockedPlatforms(old, role, llbgen.RoleBuilder, host)
+	}
+	if len(targets) == 0 {
+		targets = lockedPlatforms(old, role, llbgen.RoleFinal, host)
+	}
+	type key struct{ name, platform string }
+	var want []llbgen.BaseRequest
+	seen := map[key]bool{}
+	for _, b := range builds {
+		for _, t := range targets {
+			reqs, err := llbgen.Bases(sp, platforms.Normalize(b), platforms.Normalize(t))
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, r := range reqs {
+				k := key{r.Name, lock.FormatPlatform(r.Platform)}
+				if lockable(r) && !seen[k] {
+					seen[k] = true
+					want = append(want, r)
+				}
+			}
+		}
+	}
+	out := &lock.File{Version: lock.Version}
+	var changes []LockChange
+	for _, r := range want {
+		var prev lock.Entry
+		var had bool
+		if old != nil {
+			prev, had = old.Lookup(r.Name, r.Platform)
+		}
+		if had && !update {
+			out.Bases = append(out.Bases, prev)
+			continue
+		}
+		_, dgst, _, err := c.ResolveImageConfig(ctx, r.Name, sourceresolver.Opt{
+			LogName: "[lock] resolve " + r.Name + " (" + lock.FormatPlatform(r.Platform) + ")",
+			ImageOpt: &sourceresolver.ResolveImageOpt{
+				Platform:    &r.Platform,
+				ResolveMode: llb.ResolveModeForcePull.String(),
+			},
+		})
+		if err != nil {
+			return nil, nil, errors.Wrapf(err, "resolving %s image %s for %s", r.Role, r.Name, lock.FormatPlatform(r.Platform))
+		}
+		if dgst == "" {
+			return nil, nil, errors.Errorf("resolving %s for %s: the registry returned no digest", r.Name, lock.FormatPlatform(r.Platform))
+		}
+		e := lock.Entry{Name: r.Name, Platform: lock.FormatPlatform(r.Platform), Digest: dgst}
+		out.Bases = append(out.Bases, e)
+		if !had || prev.Digest != dgst {
+			changes = append(changes, LockChange{Entry: e, Was: string(prev.Digest)})
+		}
+	}
+	if old != nil {
+		for _, e := range old.Bases {
+			switch {
+			case seen[key{e.Name, e.Platform}]:
+			case role[e.Name] == "":
+				changes = append(changes, LockChange{Entry: e, Removed: "the spec no longer uses it"})
+			default:
+				changes = append(changes, LockChange{Entry: e, Removed: "platform not requested"})
+			}
+		}
+	}
+	out.Sort()
+	return out, changes, nil
+}
+
+// lockedPlatforms are the platforms old pins the bases of one role on, or
+// def when it pins none.
+func lockedPlatforms(old *lock.File, role map[string]string, want string, def ocispecs.Platform) []ocispecs.Platform {
+	var out []ocispecs.Platform
+	if old != nil {
+		seen := map[string]bool{}
+		for _, e := range old.Bases {
+			if role[e.Name] != want || seen[e.Platform] {
+				continue
+			}
+			if p, err := platforms.Parse(e.Platform); err == nil {
+				seen[e.Platform] = true
+				out = append(out, p)
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = []ocispecs.Platform{def}
+	}
+	return out
+}
+
+// workerPlatform is the daemon's own platform: where builder stages run.
+func workerPlatform(c client.Client) ocispecs.Platform {
+	if w := c.BuildOpts().Workers; len(w) > 0 && len(w[0].Platforms) > 0 {
+		return platforms.Normalize(w[0].Platforms[0])
+	}
+	return platforms.DefaultSpec()
+}
+
+func quoteAll(names []string) string {
+	names = slices.Clone(names)
+	for i, n := range names {
+		names[i] = fmt.Sprintf("%q", n)
+	}
+	return fmt.Sprint(names)
+}
