@@ -21,7 +21,7 @@ stack-down: ## stop what stack-up started (state and caches are kept)
 frontend-image: ## rebuild and push 127.0.0.1:5000/org/safe-frontend:1
 	hack/stack frontend-image
 
-demo: ## build examples/go-hello through the frontend and run it hardened
+demo: ## build the examples (go-hello, node-hello, python-hello) through the frontend and run them hardened
 	hack/demo.sh
 
 kube: ## build kube-apiserver and etcd for the manifests tests (once; reused after)
@@ -37,7 +37,7 @@ GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK = $(CURDIR)/_output/bin/staticcheck
 FUZZTIME ?= 10s
-FUZZ_TARGETS = ./spec:FuzzParse ./policy:FuzzLint ./llbgen:FuzzConvert ./lock:FuzzParse ./sbom:FuzzDpkgStatus
+FUZZ_TARGETS = ./spec:FuzzParse ./policy:FuzzLint ./llbgen:FuzzConvert ./lock:FuzzParse ./sbom:FuzzDpkgStatus ./llbgen:FuzzNodeManifests ./llbgen:FuzzRequirements
 ACTIONLINT_VERSION ?= v1.7.12
 # The version is in the stamp's name, so bumping it rebuilds.
 ACTIONLINT_STAMP = $(CURDIR)/_output/bin/.actionlint-$(ACTIONLINT_VERSION)

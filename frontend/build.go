@@ -20,6 +20,7 @@ import (
 
 	"github.com/org/safe-frontend/llbgen"
 	"github.com/org/safe-frontend/policy"
+	"github.com/org/safe-frontend/rules"
 )
 
 // SourceLanguage names the spec's language in source maps.
@@ -95,7 +96,19 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 	}
-	lk, err := readLock(ctx, c, bc, src.Filename, sp)
+	// The language's checks of what it read (an unpinned requirement, a
+	// missing lock) refuse or warn like the spec's own findings.
+	if found := policy.CheckContext(report, sp, files); len(found) > 0 {
+		if err := refuse(src.SourceMap, &policy.Report{Filename: report.Filename, Findings: found}); err != nil {
+			return nil, err
+		}
+		for _, f := range found {
+			if !f.Exempted && f.Severity() == rules.Warning {
+				src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
+			}
+		}
+	}
+	lk, err := readLock(ctx, c, bc, src, sp)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +151,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			NetworkMode:     bc.NetworkMode,
 		})
 		if err != nil {
-			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+			return nil, withSource(err, src.SourceMap, sp.Source.Range(llbgen.ErrorPath(err, "language")))
 		}
 		marshalOpts := []llb.ConstraintsOpt{llb.Platform(target)}
 		// --no-cache, or --no-cache-filter naming the language's stage.
@@ -153,7 +166,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		// back through this frontend and can be explained with its rule.
 		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
 		if err != nil {
-			return nil, explainSolveError(err, sp, src.SourceMap)
+			return nil, explainSolveError(err, sp, files, src.SourceMap)
 		}
 		ref, err := r.SingleRef()
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
@@ -36,8 +37,9 @@ type baseLock struct {
 
 // readLock reads `<spec>.lock` from where the spec came from. No lock is
 // not an error: bases are then resolved from their tags. A lock that is
-// malformed, or pins a base the spec no longer needs, is.
-func readLock(ctx context.Context, c client.Client, bc *dockerui.Client, specFile string, sp *spec.Spec) (*baseLock, error) {
+// malformed, lacks a base the spec names or pins one it no longer names, is.
+func readLock(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, sp *spec.Spec) (*baseLock, error) {
+	specFile := src.Filename
 	dt, err := readLockFile(ctx, c, bc, lock.Name(specFile))
 	if err != nil || dt == nil {
 		return nil, err
@@ -53,18 +55,36 @@ func readLock(ctx context.Context, c client.Client, bc *dockerui.Client, specFil
 		return nil, err
 	}
 	var needed []string
+	var missing []llbgen.BaseRequest
 	for _, r := range reqs {
-		if lockable(r) {
-			needed = append(needed, r.Name)
+		if !lockable(r) {
+			continue
+		}
+		needed = append(needed, r.Name)
+		if !slices.Contains(f.Names(), r.Name) {
+			missing = append(missing, r)
 		}
 	}
-	if unused := f.Unused(needed); len(unused) > 0 {
-		e := unused[0]
-		return nil, &lock.Error{File: f.Filename, Line: e.Line(), Entry: e.String(),
-			Msg: fmt.Sprintf("the spec no longer uses this base (it needs %s): the lock does not match the spec", quoteAll(needed)),
-			Fix: lock.FixFor(specFile)}
+	unused := f.Unused(needed)
+	if len(missing) == 0 && len(unused) == 0 {
+		return &baseLock{file: f, spec: specFile}, nil
 	}
-	return &baseLock{file: f, spec: specFile}, nil
+	e := &lock.Error{File: f.Filename, Fix: lock.FixFor(specFile)}
+	var why []string
+	for _, r := range missing {
+		why = append(why, fmt.Sprintf("the spec needs %s, which the lock does not pin", r.Name))
+	}
+	for _, u := range unused {
+		why = append(why, fmt.Sprintf("the lock pins %s, which the spec no longer uses", u.String()))
+	}
+	e.Msg = "the lock does not match the spec: " + strings.Join(why, "; ")
+	if len(missing) == 0 {
+		e.Entry, e.Line = unused[0].String(), unused[0].Line()
+		return nil, e
+	}
+	// Point at the spec line that chose the base the lock lacks.
+	e.Entry = missing[0].Name
+	return nil, withSource(e, src.SourceMap, sp.Source.Range(missing[0].Path))
 }
 
 // readLockFile returns the lock's bytes, or nil when there is none. It reads
@@ -277,12 +297,4 @@ func workerPlatform(c client.Client) ocispecs.Platform {
 		return platforms.Normalize(w[0].Platforms[0])
 	}
 	return platforms.DefaultSpec()
-}
-
-func quoteAll(names []string) string {
-	names = slices.Clone(names)
-	for i, n := range names {
-		names[i] = fmt.Sprintf("%q", n)
-	}
-	return fmt.Sprint(names)
 }

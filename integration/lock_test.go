@@ -154,7 +154,7 @@ func TestBaseLock(t *testing.T) {
 		if err == nil {
 			t.Fatal("a build whose lock lacks its builder base succeeded")
 		}
-		for _, want := range []string{"Dockerfile.lock", "docker.io/library/golang:1.26 (linux/", "safe lock Dockerfile", "safe lock --update Dockerfile"} {
+		for _, want := range []string{"Dockerfile.lock", "the spec needs docker.io/library/golang:1.26,", "the lock pins " + image + " (linux/", "safe lock Dockerfile", "safe lock --update Dockerfile"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error does not say %q: %v", want, err)
 			}

@@ -221,6 +221,12 @@ func Convert(in *Input) (*Result, error) {
 			}
 			return llb.AddMount(dest, llb.Scratch(), llb.AsPersistentCacheDir(id, llb.CacheMountShared))
 		},
+		LockedCache: func(dest, id string) llb.RunOption {
+			if in.CacheNS != "" {
+				id = in.CacheNS + "/" + id
+			}
+			return llb.AddMount(dest, llb.Scratch(), llb.AsPersistentCacheDir(id, llb.CacheMountLocked))
+		},
 		Step: func(n, total int, name, path string) llb.ConstraintsOpt {
 			return named(in, fmt.Sprintf("[%s %d/%d] %s", lang.Name(), n, total, name), path)
 		},
@@ -326,7 +332,7 @@ func layerState(in *Input, l Layer, name string) llb.State {
 		if f.From != nil {
 			from = *f.From
 		}
-		info := &llb.CopyInfo{CreateDestPath: true, CopyDirContentsOnly: f.Dir, ChownOpt: root}
+		info := &llb.CopyInfo{CreateDestPath: true, CopyDirContentsOnly: f.Dir, ChownOpt: root, ExcludePatterns: f.Exclude}
 		if f.Mode != 0 {
 			info.Mode = &llb.ChmodOpt{Mode: f.Mode}
 		}

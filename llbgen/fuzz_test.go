@@ -17,7 +17,11 @@ func FuzzConvert(f *testing.F) {
 	if dt, err := os.ReadFile("../examples/go-hello/Dockerfile"); err == nil {
 		f.Add(dt)
 	}
+	if dt, err := os.ReadFile("../examples/python-hello/Dockerfile"); err == nil {
+		f.Add(dt)
+	}
 	f.Add([]byte("name: a\nlanguage: go\nfinal: scratch\n"))
+	f.Add([]byte("name: a\nlanguage: python\npython:\n  module: a.b\n  requirements: ../x\n"))
 	f.Add([]byte("name: a\nlanguage: go\ncopy:\n  - from: conf/\n    to: /etc/app/\n"))
 	f.Add([]byte("name: a\nlanguage: go\nsecrets:\n  - id: t\n    env: T\n    required: true\nbuild:\n  args:\n    GOFLAGS: -mod=vendor\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -76,6 +76,13 @@ var ruleCases = []ruleCase{
 	{"go space", func(s *spec.Spec) { s.Go.Version = "1.26 " }, rules.UnpinnedVersion, "go/version", ""},
 	{"go major only", func(s *spec.Spec) { s.Go.Version = "1" }, rules.UnpinnedVersion, "go/version", ""},
 	{"go alpine", func(s *spec.Spec) { s.Go.Version = "1.26-alpine" }, rules.UnpinnedVersion, "go/version", ""},
+	{"node end of life", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Version: "20"} }, rules.EndOfLifeNode, "node/version", "past its end of life"},
+	{"node odd major", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Version: "25.1"} }, rules.EndOfLifeNode, "node/version", "move to 22 or 24"},
+	{"node latest", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Version: "lts"} }, rules.UnpinnedVersion, "node/version", "moves over time"},
+	{"node v prefix", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Version: "v22"} }, rules.UnpinnedVersion, "node/version", `write "22"`},
+	{"node main escapes", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Main: "/srv/a.js"} }, rules.PathEscapes, "node/main", "outside the build context"},
+	{"node workspace escapes", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Workspace: "../x"} }, rules.PathEscapes, "node/workspace", "outside the build context"},
+	{"node block, other language", func(s *spec.Spec) { s.Node = &spec.Node{} }, rules.ConflictingKey, "node", "applies only to language: node"},
 	{"download without sum", func(s *spec.Spec) { s.Copy[1].SHA256 = "" }, rules.DownloadNoChecksum, "copy/1/url", "sha256sum"},
 	{"download over http", func(s *spec.Spec) { s.Copy[1].URL = "http://example.com/a" }, rules.InvalidValue, "copy/1/url", "https"},
 	{"sha256 upper-case", func(s *spec.Spec) { s.Copy[1].SHA256 = strings.Repeat("AB", 32) }, rules.InvalidValue, "copy/1/sha256", "64 lower-case hex"},
@@ -226,11 +233,12 @@ func TestEveryPolicyRuleHasACase(t *testing.T) {
 }
 
 // policyRules are the rules Check raises (everything but the parser's
-// structural rules and the build-time SecretMissing).
+// structural rules, and the rules raised while building or about context
+// files, which CheckContext raises).
 func policyRules() []string {
 	var ids []string
 	for _, r := range rules.All() {
-		if r.ID >= rules.BadExemption && r.ID != rules.SecretMissing {
+		if r.ID >= rules.BadExemption && !rules.AtBuild(r.ID) && !contextRules[r.ID] {
 			ids = append(ids, r.ID)
 		}
 	}

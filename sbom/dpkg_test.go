@@ -58,7 +58,7 @@ func TestDpkgStatusFile(t *testing.T) {
 	}
 }
 
-// A base without dpkg data (scratch, the debian12 stand-ins) has no Debian
+// A base without dpkg data (scratch) has no Debian
 // packages; that is not an error.
 func TestDpkgAbsent(t *testing.T) {
 	pkgs, err := Read(fstest.MapFS{"etc/passwd": {Data: []byte("root:x:0:0::/root:/sbin/nologin\n")}},

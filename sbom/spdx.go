@@ -33,7 +33,7 @@ type Image struct {
 // BaseImage is a base by the name the build asked for and the digest it
 // was pinned to.
 type BaseImage struct {
-	Name   string // e.g. gcr.io/distroless/static-debian12:nonroot
+	Name   string // e.g. gcr.io/distroless/static-debian13:nonroot
 	Digest string // "" when a named context gave none
 }
 
