@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -145,7 +144,7 @@ func TestDockerPID1(t *testing.T) {
 				_, _ = ctr.Stop(ctx, time.Second)
 			}
 		}()
-		waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", pid1Port), 30*time.Second)
+		waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", pid1Port))
 		src := orphanSource{
 			processes: func() ([]dockerrun.Process, error) {
 				pid, err := ctr.Pid(ctx)
@@ -288,24 +287,4 @@ func zombiesAfterOrphan(t *testing.T, src orphanSource) []dockerrun.Process {
 		t.Fatalf("the fixture did not report its orphan; stdout:\n%s", stdout)
 	}
 	return dockerrun.Zombies(procs)
-}
-
-// waitHTTP polls url until it answers 200.
-func waitHTTP(t *testing.T, url string, limit time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			err = fmt.Errorf("status %s", resp.Status)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %v after %s", url, err, limit)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
