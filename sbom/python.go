@@ -85,7 +85,7 @@ func distPackage(fsys fs.FS, file string) (Package, error) {
 	name, version := strings.TrimSpace(hdr.Get("Name")), strings.TrimSpace(hdr.Get("Version"))
 	switch {
 	case !pyName.MatchString(name):
-		return Package{}, fmt.Errorf("Name %q is not a Python distribution name", clip(name))
+		return Package{}, fmt.Errorf("the Name %q is not a Python distribution name", clip(name))
 	case !pyVersion.MatchString(version):
 		return Package{}, fmt.Errorf("distribution %s: Version %q is not a Python version", name, clip(version))
 	}

@@ -1,6 +1,7 @@
 // Package sbom reads what a built image actually holds and writes it down as
 // an SPDX 2.3 document: the Go modules recorded in a binary's build info,
-// the Debian packages of the base, the base image by digest.
+// npm's, Python's and Rust's packages, the Debian packages of the base,
+// the base image by digest.
 //
 // It is pure: readers see the image's root filesystem through an fs.FS, so
 // the frontend reads from a BuildKit result and the tests from fixtures.
