@@ -107,7 +107,11 @@ func cargoAudit(lockData []byte, pkg string, devDeps, buildDeps map[string]map[s
 		queue = queue[1:]
 		p := lock.Package[i]
 		for _, dep := range p.Dependencies {
-			name := strings.Fields(dep + " ")[0]
+			f := strings.Fields(dep)
+			if len(f) == 0 {
+				return nil, bad("%s %s has an empty dependency; regenerate the lock with cargo", p.Name, p.Version)
+			}
+			name := f[0]
 			if p.Source == "" && devDeps[p.Name][name] {
 				continue
 			}
