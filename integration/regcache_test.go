@@ -75,7 +75,10 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 			continue
 		}
 		steps = append(steps, name)
-		if !res.Vertices[name].Cached {
+		// Not the last state: the step that gives the image is loaded from
+		// the cache (CACHED), then shows the fetch of the base layers the
+		// export needs, which this daemon never pulled.
+		if !res.LoadedFromCache[name] {
 			notCached = append(notCached, name)
 		}
 	}
@@ -85,8 +88,9 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 	if len(notCached) > 0 {
 		t.Errorf("a fresh daemon importing the registry cache ran %d of %d steps instead of using the cache:\n  %s",
 			len(notCached), len(steps), strings.Join(notCached, "\n  "))
+	} else {
+		t.Logf("%d steps, all CACHED: %s", len(steps), strings.Join(steps, "; "))
 	}
-	t.Logf("%d steps, all CACHED: %s", len(steps), strings.Join(steps, "; "))
 	if read != wrote {
 		t.Errorf("the cached build gave %s, the first %s", read, wrote)
 	}

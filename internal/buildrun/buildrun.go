@@ -44,6 +44,10 @@ type Options struct {
 type Result struct {
 	Response *client.SolveResponse
 	Vertices map[string]*client.Vertex // by progress name, last state
+	// LoadedFromCache names the vertices reported CACHED at some point. The
+	// last state can say otherwise: a result loaded from an imported cache
+	// reports the lazy pull of its base layers under the same vertex.
+	LoadedFromCache map[string]bool
 	Warnings []*client.VertexWarning
 	Logs     string
 	// Metadata of the in-process frontend's result (subrequests).
@@ -113,7 +117,7 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 		})
 	}
 	ch := make(chan *client.SolveStatus)
-	res := &Result{Vertices: map[string]*client.Vertex{}}
+	res := &Result{Vertices: map[string]*client.Vertex{}, LoadedFromCache: map[string]bool{}}
 	var wg sync.WaitGroup
 	var logs strings.Builder
 	wg.Add(1)
@@ -122,6 +126,9 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 		for s := range ch {
 			for _, v := range s.Vertexes {
 				res.Vertices[v.Name] = v
+				if v.Cached {
+					res.LoadedFromCache[v.Name] = true
+				}
 				if v.Error != "" {
 					fmt.Fprintf(&logs, "vertex %q error: %s\n", v.Name, v.Error)
 				}
