@@ -7,7 +7,7 @@
 #
 # Build (hack/stack frontend-image does this and pushes the result):
 #   buildctl build --frontend dockerfile.v0 --local context=. --local dockerfile=. \
-#     --secret id=ca,src="$SSL_CERT_FILE" \
+#     --secret id=ca,src="$SSL_CERT_FILE" --opt build-arg:RUNTIME_DIGEST=sha256:... \
 #     --output type=image,name=127.0.0.1:5000/org/safe-frontend:1,push=true,registry.insecure=true
 
 ARG GO_IMAGE=golang:1.26
@@ -23,11 +23,19 @@ RUN --mount=type=cache,id=safe-frontend-gomod,target=/go/pkg/mod \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem,required=false \
     sh -c 'if [ -s /run/secrets/ca.pem ]; then export SSL_CERT_FILE=/run/secrets/ca.pem; fi; exec go mod download'
 COPY . .
+# The index digest of docker.io/org/safe-frontend-runtime:1 (runtime.Dockerfile)
+# this frontend pins for the init and probe of every image; hack/stack passes
+# the digest it just pushed. Empty: the frontend resolves the tag at build time.
+ARG RUNTIME_DIGEST=
 RUN --mount=type=cache,id=safe-frontend-gomod,target=/go/pkg/mod \
     --mount=type=cache,id=safe-frontend-gobuild,target=/root/.cache/go-build \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem,required=false \
-    sh -c 'if [ -s /run/secrets/ca.pem ]; then export SSL_CERT_FILE=/run/secrets/ca.pem; fi; \
-      exec go build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o /out/safe-frontend ./cmd/safe-frontend'
+    sh -c 'case "$RUNTIME_DIGEST" in "" | sha256:????????????????????????????????????????????????????????????????) ;; \
+        *) echo "RUNTIME_DIGEST=$RUNTIME_DIGEST is not sha256:<64 hex>" >&2; exit 1 ;; esac; \
+      if [ -s /run/secrets/ca.pem ]; then export SSL_CERT_FILE=/run/secrets/ca.pem; fi; \
+      exec go build -trimpath -buildvcs=false \
+        -ldflags="-s -w -buildid= -X github.com/org/safe-frontend/frontend.runtimeDigest=$RUNTIME_DIGEST" \
+        -o /out/safe-frontend ./cmd/safe-frontend'
 
 FROM scratch
 COPY --from=build /out/safe-frontend /bin/safe-frontend

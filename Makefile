@@ -21,10 +21,13 @@ stack-down: ## stop what stack-up started (state and caches are kept)
 frontend-image: ## rebuild and push 127.0.0.1:5000/org/safe-frontend:1
 	hack/stack frontend-image
 
-demo: ## build examples/go-hello through the frontend and run it hardened
+demo: ## build the examples (go-hello, node-hello, python-hello, rust-hello) through the frontend and run them hardened
 	hack/demo.sh
 
-.PHONY: help stack-up stack-down frontend-image demo
+kube: ## build kube-apiserver and etcd for the manifests tests (once; reused after)
+	hack/kube/build
+
+.PHONY: help stack-up stack-down frontend-image demo kube
 
 # ---------------------------------------------------------------------------
 # Checks, tests, fuzzing, benchmark.
@@ -34,7 +37,7 @@ GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK = $(CURDIR)/_output/bin/staticcheck
 FUZZTIME ?= 10s
-FUZZ_TARGETS = ./spec:FuzzParse ./policy:FuzzLint ./llbgen:FuzzConvert ./lock:FuzzParse
+FUZZ_TARGETS = ./spec:FuzzParse ./policy:FuzzLint ./llbgen:FuzzConvert ./lock:FuzzParse ./sbom:FuzzDpkgStatus ./llbgen:FuzzNodeManifests ./llbgen:FuzzRequirements ./llbgen:FuzzPlanCargo
 ACTIONLINT_VERSION ?= v1.7.12
 # The version is in the stamp's name, so bumping it rebuilds.
 ACTIONLINT_STAMP = $(CURDIR)/_output/bin/.actionlint-$(ACTIONLINT_VERSION)

@@ -1,7 +1,8 @@
 // Command bench measures safe-frontend against a hand-written best-practice
-// Dockerfile of the same app on the same BuildKit daemon: cold build,
-// no-change rebuild, rebuild after a source edit (medians of N runs), image
-// size against the binary's own size, and spec-to-LLB conversion time.
+// Dockerfile of the same app on the same BuildKit daemon, for every example
+// (go-hello, node-hello, python-hello, rust-hello): cold build, no-change rebuild, rebuild after a source edit
+// (medians of N runs), image sizes (for Go against the binary's own size),
+// and spec-to-LLB conversion time.
 //
 //	go run ./bench -runs 5 -out docs/benchmark.md
 package main
@@ -33,11 +34,32 @@ import (
 	"github.com/org/safe-frontend/spec"
 )
 
+// app is one example measured against its hand-written Dockerfile.
+type app struct {
+	example    string // examples/<example>
+	dockerfile string // the hand-written best-practice Dockerfile
+	editFile   string // the source a developer edits
+	editLine   string // appended on each edit (fmt: run index)
+	// depStep identifies the dependency step in progress names: the
+	// frontend's and the Dockerfile's exec-form RUN.
+	depStep []string
+}
+
+var apps = []app{
+	{"go-hello", "bench/go-hello.Dockerfile", "cmd/hello/main.go", "\nvar benchEdit%[1]d = %[1]d\n", []string{"go mod download", `"mod", "download"`}},
+	{"node-hello", "bench/node-hello.Dockerfile", "server.js", "\n// bench edit %d\n", []string{"production install: npm ci", `"npm", "ci"`}},
+	{"python-hello", "bench/python-hello.Dockerfile", "hello.py", "\nBENCH_EDIT_%[1]d = %[1]d\n", []string{"] pip install", "/venv/bin/pip install"}},
+	// The hand-written Rust Dockerfile has one cargo step (target/ on a
+	// cache mount): none of its steps stays CACHED after an edit.
+	{"rust-hello", "bench/rust-hello.Dockerfile", "src/main.rs", "\n#[allow(dead_code)]\nconst BENCH_EDIT_%[1]d: u32 = %[1]d;\n", []string{"(dependencies of rust-hello)"}},
+}
+
 func main() {
 	runs := flag.Int("runs", 5, "runs per scenario (medians are reported)")
 	out := flag.String("out", "", "also write the report as Markdown to this file")
+	only := flag.String("apps", "go-hello,node-hello,python-hello,rust-hello", "examples to measure, comma-separated")
 	flag.Parse()
-	if err := run(*runs, *out); err != nil {
+	if err := run(*runs, *out, strings.Split(*only, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -50,7 +72,7 @@ type side struct {
 
 type timings struct{ cold, noChange, edit []time.Duration }
 
-func run(runs int, out string) error {
+func run(runs int, out string, only []string) error {
 	host := os.Getenv("BUILDKIT_HOST")
 	if host == "" {
 		return errors.New("BUILDKIT_HOST is not set: run `make bench`, which brings the stack up, or `eval $(hack/stack env)`")
@@ -67,22 +89,61 @@ func run(runs int, out string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	frontendDir, err := copyExample(work, "frontend", "")
-	if err != nil {
-		return err
+
+	var report strings.Builder
+	for _, a := range apps {
+		if !slices.Contains(only, a.example) {
+			continue
+		}
+		sides, results, err := measure(ctx, c, work, a, runs)
+		if err != nil {
+			return err
+		}
+		switch a.example {
+		case "go-hello":
+			sizes, err := measureSizes(ctx, c, work, sides[0].dir, sides[1].dir)
+			if err != nil {
+				return err
+			}
+			conv := testing.Benchmark(benchmarkConvert)
+			report.WriteString(render(runs, results, sides, sizes, conv))
+		default:
+			front, hand, err := compressedSizes(ctx, c, sides[0].dir, sides[1].dir)
+			if err != nil {
+				return err
+			}
+			report.WriteString(renderApp(a, runs, results, sides, front, hand))
+		}
+		report.WriteString("\n")
 	}
-	handDir, err := copyExample(work, "dockerfile", "bench/go-hello.Dockerfile")
+	fmt.Print(report.String())
+	if out != "" {
+		header := "# Benchmark\n\nMeasured with `make bench` on a 2-core machine (buildkitd v0.34.2, runc, loopback registry).\n\n"
+		return os.WriteFile(out, []byte(header+report.String()), 0o644)
+	}
+	return nil
+}
+
+// measure times cold, no-change and source-edit builds of an example
+// through the frontend and through its hand-written Dockerfile (built-in
+// and with `# syntax=`), rotating who goes first.
+func measure(ctx context.Context, c *client.Client, work string, a app, runs int) ([]side, map[string]*timings, error) {
+	frontendDir, err := copyExample(work, a, "frontend", "")
 	if err != nil {
-		return err
+		return nil, nil, err
+	}
+	handDir, err := copyExample(work, a, "dockerfile", a.dockerfile)
+	if err != nil {
+		return nil, nil, err
 	}
 	// The same Dockerfile as best practice writes it, with a `# syntax=`
 	// line: then both sides pay for a gateway frontend container.
-	syntaxDir, err := copyExample(work, "dockerfile-syntax", "bench/go-hello.Dockerfile")
+	syntaxDir, err := copyExample(work, a, "dockerfile-syntax", a.dockerfile)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := prepend(filepath.Join(syntaxDir, "Dockerfile"), "# syntax=docker/dockerfile:1\n"); err != nil {
-		return err
+		return nil, nil, err
 	}
 	sides := []side{{"safe-frontend", frontendDir}, {"hand-written Dockerfile", handDir}, {"hand-written, # syntax=docker/dockerfile:1", syntaxDir}}
 	results := map[string]*timings{}
@@ -96,52 +157,39 @@ func run(runs int, out string) error {
 		for _, s := range order {
 			t := results[s.name]
 			if err := c.Prune(ctx, nil, client.PruneAll); err != nil {
-				return fmt.Errorf("pruning the build cache: %w", err)
+				return nil, nil, fmt.Errorf("pruning the build cache: %w", err)
 			}
 			d, _, err := timedBuild(ctx, c, s.dir)
 			if err != nil {
-				return fmt.Errorf("%s cold build: %w", s.name, err)
+				return nil, nil, fmt.Errorf("%s %s cold build: %w", a.example, s.name, err)
 			}
 			t.cold = append(t.cold, d)
 			d, _, err = timedBuild(ctx, c, s.dir)
 			if err != nil {
-				return fmt.Errorf("%s rebuild: %w", s.name, err)
+				return nil, nil, fmt.Errorf("%s %s rebuild: %w", a.example, s.name, err)
 			}
 			t.noChange = append(t.noChange, d)
-			if err := editSource(s.dir, i); err != nil {
-				return err
+			if err := editSource(s.dir, a, i); err != nil {
+				return nil, nil, err
 			}
 			d, res, err := timedBuild(ctx, c, s.dir)
 			if err != nil {
-				return fmt.Errorf("%s edit rebuild: %w", s.name, err)
+				return nil, nil, fmt.Errorf("%s %s edit rebuild: %w", a.example, s.name, err)
 			}
-			if !dependencyStepCached(res) {
-				return fmt.Errorf("%s: the dependency step was not CACHED after a source edit", s.name)
+			if !dependencyStepCached(res, a) {
+				return nil, nil, fmt.Errorf("%s %s: the dependency step was not CACHED after a source edit", a.example, s.name)
 			}
 			t.edit = append(t.edit, d)
-			fmt.Fprintf(os.Stderr, "run %d/%d %-24s cold %6s  no-change %6s  edit %6s\n", i+1, runs, s.name,
+			fmt.Fprintf(os.Stderr, "%s run %d/%d %-24s cold %6s  no-change %6s  edit %6s\n", a.example, i+1, runs, s.name,
 				t.cold[i].Round(10*time.Millisecond), t.noChange[i].Round(10*time.Millisecond), t.edit[i].Round(10*time.Millisecond))
 		}
 	}
-
-	sizes, err := measureSizes(ctx, c, work, frontendDir, handDir)
-	if err != nil {
-		return err
-	}
-	conv := testing.Benchmark(benchmarkConvert)
-
-	report := render(runs, results, sides, sizes, conv)
-	fmt.Print(report)
-	if out != "" {
-		header := "# Benchmark\n\nMeasured with `make bench` on a 2-core machine (buildkitd v0.34.2, runc, loopback registry).\n\n"
-		return os.WriteFile(out, []byte(header+report), 0o644)
-	}
-	return nil
+	return sides, results, nil
 }
 
-func copyExample(work, name, dockerfile string) (string, error) {
-	dst := filepath.Join(work, name)
-	src := filepath.Join("examples", "go-hello")
+func copyExample(work string, a app, name, dockerfile string) (string, error) {
+	dst := filepath.Join(work, a.example, name)
+	src := filepath.Join("examples", a.example)
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -188,25 +236,48 @@ func timedBuild(ctx context.Context, c *client.Client, dir string) (time.Duratio
 	return time.Since(start), res, err
 }
 
-// editSource changes what the binary prints, as a developer's edit would.
-func editSource(dir string, i int) error {
-	p := filepath.Join(dir, "cmd", "hello", "main.go")
+// editSource changes the app's source, as a developer's edit would.
+func editSource(dir string, a app, i int) error {
+	p := filepath.Join(dir, filepath.FromSlash(a.editFile))
 	dt, err := os.ReadFile(p)
 	if err != nil {
 		return err
 	}
-	dt = append(dt, fmt.Sprintf("\nvar benchEdit%d = %d\n", i, i)...)
+	dt = append(dt, fmt.Sprintf(a.editLine, i)...)
 	return os.WriteFile(p, dt, 0o644)
 }
 
-func dependencyStepCached(res *buildrun.Result) bool {
+// dependencyStepCached: "[go 2/4] go mod download", "[node 2/2]
+// production install: npm ci ...", or the Dockerfile's exec-form RUN.
+func dependencyStepCached(res *buildrun.Result, a app) bool {
 	for name, v := range res.Vertices {
-		// "[go 2/4] go mod download", or the Dockerfile's exec-form RUN.
-		if strings.HasSuffix(name, "go mod download") || strings.Contains(name, `"mod", "download"`) {
-			return v.Cached
+		for _, step := range a.depStep {
+			if strings.Contains(name, step) {
+				return v.Cached
+			}
 		}
 	}
 	return false
+}
+
+// compressedSizes builds the frontend's and the hand-written image and
+// returns their compressed sizes.
+func compressedSizes(ctx context.Context, c *client.Client, frontendDir, handDir string) (front, hand int64, err error) {
+	for _, b := range []struct {
+		dir  string
+		size *int64
+	}{{frontendDir, &front}, {handDir, &hand}} {
+		tarPath := b.dir + ".oci.tar"
+		if _, err := buildrun.Build(ctx, c, buildrun.Options{Dir: b.dir, OCITar: tarPath}); err != nil {
+			return 0, 0, fmt.Errorf("building %s: %w", b.dir, err)
+		}
+		img, err := hardened.Open(tarPath)
+		if err != nil {
+			return 0, 0, err
+		}
+		*b.size = img.CompressedSize()
+	}
+	return front, hand, nil
 }
 
 type sizeReport struct {
@@ -305,7 +376,7 @@ func benchmarkConvert(b *testing.B) {
 			Spec: s,
 			Bases: map[string]llbgen.Base{
 				llbgen.RoleBuilder: {Name: "docker.io/library/golang:1.26", Digest: dgst, State: llb.Image("docker.io/library/golang:1.26@" + dgst.String()), Image: img},
-				llbgen.RoleFinal:   {Name: "gcr.io/distroless/static-debian12:nonroot", Digest: dgst, State: llb.Image("gcr.io/distroless/static-debian12:nonroot@" + dgst.String()), Image: img},
+				llbgen.RoleFinal:   {Name: "gcr.io/distroless/static-debian13:nonroot", Digest: dgst, State: llb.Image("gcr.io/distroless/static-debian13:nonroot@" + dgst.String()), Image: img},
 			},
 			Context:        llb.Local("context"),
 			BuildPlatform:  p,
@@ -330,22 +401,41 @@ func median(ds []time.Duration) time.Duration {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func render(runs int, results map[string]*timings, sides []side, sizes *sizeReport, conv testing.BenchmarkResult) string {
-	var b strings.Builder
+// renderTimings writes an example's heading and timing table.
+func renderTimings(b *strings.Builder, example, dockerfile string, runs int, results map[string]*timings, sides []side) {
 	fe, hw, hs := results[sides[0].name], results[sides[1].name], results[sides[2].name]
-	fmt.Fprintf(&b, "## go-hello: safe-frontend vs a hand-written best-practice Dockerfile\n\n")
-	fmt.Fprintf(&b, "Same daemon, same stand-in bases, medians of %d runs; cold = build cache pruned first.\n", runs)
-	fmt.Fprintf(&b, "The hand-written Dockerfile (bench/go-hello.Dockerfile) is built twice: by the daemon's\n"+
+	fmt.Fprintf(b, "## %s: safe-frontend vs a hand-written best-practice Dockerfile\n\n", example)
+	fmt.Fprintf(b, "Same daemon, same stand-in bases, medians of %d runs; cold = build cache pruned first.\n", runs)
+	fmt.Fprintf(b, "The hand-written Dockerfile (%s) is built twice: by the daemon's\n"+
 		"built-in Dockerfile frontend, and with `# syntax=docker/dockerfile:1` as best practice writes it,\n"+
-		"which runs the Dockerfile frontend as a gateway container as safe-frontend always is.\n\n")
-	fmt.Fprintf(&b, "| scenario | safe-frontend | hand-written (built-in) | ratio | hand-written (`# syntax=`) | ratio |\n|---|---:|---:|---:|---:|---:|\n")
+		"which runs the Dockerfile frontend as a gateway container as safe-frontend always is.\n\n", dockerfile)
+	fmt.Fprintf(b, "| scenario | safe-frontend | hand-written (built-in) | ratio | hand-written (`# syntax=`) | ratio |\n|---|---:|---:|---:|---:|---:|\n")
 	row := func(name string, a, h, x []time.Duration) {
 		ma, mh, mx := median(a), median(h), median(x)
-		fmt.Fprintf(&b, "| %s | %.2f s | %.2f s | %.2fx | %.2f s | %.2fx |\n", name, ma.Seconds(), mh.Seconds(), ma.Seconds()/mh.Seconds(), mx.Seconds(), ma.Seconds()/mx.Seconds())
+		fmt.Fprintf(b, "| %s | %.2f s | %.2f s | %.2fx | %.2f s | %.2fx |\n", name, ma.Seconds(), mh.Seconds(), ma.Seconds()/mh.Seconds(), mx.Seconds(), ma.Seconds()/mx.Seconds())
 	}
 	row("cold build", fe.cold, hw.cold, hs.cold)
 	row("no-change rebuild", fe.noChange, hw.noChange, hs.noChange)
 	row("rebuild after a source edit", fe.edit, hw.edit, hs.edit)
+}
+
+// renderApp is the section of an example measured by timings and
+// compressed image sizes only.
+func renderApp(a app, runs int, results map[string]*timings, sides []side, front, hand int64) string {
+	var b strings.Builder
+	renderTimings(&b, a.example, a.dockerfile, runs, results, sides)
+	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
+	fmt.Fprintf(&b, "\n| size | bytes | MiB |\n|---|---:|---:|\n")
+	fmt.Fprintf(&b, "| image via safe-frontend, compressed | %d | %.2f |\n", front, mib(front))
+	fmt.Fprintf(&b, "| image via hand-written Dockerfile, compressed | %d | %.2f |\n", hand, mib(hand))
+	fmt.Fprintf(&b, "\nThe frontend's image also carries tini and the health probe (the runtime layer), which the\n"+
+		"hand-written Dockerfile has no equivalent for.\n")
+	return b.String()
+}
+
+func render(runs int, results map[string]*timings, sides []side, sizes *sizeReport, conv testing.BenchmarkResult) string {
+	var b strings.Builder
+	renderTimings(&b, "go-hello", "bench/go-hello.Dockerfile", runs, results, sides)
 	fmt.Fprintf(&b, "\nThe gap to the built-in frontend on rebuilds is the fixed cost of any gateway frontend\n"+
 		"(resolve its image, start its container, read the spec again); the `# syntax=` column pays it too.\n")
 	fmt.Fprintf(&b, "\n| size | bytes | MiB |\n|---|---:|---:|\n")

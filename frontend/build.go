@@ -20,6 +20,7 @@ import (
 
 	"github.com/org/safe-frontend/llbgen"
 	"github.com/org/safe-frontend/policy"
+	"github.com/org/safe-frontend/rules"
 )
 
 // SourceLanguage names the spec's language in source maps.
@@ -72,6 +73,9 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	for _, f := range report.Warnings() {
 		src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
 	}
+	if bc.Target == manifestsTarget {
+		return buildManifests(ctx, c, bc, sp, src)
+	}
 	if bc.Target != "" && bc.Target != sp.Name && bc.Target != defaultTarget {
 		return nil, withSource(errors.Errorf("target %q not found: a spec builds one image, target %q", bc.Target, defaultTarget), src.SourceMap, sp.Source.Range("name"))
 	}
@@ -92,6 +96,18 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 	}
+	// The language's checks of what it read (an unpinned requirement, a
+	// missing lock) refuse or warn like the spec's own findings.
+	if found := policy.CheckContext(report, sp, files); len(found) > 0 {
+		if err := refuse(src.SourceMap, &policy.Report{Filename: report.Filename, Findings: found}); err != nil {
+			return nil, err
+		}
+		for _, f := range found {
+			if !f.Exempted && f.Severity() == rules.Warning {
+				src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
+			}
+		}
+	}
 	lk, err := readLock(ctx, c, bc, src, sp)
 	if err != nil {
 		return nil, err
@@ -100,6 +116,8 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if len(bc.BuildPlatforms) > 0 {
 		buildPlatform = bc.BuildPlatforms[0]
 	}
+
+	sb := newSBOMs(bc, opts.epoch) // nil unless attest:sbom asked for one
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		target := platforms.DefaultSpec()
@@ -133,7 +151,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			NetworkMode:     bc.NetworkMode,
 		})
 		if err != nil {
-			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+			return nil, withSource(err, src.SourceMap, sp.Source.Range(llbgen.ErrorPath(err, "language")))
 		}
 		marshalOpts := []llb.ConstraintsOpt{llb.Platform(target)}
 		// --no-cache, or --no-cache-filter naming the language's stage.
@@ -148,10 +166,13 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		// back through this frontend and can be explained with its rule.
 		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
 		if err != nil {
-			return nil, explainSolveError(err, sp, src.SourceMap)
+			return nil, explainSolveError(err, sp, files, src.SourceMap)
 		}
 		ref, err := r.SingleRef()
 		if err != nil {
+			return nil, err
+		}
+		if err := sb.add(ctx, c, target, ref, sp, conv, bases); err != nil {
 			return nil, err
 		}
 		epoch := opts.epoch
@@ -160,6 +181,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	sb.attach(rb)
 	return rb.Finalize()
 }
 

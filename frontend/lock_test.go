@@ -16,8 +16,8 @@ const testDigest = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 func testLock() *lock.File {
 	return &lock.File{Filename: "app.yaml.lock", Bases: []lock.Entry{
 		{Name: "docker.io/library/golang:1.26", Platform: "linux/amd64", Digest: testDigest},
-		{Name: "gcr.io/distroless/static-debian12:nonroot", Platform: "linux/amd64", Digest: testDigest},
-		{Name: "gcr.io/distroless/static-debian12:nonroot", Platform: "linux/arm64", Digest: testDigest},
+		{Name: "gcr.io/distroless/static-debian13:nonroot", Platform: "linux/amd64", Digest: testDigest},
+		{Name: "gcr.io/distroless/static-debian13:nonroot", Platform: "linux/arm64", Digest: testDigest},
 	}}
 }
 
@@ -54,7 +54,7 @@ func TestLockable(t *testing.T) {
 func TestLockedPlatforms(t *testing.T) {
 	role := map[string]string{
 		"docker.io/library/golang:1.26":             llbgen.RoleBuilder,
-		"gcr.io/distroless/static-debian12:nonroot": llbgen.RoleFinal,
+		"gcr.io/distroless/static-debian13:nonroot": llbgen.RoleFinal,
 	}
 	host := ocispecs.Platform{OS: "linux", Architecture: "riscv64"}
 	format := func(ps []ocispecs.Platform) string {

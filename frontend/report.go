@@ -163,7 +163,7 @@ func targetList(sm *llb.SourceMap, s *spec.Spec) *targets.List {
 		t.Description = fmt.Sprintf("the %s image of %s", s.Language, s.Name)
 		t.Location = location(s, "name")
 	}
-	l.Targets = append(l.Targets, t)
+	l.Targets = append(l.Targets, t, manifestsTargetInfo(s))
 	return l
 }
 
@@ -175,8 +175,13 @@ func location(s *spec.Spec, path string) *pb.Location {
 // frontend cannot check up front (a required secret that was not passed).
 // The explained error is a new one pointing at the spec line: wrapping the
 // daemon's gRPC error would lose the explanation on the way to the client.
-func explainSolveError(err error, s *spec.Spec, sm *llb.SourceMap) error {
+func explainSolveError(err error, s *spec.Spec, files map[string][]byte, sm *llb.SourceMap) error {
 	msg := err.Error()
+	// A language's step that exited with a code reserved for a rule (a
+	// lockfile the frozen install refuses to update).
+	if m, p, ok := llbgen.ExplainStepFailure(s, files, msg); ok {
+		return withSource(errors.New(m), sm, s.Source.Range(p))
+	}
 	for i, sec := range s.Secrets {
 		if sec.Required && strings.Contains(msg, "secret "+sec.ID+": not found") {
 			r := rules.MustLookup(rules.SecretMissing)

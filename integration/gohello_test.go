@@ -83,7 +83,7 @@ func TestGoHello(t *testing.T) {
 		eq("revision", l["org.opencontainers.image.revision"], testRevision)
 		eq("source", l["org.opencontainers.image.source"], testSource)
 		eq("licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian12:nonroot")
+		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
 		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
 			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
 		}
@@ -338,7 +338,7 @@ allow:
 	}
 	out := filepath.Join(t.TempDir(), "img.tar")
 	res := mustBuild(t, buildOpts{dir: dir, inProcess: true, out: out, attrs: map[string]string{
-		"context:gcr.io/distroless/static-debian12": "docker-image://gcr.io/distroless/base-debian12:nonroot",
+		"context:gcr.io/distroless/static-debian13": "docker-image://gcr.io/distroless/base-debian13:nonroot",
 	}})
 	labels := openImage(t, out).Config.Config.Labels
 	ex := labels["org.safe-frontend.exemptions"]
@@ -360,7 +360,7 @@ allow:
 	// The named context replaced the final base: its digest, not the
 	// default's, is recorded, under the name the spec asked for.
 	def := openImage(t, mustBuildDefault(t))
-	if labels["org.opencontainers.image.base.name"] != "gcr.io/distroless/static-debian12:nonroot" {
+	if labels["org.opencontainers.image.base.name"] != "gcr.io/distroless/static-debian13:nonroot" {
 		t.Errorf("base.name = %q", labels["org.opencontainers.image.base.name"])
 	}
 	if d := labels["org.opencontainers.image.base.digest"]; d == "" || d == def.Config.Config.Labels["org.opencontainers.image.base.digest"] {

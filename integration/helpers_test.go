@@ -28,6 +28,7 @@ type buildOpts struct {
 	secrets   map[string][]byte
 	inProcess bool // our BuildFunc in this process; else dockerfile.v0 -> # syntax= image
 	out       string
+	localDir  string // export the result's files here
 	push      string // image name to push to (the stack's registry)
 	noCache   bool
 }
@@ -44,7 +45,7 @@ func newClient(t *testing.T) *client.Client {
 
 func build(t *testing.T, o buildOpts) (*buildrun.Result, error) {
 	t.Helper()
-	opt := buildrun.Options{Dir: o.dir, Filename: o.filename, Attrs: o.attrs, Secrets: o.secrets, OCITar: o.out, Push: o.push, NoCache: o.noCache}
+	opt := buildrun.Options{Dir: o.dir, Filename: o.filename, Attrs: o.attrs, Secrets: o.secrets, OCITar: o.out, LocalDir: o.localDir, Push: o.push, NoCache: o.noCache}
 	if o.inProcess {
 		opt.BuildFunc = frontend.Build
 	}

@@ -109,7 +109,7 @@ func TestBaseLock(t *testing.T) {
 	if !ok || e.Digest != old {
 		t.Fatalf("lock entry for %s = %+v, want digest %s", image, e, old)
 	}
-	final, ok := f.Lookup("gcr.io/distroless/static-debian12:nonroot", p)
+	final, ok := f.Lookup("gcr.io/distroless/static-debian13:nonroot", p)
 	if !ok {
 		t.Fatalf("the lock does not pin the final base: %+v", f.Bases)
 	}

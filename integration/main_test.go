@@ -35,6 +35,8 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "integration: these tests run buildkitd with runc and need root; run: sudo make test")
 		return 1
 	}
+	// kube-apiserver compiles for minutes: in parallel with the stack.
+	startKubeBuild()
 	stack := filepath.Join(repoRoot, "hack", "stack")
 	// A stack that is already up (make stack-up, or BUILDKIT_HOST) is left
 	// running; one started here is stopped here.

@@ -60,13 +60,14 @@ type Base struct {
 // runtime image map `final` themselves.
 var commonFinals = map[string]map[Runtime]string{
 	"distroless": {
-		RuntimeStatic: "gcr.io/distroless/static-debian12:nonroot",
-		RuntimeGlibc:  "gcr.io/distroless/base-debian12:nonroot",
+		RuntimeStatic: "gcr.io/distroless/static-debian13:nonroot",
+		RuntimeGlibc:  "gcr.io/distroless/base-debian13:nonroot",
 		RuntimeCC:     "gcr.io/distroless/cc-debian13:nonroot",
 	},
 	"distroless-base": {
-		RuntimeStatic: "gcr.io/distroless/base-debian12:nonroot",
-		RuntimeGlibc:  "gcr.io/distroless/base-debian12:nonroot",
+		RuntimeStatic: "gcr.io/distroless/base-debian13:nonroot",
+		RuntimeGlibc:  "gcr.io/distroless/base-debian13:nonroot",
+		RuntimeCC:     "gcr.io/distroless/cc-debian13:nonroot",
 	},
 }
 
@@ -220,6 +221,12 @@ func Convert(in *Input) (*Result, error) {
 			}
 			return llb.AddMount(dest, llb.Scratch(), llb.AsPersistentCacheDir(id, llb.CacheMountShared))
 		},
+		LockedCache: func(dest, id string) llb.RunOption {
+			if in.CacheNS != "" {
+				id = in.CacheNS + "/" + id
+			}
+			return llb.AddMount(dest, llb.Scratch(), llb.AsPersistentCacheDir(id, llb.CacheMountLocked))
+		},
 		Step: func(n, total int, name, path string) llb.ConstraintsOpt {
 			return named(in, fmt.Sprintf("[%s %d/%d] %s", lang.Name(), n, total, name), path)
 		},
@@ -241,7 +248,7 @@ func Convert(in *Input) (*Result, error) {
 	if hasFinal {
 		baseImg = finalBase.Image
 	}
-	return &Result{State: assemble(in, layers, finalBase, hasFinal), Image: img, BaseImage: baseImg, SBOM: out.SBOM}, nil
+	return &Result{State: assemble(in, layers, finalBase, hasFinal), Image: img, BaseImage: baseImg, SBOM: sbomSources(s, out)}, nil
 }
 
 // finalLayers lists the layers the frontend puts on the final base, bottom
@@ -260,7 +267,8 @@ func finalLayers(in *Input, out *BuildOutput, builder, runtime Base) ([]Layer, e
 	if needsRuntime(s) {
 		rt := Layer{Name: "runtime", State: runtime.State}
 		if initEnabled(s) {
-			rt.Files = append(rt.Files, Artifact{Src: InitPath, Dest: InitPath, Mode: 0o755})
+			rt.Files = append(rt.Files, Artifact{Src: InitPath, Dest: InitPath, Mode: 0o755},
+				Artifact{Src: InitStatusPath, Dest: InitStatusPath, Mode: 0o644})
 		}
 		if s.Run.Health != nil {
 			rt.Files = append(rt.Files, Artifact{Src: ProbePath, Dest: ProbePath, Mode: 0o755})
@@ -324,7 +332,7 @@ func layerState(in *Input, l Layer, name string) llb.State {
 		if f.From != nil {
 			from = *f.From
 		}
-		info := &llb.CopyInfo{CreateDestPath: true, CopyDirContentsOnly: f.Dir, ChownOpt: root}
+		info := &llb.CopyInfo{CreateDestPath: true, CopyDirContentsOnly: f.Dir, ChownOpt: root, ExcludePatterns: f.Exclude}
 		if f.Mode != 0 {
 			info.Mode = &llb.ChmodOpt{Mode: f.Mode}
 		}

@@ -64,8 +64,8 @@ func testInput(s *spec.Spec, target ocispecs.Platform) *Input {
 	bases[RoleRuntime] = Base{Name: RuntimeImage, Digest: runtimeDigest,
 		State: llb.Image("docker.io/org/safe-frontend-runtime:1@"+runtimeDigest.String(), llb.Platform(target)), Image: &dockerspec.DockerOCIImage{}}
 	if s.Final != "scratch" {
-		bases[RoleFinal] = Base{Name: "gcr.io/distroless/static-debian12:nonroot", Digest: finalDigest,
-			State: llb.Image("gcr.io/distroless/static-debian12:nonroot@"+finalDigest.String(), llb.Platform(target)), Image: finalImg}
+		bases[RoleFinal] = Base{Name: "gcr.io/distroless/static-debian13:nonroot", Digest: finalDigest,
+			State: llb.Image("gcr.io/distroless/static-debian13:nonroot@"+finalDigest.String(), llb.Platform(target)), Image: finalImg}
 	}
 	return &Input{
 		Spec:  s,
@@ -180,7 +180,7 @@ func TestImageConfig(t *testing.T) {
 	check("created", l[LabelCreated], "2023-11-14T22:13:20Z")
 	check("revision", l[LabelRevision], "0123456789abcdef0123456789abcdef01234567")
 	check("source", l[LabelSource], "https://example.com/go-hello.git")
-	check("base.name", l[LabelBaseName], "gcr.io/distroless/static-debian12:nonroot")
+	check("base.name", l[LabelBaseName], "gcr.io/distroless/static-debian13:nonroot")
 	check("base.digest", l[LabelBaseDigest], finalDigest.String())
 	check("licenses", l["org.opencontainers.image.licenses"], "MIT")
 	if _, ok := l["org.opencontainers.image.description"]; ok {

@@ -6,12 +6,17 @@
 package llbgen
 
 import (
+	"fmt"
 	"os"
+	"regexp"
 	"sort"
+	"strconv"
 
 	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
 
+	"github.com/org/safe-frontend/rules"
 	"github.com/org/safe-frontend/spec"
 )
 
@@ -71,6 +76,9 @@ type BuildInput struct {
 	RunOpts []llb.RunOption
 	// Cache returns a persistent cache mount for a package manager.
 	Cache func(dest, id string) llb.RunOption
+	// LockedCache is Cache for tools that cannot share a cache with a
+	// concurrent build (apt): one build at a time uses it.
+	LockedCache func(dest, id string) llb.RunOption
 	// Step names progress vertex n of total ("[go 2/4] go mod download")
 	// and points it at a spec path, so a failing step shows its spec line.
 	Step func(n, total int, name, path string) llb.ConstraintsOpt
@@ -112,6 +120,8 @@ type Artifact struct {
 	Dir bool
 	// From is the state to copy from when it is not the layer's.
 	From *llb.State
+	// Exclude are patterns (relative to Src) left out of a directory copy.
+	Exclude []string
 }
 
 // SBOMSource names a place in the final image that describes packages,
@@ -119,6 +129,35 @@ type Artifact struct {
 type SBOMSource struct {
 	Kind string // "go-binary", "npm-lock", "python-dist-info", ...
 	Path string
+}
+
+// ContextFinding is a rule broken by a context file a language read: an
+// unpinned requirement, a missing lock. It points at a spec path, so the
+// refusal shows the spec line that chose the file.
+type ContextFinding struct {
+	Rule    string // rule ID (package rules)
+	Path    string // spec path, e.g. "python/requirements"
+	Message string // names the file and line and says what to do
+}
+
+// ContextChecker is implemented by languages that check the files they
+// read (ContextFiles) before anything is built; the findings go through
+// the policy like the spec's own, exemptions included.
+type ContextChecker interface {
+	CheckContext(s *spec.Spec, files map[string][]byte) []ContextFinding
+}
+
+// CheckContext runs the spec's language's context checks (nil when it has
+// none).
+func CheckContext(s *spec.Spec, files map[string][]byte) []ContextFinding {
+	l, ok := Lookup(s.Language)
+	if !ok {
+		return nil
+	}
+	if cc, ok := l.(ContextChecker); ok {
+		return cc.CheckContext(s, files)
+	}
+	return nil
 }
 
 var languages = map[string]Language{}
@@ -174,4 +213,62 @@ func SufficientFinals(s *spec.Spec) (finals []string, why string, ok bool) {
 	}
 	rf := runtimeFinals[l.Runtime(s)]
 	return rf.finals, rf.why, true
+}
+
+// SpecError is a conversion error about one spec key: the frontend points
+// the user at that key's line.
+type SpecError struct {
+	Path string // spec path, e.g. "node/packageManager"
+	Err  error
+}
+
+func (e *SpecError) Error() string { return e.Err.Error() }
+func (e *SpecError) Unwrap() error { return e.Err }
+
+// ErrorPath is the spec path a conversion error belongs to, or def.
+func ErrorPath(err error, def string) string {
+	var se *SpecError
+	if errors.As(err, &se) && se.Path != "" {
+		return se.Path
+	}
+	var re *RuleError
+	if errors.As(err, &re) && re.Path != "" {
+		return re.Path
+	}
+	return def
+}
+
+// ruleError is a finding the conversion itself makes (it needs the
+// context's files, which the policy does not see): "SFxxx Name: message".
+func ruleError(id, path, format string, args ...any) error {
+	r := rules.MustLookup(id)
+	return &SpecError{Path: path, Err: errors.Errorf("%s %s: %s (%s)", r.ID, r.Name, fmt.Sprintf(format, args...), r.URL())}
+}
+
+// stepExplainer is implemented by languages whose build steps exit with
+// codes reserved for rules (a lockfile the frozen install refuses).
+type stepExplainer interface {
+	explainStepFailure(s *spec.Spec, files map[string][]byte, msg string, code int) (message, path string, ok bool)
+}
+
+var exitCodeRe = regexp.MustCompile(`exit code: ([0-9]+)`)
+
+// ExplainStepFailure turns a failed solve into the rule it breaks, when a
+// language recognises the failure: the message names the file and the
+// fix, path is the spec key to point at.
+func ExplainStepFailure(s *spec.Spec, files map[string][]byte, msg string) (message, path string, ok bool) {
+	l, found := Lookup(s.Language)
+	if !found {
+		return "", "", false
+	}
+	ex, isExplainer := l.(stepExplainer)
+	m := exitCodeRe.FindStringSubmatch(msg)
+	if !isExplainer || m == nil {
+		return "", "", false
+	}
+	code, err := strconv.Atoi(m[1])
+	if err != nil {
+		return "", "", false
+	}
+	return ex.explainStepFailure(s, files, msg, code)
 }

@@ -15,9 +15,9 @@ const (
 
 func sample() *File {
 	return &File{Bases: []Entry{
-		{Name: "gcr.io/distroless/static-debian12:nonroot", Platform: "linux/arm64", Digest: dB},
+		{Name: "gcr.io/distroless/static-debian13:nonroot", Platform: "linux/arm64", Digest: dB},
 		{Name: "docker.io/library/golang:1.26", Platform: "linux/amd64", Digest: dA},
-		{Name: "gcr.io/distroless/static-debian12:nonroot", Platform: "linux/amd64", Digest: dB},
+		{Name: "gcr.io/distroless/static-debian13:nonroot", Platform: "linux/amd64", Digest: dB},
 	}}
 }
 
@@ -41,10 +41,10 @@ bases:
   - name: docker.io/library/golang:1.26
     platform: linux/amd64
     digest: ` + dA + `
-  - name: gcr.io/distroless/static-debian12:nonroot
+  - name: gcr.io/distroless/static-debian13:nonroot
     platform: linux/amd64
     digest: ` + dB + `
-  - name: gcr.io/distroless/static-debian12:nonroot
+  - name: gcr.io/distroless/static-debian13:nonroot
     platform: linux/arm64
     digest: ` + dB + `
 `
@@ -58,7 +58,7 @@ bases:
 	if len(p.Bases) != 3 || p.Bases[1].Line() != 9 {
 		t.Fatalf("parsed %+v", p.Bases)
 	}
-	e, ok := p.Lookup("gcr.io/distroless/static-debian12:nonroot", ocispecs.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"})
+	e, ok := p.Lookup("gcr.io/distroless/static-debian13:nonroot", ocispecs.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"})
 	if !ok || e.Digest != dB {
 		t.Fatalf("lookup of linux/arm64/v8 = %+v, %v", e, ok)
 	}

@@ -53,6 +53,9 @@ func Check(s *spec.Spec) *Report {
 	c.checkName()
 	c.checkLanguage()
 	c.checkGo()
+	c.checkNode()
+	c.checkPython()
+	c.checkRust()
 	c.checkUser()
 	c.checkPort()
 	c.checkHealth()
@@ -67,29 +70,45 @@ func Check(s *spec.Spec) *Report {
 	c.checkSecrets()
 	c.checkVersion()
 	valid := c.checkExemptions()
+	exempt(c.findings, valid)
+	sortFindings(c.findings)
+	r.Findings = c.findings
+	r.Exemptions = usedExemptions(s, r.Findings)
+	return r
+}
 
-	used := map[string]bool{}
-	for i := range c.findings {
-		f := &c.findings[i]
+// exempt marks the findings an allow: entry waives.
+func exempt(findings []Finding, valid map[string]spec.Exemption) {
+	for i := range findings {
+		f := &findings[i]
 		if !f.Rule.Exemptible {
 			continue
 		}
 		if ex, ok := valid[f.Rule.ID]; ok {
 			f.Exempted = true
 			f.Reason = strings.TrimSpace(ex.Reason)
+		}
+	}
+}
+
+// usedExemptions are the allow: entries that waived a finding, in spec
+// order, each rule once (its first valid entry).
+func usedExemptions(s *spec.Spec, findings []Finding) []spec.Exemption {
+	used := map[string]bool{}
+	for _, f := range findings {
+		if f.Exempted {
 			used[f.Rule.ID] = true
 		}
 	}
+	var out []spec.Exemption
 	for _, ex := range s.Allow {
 		id := strings.TrimSpace(ex.Rule)
 		if used[id] {
-			r.Exemptions = append(r.Exemptions, spec.Exemption{Rule: id, Reason: strings.TrimSpace(ex.Reason)})
-			delete(used, id) // record each rule once, as its first valid entry
+			out = append(out, spec.Exemption{Rule: id, Reason: strings.TrimSpace(ex.Reason)})
+			delete(used, id)
 		}
 	}
-	sortFindings(c.findings)
-	r.Findings = c.findings
-	return r
+	return out
 }
 
 // nameRe keeps the name usable as a file name (the binary) and a label.
@@ -295,8 +314,12 @@ func (c *checker) checkBuildArgs() {
 			c.add(rules.InvalidValue, p, "build.args name %q is not a valid variable name; use letters, digits and '_', not starting with a digit", k)
 			continue
 		}
-		if LooksSecret(k) && c.s.Build.Args[k] != "" {
+		v := c.s.Build.Args[k]
+		if LooksSecret(k) && v != "" {
 			c.add(rules.SecretInBuildArg, p, "build.args %s looks like a secret and its default is written in the spec (and build history); remove the default and declare it under secrets: with env: %s", k, k)
+		} else if u, err := url.Parse(v); err == nil && u.User != nil && u.Host != "" {
+			// An index URL with credentials (PIP_INDEX_URL=https://user:token@...).
+			c.add(rules.SecretInBuildArg, p, "build.args %s holds credentials in its URL, which the spec and build history would keep; drop the user:password@ part and pass them as a build secret (a netrc file: secrets: [{id: netrc, target: /root/.netrc}])", k)
 		}
 	}
 }

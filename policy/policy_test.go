@@ -68,6 +68,14 @@ type ruleCase struct {
 var ruleCases = []ruleCase{
 	{"name with slash", func(s *spec.Spec) { s.Name = "../app" }, rules.InvalidValue, "name", "names the binary"},
 	{"go block, other language", func(s *spec.Spec) { s.Language = "rust" }, rules.ConflictingKey, "go", "applies only to language: go"},
+	{"rust latest", rustWith(func(r *spec.Rust) { r.Version = "latest" }), rules.UnpinnedVersion, "rust/version", "pin a release"},
+	{"rust variant", rustWith(func(r *spec.Rust) { r.Version = "1.95-slim" }), rules.UnpinnedVersion, "rust/version", "names an image variant"},
+	{"rust at", rustWith(func(r *spec.Rust) { r.Version = "1.95@sha256:x" }), rules.UnpinnedVersion, "rust/version", "without a sha256"},
+	{"rust major", rustWith(func(r *spec.Rust) { r.Version = "1" }), rules.UnpinnedVersion, "rust/version", "not a Rust release"},
+	{"rust bin", rustWith(func(r *spec.Rust) { r.Bin = "a b" }), rules.InvalidValue, "rust/bin", "not a cargo binary target name"},
+	{"rust package", rustWith(func(r *spec.Rust) { r.Package = "$(x)" }), rules.InvalidValue, "rust/package", "not a cargo package name"},
+	{"rust feature", rustWith(func(r *spec.Rust) { r.Features = []string{"ok", "a b"} }), rules.InvalidValue, "rust/features/1", "not a cargo feature name"},
+	{"rust block, go language", func(s *spec.Spec) { s.Rust = &spec.Rust{} }, rules.ConflictingKey, "rust", "applies only to language: rust"},
 	{"go latest", func(s *spec.Spec) { s.Go.Version = "latest" }, rules.UnpinnedVersion, "go/version", "pin a release"},
 	{"go stable", func(s *spec.Spec) { s.Go.Version = "stable" }, rules.UnpinnedVersion, "go/version", "moves over time"},
 	{"go tip", func(s *spec.Spec) { s.Go.Version = "tip" }, rules.UnpinnedVersion, "go/version", ""},
@@ -76,6 +84,13 @@ var ruleCases = []ruleCase{
 	{"go space", func(s *spec.Spec) { s.Go.Version = "1.26 " }, rules.UnpinnedVersion, "go/version", ""},
 	{"go major only", func(s *spec.Spec) { s.Go.Version = "1" }, rules.UnpinnedVersion, "go/version", ""},
 	{"go alpine", func(s *spec.Spec) { s.Go.Version = "1.26-alpine" }, rules.UnpinnedVersion, "go/version", ""},
+	{"node end of life", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Version: "20"} }, rules.EndOfLifeNode, "node/version", "past its end of life"},
+	{"node odd major", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Version: "25.1"} }, rules.EndOfLifeNode, "node/version", "move to 22 or 24"},
+	{"node latest", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Version: "lts"} }, rules.UnpinnedVersion, "node/version", "moves over time"},
+	{"node v prefix", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Version: "v22"} }, rules.UnpinnedVersion, "node/version", `write "22"`},
+	{"node main escapes", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Main: "/srv/a.js"} }, rules.PathEscapes, "node/main", "outside the build context"},
+	{"node workspace escapes", func(s *spec.Spec) { s.Language, s.Go, s.Node = "node", nil, &spec.Node{Workspace: "../x"} }, rules.PathEscapes, "node/workspace", "outside the build context"},
+	{"node block, other language", func(s *spec.Spec) { s.Node = &spec.Node{} }, rules.ConflictingKey, "node", "applies only to language: node"},
 	{"download without sum", func(s *spec.Spec) { s.Copy[1].SHA256 = "" }, rules.DownloadNoChecksum, "copy/1/url", "sha256sum"},
 	{"download over http", func(s *spec.Spec) { s.Copy[1].URL = "http://example.com/a" }, rules.InvalidValue, "copy/1/url", "https"},
 	{"sha256 upper-case", func(s *spec.Spec) { s.Copy[1].SHA256 = strings.Repeat("AB", 32) }, rules.InvalidValue, "copy/1/sha256", "64 lower-case hex"},
@@ -226,11 +241,12 @@ func TestEveryPolicyRuleHasACase(t *testing.T) {
 }
 
 // policyRules are the rules Check raises (everything but the parser's
-// structural rules and the build-time SecretMissing).
+// structural rules, and the rules raised while building or about context
+// files, which CheckContext raises).
 func policyRules() []string {
 	var ids []string
 	for _, r := range rules.All() {
-		if r.ID >= rules.BadExemption && r.ID != rules.SecretMissing {
+		if r.ID >= rules.BadExemption && !rules.AtBuild(r.ID) && !contextRules[r.ID] {
 			ids = append(ids, r.ID)
 		}
 	}
@@ -506,5 +522,14 @@ func TestNoFollowOnFindings(t *testing.T) {
 	s.Copy[1].SHA256 = ""
 	if ids := findingIDs(Check(s).Findings); ids != "SF009,SF102" {
 		t.Errorf("findings = %s, want SF009,SF102", ids)
+	}
+}
+
+// rustWith turns the good spec into a rust one and edits its rust block.
+func rustWith(edit func(*spec.Rust)) func(*spec.Spec) {
+	return func(s *spec.Spec) {
+		s.Language, s.Go = "rust", nil
+		s.Rust = &spec.Rust{Version: "1.95"}
+		edit(s.Rust)
 	}
 }

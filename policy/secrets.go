@@ -44,7 +44,8 @@ func secretWordsIn(name, seps string) bool {
 
 // DefaultExcludes are the build-context patterns (.dockerignore syntax) the
 // frontend always drops, because they usually hold secrets: the git
-// directory, dotenv files, and private keys and certificates at any depth.
+// directory, dotenv files, private keys and certificates, and npm configs
+// (registry tokens) at any depth.
 // include: entries re-admit paths (see ContextExcludes).
 var DefaultExcludes = []string{
 	".git",
@@ -56,6 +57,9 @@ var DefaultExcludes = []string{
 	"**/.env*",
 	"**/*.pem",
 	"**/*.key",
+	// npm's per-project config holds registry tokens; pass it as a secret.
+	".npmrc",
+	"**/.npmrc",
 }
 
 var defaultMatcher = func() *patternmatcher.PatternMatcher {

@@ -58,6 +58,28 @@ const (
 	FinalTooFat        = "SF103"
 )
 
+// Node: lockfiles, entry point, platforms.
+const (
+	NoLockfile            = "SF110"
+	LockfileOutOfSync     = "SF111"
+	EndOfLifeNode         = "SF112"
+	NativeAddonCrossBuild = "SF113"
+	NoMain                = "SF114"
+)
+
+// Python dependencies (SF120-SF129).
+const (
+	UnpinnedRequirement = "SF120"
+	MissingLockfile     = "SF121"
+	InvalidLockfile     = "SF122"
+)
+
+// Rust: the lock and the manifests the build is planned from.
+const (
+	CargoLockMissing = "SF130"
+	CargoManifest    = "SF131"
+)
+
 // User, ports, health.
 const (
 	RootUser       = "SF201"
@@ -112,6 +134,18 @@ var all = []Rule{
 	{UnpinnedVersion, "UnpinnedVersion", Error, "A base or toolchain version is latest, empty or untagged", []string{"seed", "hadolint:DL3006", "hadolint:DL3007", "cis:4.2"}, true},
 	{DownloadNoChecksum, "DownloadWithoutChecksum", Error, "A remote download has no sha256 checksum", []string{"seed", "hadolint:DL3020", "cis:4.9", "cis:4.11", "owasp:#13"}, true},
 	{FinalTooFat, "FinalTooFat", Warning, "The final base is larger than the language needs", []string{"seed", "cis:4.3"}, true},
+	{UnpinnedRequirement, "UnpinnedRequirement", Error, "A Python requirement is not pinned to one version with == or a hash", []string{"seed", "cis:4.11", "owasp:#13"}, true},
+	{MissingLockfile, "MissingLockfile", Error, "A Python project has no lock (pyproject.toml without uv.lock or poetry.lock)", []string{"seed", "cis:4.11"}, false},
+	{InvalidLockfile, "InvalidLockfile", Error, "A Python requirements file or lock cannot be read or asks for what a locked install cannot honour", []string{"seed", "cis:4.11"}, false},
+
+	{NoLockfile, "NoLockfile", Error, "A Node app has no lockfile, so dependency versions would float", []string{"seed", "cis:4.2", "owasp:#13"}, false},
+	{LockfileOutOfSync, "LockfileOutOfSync", Error, "The lockfile does not match package.json, so a frozen install cannot run", []string{"seed", "owasp:#13"}, false},
+	{EndOfLifeNode, "EndOfLifeNode", Warning, "The Node.js major is past its end of life and gets no security fixes", []string{"seed", "owasp:#13"}, true},
+	{NativeAddonCrossBuild, "NativeAddonCrossBuild", Error, "Native addons would be compiled for the build machine, not the target platform", []string{"seed"}, false},
+	{NoMain, "NoMain", Error, "No file is named for node to run (node.main or package.json \"main\")", []string{"seed"}, false},
+
+	{CargoLockMissing, "CargoLockMissing", Error, "A Rust app has no Cargo.lock: its dependencies would be resolved afresh at build time", []string{"seed", "owasp:#13"}, false},
+	{CargoManifest, "CargoManifestUnusable", Error, "Cargo.toml cannot be read, or does not say which package and binary to build", []string{"seed"}, false},
 
 	{RootUser, "RootUser", Error, "The image would run as root (uid 0)", []string{"seed", "hadolint:DL3002", "cis:4.1", "owasp:#2", "pss:runAsNonRoot"}, true},
 	{NonNumericUser, "NonNumericUser", Error, "The run user is not a numeric UID:GID", []string{"seed", "pss:runAsNonRoot", "cis:4.1"}, false},
@@ -159,6 +193,20 @@ func All() []Rule {
 func Lookup(id string) (Rule, bool) {
 	r, ok := byID[id]
 	return r, ok
+}
+
+// AtBuild reports whether a rule is raised while building, not by the
+// spec check: it needs the build's secrets or the context's manifests.
+func AtBuild(id string) bool { return atBuild[id] }
+
+var atBuild = map[string]bool{
+	SecretMissing:         true,
+	CargoLockMissing:      true,
+	CargoManifest:         true,
+	NoLockfile:            true,
+	LockfileOutOfSync:     true,
+	NativeAddonCrossBuild: true,
+	NoMain:                true,
 }
 
 // MustLookup is Lookup for IDs that are constants of this package.

@@ -15,8 +15,11 @@ type Spec struct {
 	// Version is the application version, ideally semver.
 	Version string `yaml:"version" doc:"Application version (org.opencontainers.image.version), semver recommended."`
 	// Language selects the builder implementation in llbgen.
-	Language string `yaml:"language" required:"true" enum:"go" doc:"Language of the app; selects the builder."`
-	Go       *Go    `yaml:"go" doc:"Go builder settings (language: go)."`
+	Language string  `yaml:"language" required:"true" enum:"go,node,python,rust" doc:"Language of the app; selects the builder."`
+	Go       *Go     `yaml:"go" doc:"Go builder settings (language: go)."`
+	Node     *Node   `yaml:"node" doc:"Node.js builder settings (language: node)."`
+	Python   *Python `yaml:"python" doc:"Python builder settings (language: python)."`
+	Rust     *Rust   `yaml:"rust" doc:"Rust builder settings (language: rust)."`
 	// Build holds build-time configuration (never lands in the image).
 	Build Build `yaml:"build" doc:"Build-time configuration."`
 	// Run holds runtime configuration (lands in the image config).
@@ -45,6 +48,36 @@ type Go struct {
 	Main    string   `yaml:"main" doc:"Package to build, relative to the context. Default \".\"."`
 	Tags    []string `yaml:"tags" doc:"Go build tags."`
 	Ldflags []string `yaml:"ldflags" doc:"Extra -ldflags (-s -w are always set)."`
+}
+
+// Node configures the Node.js builder.
+type Node struct {
+	Version        string `yaml:"version" doc:"Node.js major (node image tag), e.g. \"22\". Default 22. Never latest; an end-of-life major is a warning."`
+	PackageManager string `yaml:"packageManager" enum:"npm,pnpm,yarn" doc:"Package manager. Default: package.json \"packageManager\", else the lockfile present."`
+	Build          string `yaml:"build" doc:"package.json script run after the dependencies are installed, e.g. build."`
+	Main           string `yaml:"main" doc:"File node runs, relative to the package (the workspace when set). Default: package.json \"main\"."`
+	Workspace      string `yaml:"workspace" doc:"Directory of one package of an npm, pnpm or yarn workspace (monorepo), relative to the context."`
+}
+
+// Python configures the Python builder: locked dependencies installed into
+// a venv at /venv, the app's sources at /app.
+type Python struct {
+	Version      string `yaml:"version" doc:"CPython minor version, e.g. \"3.13\": the interpreter of the distroless python3 image the app runs on. Never latest."`
+	Requirements string `yaml:"requirements" doc:"Dependency lock, relative to the context: a requirements.txt (every requirement pinned with == or hashed), uv.lock or poetry.lock. Default: the first of uv.lock, poetry.lock, requirements.txt that exists."`
+	Main         string `yaml:"main" doc:"Script to run, relative to the context: python /app/<main>. Exactly one of main, module, script."`
+	Module       string `yaml:"module" doc:"Module to run: python -m <module>. Exactly one of main, module, script."`
+	Script       string `yaml:"script" doc:"Console script a dependency installs into the venv, e.g. gunicorn or uvicorn: /venv/bin/<script>. Exactly one of main, module, script."`
+}
+
+// Rust configures the Rust builder (cargo, with a committed Cargo.lock).
+type Rust struct {
+	Version  string   `yaml:"version" doc:"Rust toolchain version (rust image tag, built on Debian trixie), e.g. \"1.95\". Never latest."`
+	Bin      string   `yaml:"bin" doc:"Binary target to build (cargo --bin). Default: the package's only binary."`
+	Package  string   `yaml:"package" doc:"Workspace member to build (cargo --package). Default: the root package, or the workspace's only member."`
+	Features []string `yaml:"features" doc:"Cargo features to enable (cargo --features)."`
+	// Static is a pointer so the default (true) is told apart from an
+	// explicit false.
+	Static *bool `yaml:"static" doc:"Link statically (glibc static-pie, final scratch or distroless static). Default true; false links glibc dynamically and runs on distroless cc."`
 }
 
 // Build is build-time configuration.

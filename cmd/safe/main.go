@@ -4,6 +4,8 @@
 //	safe lint [--format text|json] FILE...   check specs ("-" reads stdin)
 //	safe rules [--format text|json]          list the rule catalog
 //	safe schema                              print the spec's JSON schema
+//	safe manifest --image REF@DIGEST [--namespace NS] SPEC
+//	                                         print the Kubernetes Deployment and Service
 //	safe lock [--update] [--platform P] SPEC pin the spec's base images in SPEC.lock
 //
 // lint exits 1 when any spec has an error finding, 2 on a usage or I/O
@@ -40,6 +42,8 @@ const usage = `usage:
   safe lint [--format text|json] FILE...   check specs ("-" reads stdin)
   safe rules [--format text|json]          list the rule catalog
   safe schema                              print the spec's JSON schema
+  safe manifest --image REF@DIGEST [--namespace NS] SPEC
+                                           print the Kubernetes Deployment and Service
   safe lock [--update] [--platform P] SPEC pin the spec's base images in SPEC.lock
                                            (resolved through $BUILDKIT_HOST)
 `
@@ -57,6 +61,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return rulesCmd(args[1:], stdout, stderr)
 	case "schema":
 		return schemaCmd(args[1:], stdout, stderr)
+	case "manifest", "manifests":
+		return manifestCmd(args[1:], stdin, stdout, stderr)
 	case "lock":
 		return lockCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -181,24 +187,33 @@ func writeText(w io.Writer, results []linted) error {
 	for _, res := range results {
 		lines := strings.Split(string(res.data), "\n")
 		for _, f := range res.report.Findings {
-			label := string(f.Rule.Severity)
-			if f.Exempted {
-				label = "exempted"
+			switch {
+			case f.Exempted:
 				nEx++
-			} else if f.Rule.Severity == rules.Error {
+			case f.Rule.Severity == rules.Error:
 				nErr++
-			} else {
+			default:
 				nWarn++
 			}
-			ew.printf("%s:%d:%d: %s %s %s: %s\n", res.name, f.Range.Start.Line, f.Range.Start.Col, label, f.Rule.ID, f.Rule.Name, f.Message)
-			if f.Exempted {
-				ew.printf("    reason: %s\n", f.Reason)
-			}
-			ew.printf("%s", excerpt(lines, f.Range))
+			printFinding(ew, res.name, lines, f)
 		}
 	}
 	ew.printf("%s: %s, %s, %s\n", plural(len(results), "file"), plural(nErr, "error"), plural(nWarn, "warning"), plural(nEx, "exempted finding"))
 	return ew.err
+}
+
+// printFinding writes one finding as file:line:col, severity, rule and
+// message, then the source line it points at.
+func printFinding(ew *errWriter, name string, lines []string, f policy.Finding) {
+	label := string(f.Rule.Severity)
+	if f.Exempted {
+		label = "exempted"
+	}
+	ew.printf("%s:%d:%d: %s %s %s: %s\n", name, f.Range.Start.Line, f.Range.Start.Col, label, f.Rule.ID, f.Rule.Name, f.Message)
+	if f.Exempted {
+		ew.printf("    reason: %s\n", f.Reason)
+	}
+	ew.printf("%s", excerpt(lines, f.Range))
 }
 
 // excerpt is the finding's source line with a caret under its start,

@@ -15,7 +15,7 @@ RUN --mount=type=cache,id=go-hello-gomod,target=/go/pkg/mod \
     --mount=type=cache,id=go-hello-gobuild,target=/root/.cache/go-build \
     go build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o /out/hello ./cmd/hello
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian13:nonroot
 COPY --from=build /out/hello /usr/local/bin/hello
 LABEL org.opencontainers.image.title="go-hello" \
       org.opencontainers.image.description="examples/go-hello built from a hand-written Dockerfile"

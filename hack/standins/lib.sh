@@ -21,21 +21,3 @@ mozilla_ca_bundle() {
 	[[ -d $dir ]] || { echo "missing $dir: apt-get install -y ca-certificates" >&2; return 1; }
 	LC_ALL=C cat "$dir"/*.crt >"$1"
 }
-
-# distroless_rootfs RECIPE DIR: the files every distroless stand-in has:
-# users root/nobody/nonroot, CA bundle, zoneinfo, /tmp, os-release.
-distroless_rootfs() {
-	local recipe=$1 root=$2
-	mkdir -p "$root"/etc/ssl/certs "$root"/home/nonroot "$root"/root "$root"/tmp "$root"/usr/share
-	install -m 0644 "$recipe"/../distroless-static/passwd "$root"/etc/passwd
-	install -m 0644 "$recipe"/../distroless-static/group "$root"/etc/group
-	install -m 0644 "$recipe"/../distroless-static/os-release "$root"/etc/os-release
-	install -m 0644 "$recipe"/../distroless-static/nsswitch.conf "$root"/etc/nsswitch.conf
-	mozilla_ca_bundle "$root"/etc/ssl/certs/ca-certificates.crt
-	[[ -d /usr/share/zoneinfo ]] || { echo "missing /usr/share/zoneinfo: apt-get install -y tzdata" >&2; return 1; }
-	# right/ (leap-second variants) doubles the size and nothing uses it.
-	tar -C /usr/share --exclude=zoneinfo/right -cf - zoneinfo | tar -C "$root"/usr/share -xf -
-	chown 65532:65532 "$root"/home/nonroot
-	chmod 0700 "$root"/home/nonroot "$root"/root
-	chmod 1777 "$root"/tmp
-}

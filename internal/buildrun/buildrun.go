@@ -29,6 +29,7 @@ type Options struct {
 	// which forwards to the image named on the spec's `# syntax=` line.
 	BuildFunc gateway.BuildFunc
 	OCITar    string // export the image as an OCI tar here ("" = no export)
+	LocalDir  string // export the result's files into this directory ("" = no export)
 	// Push pushes the image to this name (a plain-HTTP registry is fine).
 	Push    string
 	NoCache bool
@@ -115,6 +116,9 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 			Type:  client.ExporterImage,
 			Attrs: exportAttrs(map[string]string{"name": o.Push, "push": "true", "registry.insecure": "true"}),
 		})
+	}
+	if o.LocalDir != "" {
+		opt.Exports = append(opt.Exports, client.ExportEntry{Type: client.ExporterLocal, OutputDir: o.LocalDir})
 	}
 	ch := make(chan *client.SolveStatus)
 	res := &Result{Vertices: map[string]*client.Vertex{}, LoadedFromCache: map[string]bool{}}

@@ -90,6 +90,11 @@ func TestSpec(t *testing.T) {
 	if !slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool { return m.Destination == "/tmp" && m.Type == "tmpfs" }) {
 		t.Error("no tmpfs at /tmp")
 	}
+	// /tmp is the only writable directory an app may use: containerd's
+	// default tmpfs on /run is dropped.
+	if slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool { return m.Destination == "/run" }) {
+		t.Error("a mount at /run: /tmp must be the only writable place")
+	}
 	sc := s.Linux.Seccomp
 	if sc == nil || sc.DefaultAction != specs.ActErrno || len(sc.Syscalls) == 0 {
 		t.Fatalf("seccomp = %+v", sc)

@@ -167,17 +167,35 @@ func (c *Container) waitCreated(ctx context.Context, limit time.Duration) error 
 }
 
 func (c *Container) state(ctx context.Context) (string, error) {
+	st, err := c.runcState(ctx)
+	return st.Status, err
+}
+
+type runcState struct {
+	Status string `json:"status"`
+	Pid    int    `json:"pid"`
+}
+
+func (c *Container) runcState(ctx context.Context) (runcState, error) {
+	var st runcState
 	out, err := exec.CommandContext(ctx, c.runc, "--root", c.runcRoot, "state", c.ID).Output()
 	if err != nil {
-		return "", err
+		return st, err
 	}
-	var st struct {
-		Status string `json:"status"`
+	err = json.Unmarshal(out, &st)
+	return st, err
+}
+
+// Pid returns the host pid of the container's init process (its PID 1).
+func (c *Container) Pid(ctx context.Context) (int, error) {
+	st, err := c.runcState(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("runc state %s: %w", c.ID, err)
 	}
-	if err := json.Unmarshal(out, &st); err != nil {
-		return "", err
+	if st.Status != "running" || st.Pid <= 0 {
+		return 0, fmt.Errorf("container %s is %s", c.ID, st.Status)
 	}
-	return st.Status, nil
+	return st.Pid, nil
 }
 
 // Stop sends SIGTERM, waits up to grace for the app to exit, then SIGKILL,

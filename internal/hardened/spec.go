@@ -1,6 +1,7 @@
 package hardened
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -8,42 +9,16 @@ import (
 	"strings"
 
 	"github.com/containerd/containerd/v2/contrib/seccomp"
+	"github.com/containerd/containerd/v2/core/containers"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"github.com/containerd/containerd/v2/pkg/oci"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// defaultPath is used when the image sets no PATH, as container runtimes do.
-const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-// nofile is the open-files limit; the same soft and hard value keeps an app
-// from raising it.
-const nofile = 1024
-
-// Kernel paths hidden from or read-only in the container; the same lists
-// containerd applies to every container by default.
-var (
-	maskedPaths = []string{
-		"/proc/acpi",
-		"/proc/asound",
-		"/proc/interrupts",
-		"/proc/kcore",
-		"/proc/keys",
-		"/proc/latency_stats",
-		"/proc/sched_debug",
-		"/proc/scsi",
-		"/proc/timer_list",
-		"/proc/timer_stats",
-		"/sys/devices/virtual/powercap",
-		"/sys/firmware",
-	}
-	readonlyPaths = []string{
-		"/proc/bus",
-		"/proc/fs",
-		"/proc/irq",
-		"/proc/sys",
-		"/proc/sysrq-trigger",
-	}
-)
+// specNamespace is the containerd namespace the default spec is generated
+// in; it only names the cgroup parent (/safe-frontend/<id>).
+const specNamespace = "safe-frontend"
 
 // ParseUser accepts only a numeric, non-root "uid:gid": a name would need the
 // image's /etc/passwd (which distroless and scratch images may lack), and
@@ -89,6 +64,13 @@ type SpecOptions struct {
 
 // Spec builds the runc runtime spec for a container of img. The rootfs path
 // is "rootfs", relative to the bundle.
+//
+// The base is containerd's default Linux spec (kernel paths masked or
+// read-only, the standard /proc, /dev and /sys mounts, device cgroup denying
+// all but the standard nodes, RLIMIT_NOFILE 1024, no-new-privileges); on top
+// of it: the image's user, args, env and working directory, a read-only
+// root, no capabilities at all, containerd's default seccomp profile for
+// that capability set, and /tmp as the only writable place.
 func Spec(img ocispecs.ImageConfig, opts SpecOptions) (*specs.Spec, error) {
 	uid, gid, err := ParseUser(img.User)
 	if err != nil {
@@ -103,10 +85,6 @@ func Spec(img ocispecs.ImageConfig, opts SpecOptions) (*specs.Spec, error) {
 	if len(args) == 0 {
 		return nil, errors.New("image has neither Entrypoint nor Cmd and no arguments were given")
 	}
-	env := append([]string{}, img.Env...)
-	if !hasEnv(env, "PATH") {
-		env = append([]string{defaultPath}, env...)
-	}
 	cwd := img.WorkingDir
 	if cwd == "" {
 		cwd = "/"
@@ -118,78 +96,38 @@ func Spec(img ocispecs.ImageConfig, opts SpecOptions) (*specs.Spec, error) {
 	if hostname == "" {
 		hostname = "hardened"
 	}
-	noCaps := []string{}
-	s := &specs.Spec{
-		Version: specs.Version,
-		Root:    &specs.Root{Path: "rootfs", Readonly: true},
-		Process: &specs.Process{
-			Args: args,
-			Env:  env,
-			Cwd:  cwd,
-			User: specs.User{UID: uid, GID: gid, AdditionalGids: []uint32{gid}},
-			// A present object with empty sets: runc then grants nothing,
-			// whereas a nil object would leave runc's defaults.
-			Capabilities: &specs.LinuxCapabilities{
-				Bounding:    noCaps,
-				Effective:   noCaps,
-				Permitted:   noCaps,
-				Inheritable: noCaps,
-				Ambient:     noCaps,
-			},
-			NoNewPrivileges: true,
-			Rlimits: []specs.POSIXRlimit{
-				{Type: "RLIMIT_NOFILE", Hard: nofile, Soft: nofile},
-			},
-		},
-		Hostname: hostname,
-		Mounts:   mounts(),
-		Linux: &specs.Linux{
-			// No network namespace: the container shares the host's, so an
-			// app listening on :8080 is reachable on 127.0.0.1:8080 without
-			// veth/CNI setup. Everything else is isolated.
-			Namespaces: []specs.LinuxNamespace{
-				{Type: specs.PIDNamespace},
-				{Type: specs.IPCNamespace},
-				{Type: specs.UTSNamespace},
-				{Type: specs.MountNamespace},
-				{Type: specs.CgroupNamespace},
-			},
-			MaskedPaths:   maskedPaths,
-			ReadonlyPaths: readonlyPaths,
-			Resources: &specs.LinuxResources{
-				// Deny every device node; runc re-allows its standard set
-				// (null, zero, random, tty...).
-				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
-			},
-		},
+	ctx := namespaces.WithNamespace(context.Background(), specNamespace)
+	s, err := oci.GenerateSpec(ctx, nil, &containers.Container{ID: hostname},
+		oci.WithDefaultPathEnv,
+		oci.WithEnv(img.Env),
+		oci.WithProcessArgs(args...),
+		oci.WithProcessCwd(cwd),
+		oci.WithUIDGID(uid, gid),
+		oci.WithRootFSReadonly(),
+		oci.WithNoNewPrivileges,
+		// Empty sets in a present object: runc then grants nothing, where
+		// a missing object would mean runc's own defaults.
+		oci.WithCapabilities(nil),
+		oci.WithHostname(hostname),
+		// No network namespace: the container shares the host's, so an
+		// app listening on :8080 is reachable on 127.0.0.1:8080 without
+		// veth/CNI setup. Everything else is isolated.
+		oci.WithHostNamespace(specs.NetworkNamespace),
+		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.CgroupNamespace}),
+		// /tmp is the only writable place, as in a pod with
+		// readOnlyRootFilesystem and an emptyDir at /tmp: no tmpfs /run.
+		oci.WithoutRunMount,
+		oci.WithMounts([]specs.Mount{
+			{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
+			{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=1777", "size=65536k"}},
+		}),
+		// Last: the profile is computed from the capabilities, and with
+		// none the syscalls containerd allows only to privileged
+		// containers stay blocked.
+		seccomp.WithDefaultProfile(),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("generating the runtime spec: %w", err)
 	}
-	// The profile is computed from the spec's capabilities: with none, the
-	// syscalls that containerd only allows to privileged containers stay
-	// blocked.
-	s.Linux.Seccomp = seccomp.DefaultProfile(s)
 	return s, nil
-}
-
-func hasEnv(env []string, key string) bool {
-	for _, e := range env {
-		if k, _, _ := strings.Cut(e, "="); k == key {
-			return true
-		}
-	}
-	return false
-}
-
-func mounts() []specs.Mount {
-	return []specs.Mount{
-		{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
-		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
-		{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
-		{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
-		{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
-		{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
-		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
-		// The only writable place, as a pod with readOnlyRootFilesystem and
-		// an emptyDir at /tmp would have.
-		{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=1777", "size=65536k"}},
-	}
 }

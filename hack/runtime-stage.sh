@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# hack/runtime-stage.sh OUT: stages the build context of runtime.Dockerfile,
+# the runtime companion image (init + health probe) that safe-frontend copies
+# into every image it builds:
+#
+#   OUT/tini/<arch>/tini-static   from Debian's tini package of that arch
+#   OUT/tini/<arch>/copyright     its licence text
+#   OUT/tini/<arch>/status        its dpkg control stanza (for SBOMs)
+#   OUT/src/                      LICENSE, cmd/safe-probe and a go.mod for it
+#
+# Each .deb is checked against the sha256 pinned below before anything is
+# taken from it; a mirror serving other bytes stops the build. The packages
+# come from the host's Debian mirror through a private apt state (see
+# hack/debs.sh), so the host's own apt set-up is left alone.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$repo/hack/debs.sh"
+
+# Debian 13 (trixie) tini, 0.19.0. To move to a new build: fetch it with
+# debs_fetch, check its changelog, and pin the new version and digests.
+TINI_SUITE=trixie
+TINI_VERSION=0.19.0-3+b8
+declare -A TINI_SHA256=(
+	[amd64]=a443b12107331f67836a64cb6efe1dd92d2765e15568eb4567dccb409a8cd2a0
+	[arm64]=442405a197deb2471fc881ef3ee66c399dab2a766280e9b935197f1d18d8d6e8
+)
+
+out=${1:?usage: $0 OUT}
+rm -rf "$out/tini" "$out/src"
+mkdir -p "$out/src/cmd/safe-probe"
+for arch in amd64 arm64; do
+	deb=$(debs_fetch "$TINI_SUITE" "$arch" "tini=$TINI_VERSION")
+	debs_verify "$deb" "${TINI_SHA256[$arch]}"
+	tmp=$(mktemp -d)
+	dpkg-deb -x "$deb" "$tmp"
+	dest=$out/tini/$arch
+	mkdir -p "$dest"
+	install -m 0755 "$tmp/usr/bin/tini-static" "$dest/tini-static"
+	install -m 0644 "$tmp/usr/share/doc/tini/copyright" "$dest/copyright"
+	dpkg-deb -f "$deb" | awk '{ print } $1 == "Package:" { print "Status: install ok installed" }' >"$dest/status"
+	rm -rf "$tmp"
+done
+
+[[ -f $repo/LICENSE ]] || { echo "runtime-stage: $repo/LICENSE is missing; the image ships it as safe-probe's licence" >&2; exit 1; }
+install -m 0644 "$repo/LICENSE" "$out/src/"
+# The probe imports the standard library only: its go.mod needs the module
+# path and Go version, and leaving out the requirements keeps dependency
+# bumps from invalidating the runtime image's cache.
+awk '$1 == "module" || $1 == "go" || $1 == "toolchain"' "$repo/go.mod" >"$out/src/go.mod"
+grep -q '^module ' "$out/src/go.mod" || { echo "runtime-stage: no module line in $repo/go.mod" >&2; exit 1; }
+for f in "$repo"/cmd/safe-probe/*.go; do
+	[[ $f == *_test.go ]] || install -m 0644 "$f" "$out/src/cmd/safe-probe/"
+done

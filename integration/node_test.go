@@ -1,0 +1,521 @@
+package integration
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"debug/elf"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/org/safe-frontend/internal/hardened"
+	"github.com/org/safe-frontend/internal/ocitar"
+)
+
+// TestNodeHello builds node-hello in process and through `# syntax=`,
+// checks the image config field by field and what the final holds (no
+// devDependency, no npm, no shell), and runs it hardened.
+func TestNodeHello(t *testing.T) {
+	dir := t.TempDir()
+	inProc := filepath.Join(dir, "in-process.tar")
+	start := time.Now()
+	mustBuild(t, buildOpts{dir: example("node-hello"), inProcess: true, attrs: provenanceAttrs(), out: inProc})
+	t.Logf("node-hello built in %s", time.Since(start).Round(time.Millisecond))
+	img := openImage(t, inProc)
+	c := img.Config
+
+	t.Run("config", func(t *testing.T) {
+		eq := func(name string, got, want any) {
+			t.Helper()
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s = %v, want %v", name, got, want)
+			}
+		}
+		eq("os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
+		eq("User", c.Config.User, "65532:65532")
+		eq("Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/server.js"})
+		eq("Cmd", c.Config.Cmd, []string{"--listen=:8080"})
+		eq("WorkingDir", c.Config.WorkingDir, "/app")
+		eq("StopSignal", c.Config.StopSignal, "SIGTERM")
+		if !slices.Contains(c.Config.Env, "NODE_ENV=production") {
+			t.Errorf("Env = %v, want NODE_ENV=production", c.Config.Env)
+		}
+		for _, kv := range c.Config.Env {
+			if strings.HasPrefix(kv, "NODE_EXTRA_CA_CERTS=") || strings.HasPrefix(kv, "npm_config") || strings.HasPrefix(kv, "COREPACK") {
+				t.Errorf("build-step env %q leaked into the image config", kv)
+			}
+		}
+		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
+			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
+		}
+		sum, err := img.Summary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hc := sum.Healthcheck; hc == nil {
+			t.Errorf("no Healthcheck in the image config")
+		} else {
+			eq("Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
+		}
+		eq("Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+		l := c.Config.Labels
+		eq("title", l["org.opencontainers.image.title"], "node-hello")
+		eq("version", l["org.opencontainers.image.version"], "1.0.0")
+		eq("revision", l["org.opencontainers.image.revision"], testRevision)
+		eq("source", l["org.opencontainers.image.source"], testSource)
+		eq("licenses", l["org.opencontainers.image.licenses"], "MIT")
+		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/nodejs22-debian13:nonroot")
+		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
+			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
+		}
+		// The base's layers, then runtime (tini, probe), node_modules, app.
+		var ours []string
+		for _, h := range c.History {
+			if strings.HasPrefix(h.CreatedBy, "safe-frontend: ") {
+				ours = append(ours, strings.SplitN(strings.TrimPrefix(h.CreatedBy, "safe-frontend: "), ":", 2)[0])
+			}
+		}
+		eq("our layers", ours, []string{"runtime", "node_modules", "app"})
+	})
+
+	// runtime (tini, probe), node_modules and app: every entry at the epoch.
+	t.Run("layers-carry-the-epoch", func(t *testing.T) {
+		requireEpochLayers(t, inProc, img, 3, time.Unix(1700000000, 0))
+	})
+
+	t.Run("final-holds-production-dependencies-only", func(t *testing.T) {
+		files := imageFiles(t, inProc)
+		for _, want := range []string{"app/server.js", "app/package.json", "app/package-lock.json",
+			"app/node_modules/express/package.json", "app/node_modules/.package-lock.json", "nodejs/bin/node"} {
+			if !files[want] {
+				t.Errorf("the image lacks /%s", want)
+			}
+		}
+		for name := range files {
+			switch {
+			case strings.HasPrefix(name, "app/node_modules/prettier/"):
+				t.Errorf("devDependency in the final image: /%s", name)
+			case strings.Contains(name, "node_modules/npm/") || strings.HasSuffix(name, "bin/npm") || strings.Contains(name, "corepack"):
+				t.Errorf("package manager in the final image: /%s", name)
+			case name == "bin/sh" || name == "usr/bin/sh" || name == "bin/bash" || name == "usr/bin/bash":
+				t.Errorf("shell in the final image: /%s", name)
+			case strings.HasSuffix(name, ".npmrc") || strings.HasPrefix(name, "root/.npm/"):
+				t.Errorf("npm config or cache in the final image: /%s", name)
+			}
+		}
+		// The hidden lockfile the SBOM reads lists express, not prettier.
+		lock := fileInImage(t, inProc, "app/node_modules/.package-lock.json")
+		if !bytes.Contains(lock, []byte(`"node_modules/express"`)) || bytes.Contains(lock, []byte(`"node_modules/prettier"`)) {
+			t.Errorf("node_modules/.package-lock.json does not describe the production tree")
+		}
+	})
+
+	t.Run("syntax-image-same-digest", func(t *testing.T) {
+		viaSyntax := filepath.Join(dir, "syntax.tar")
+		mustBuild(t, buildOpts{dir: example("node-hello"), attrs: provenanceAttrs(), out: viaSyntax})
+		if other := openImage(t, viaSyntax); other.ManifestDigest != img.ManifestDigest {
+			t.Errorf("built through # syntax= the manifest is %s, in process %s: the same spec must give the same image", other.ManifestDigest, img.ManifestDigest)
+		}
+	})
+
+	t.Run("run-hardened", func(t *testing.T) {
+		runNodeHardened(t, inProc)
+	})
+}
+
+// runNodeHardened runs the image under runc (uid 65532, read-only root, no
+// capabilities), asks /healthz, then sends SIGTERM: tini forwards it and
+// the app stops gracefully, exit 0, with JSON logs on stdout.
+func runNodeHardened(t *testing.T, ociTar string) {
+	t.Helper()
+	runAndProbe(t, ociTar, "/healthz")
+
+	ctx := testContext(t)
+	const addr = "127.0.0.1:18081"
+	ctr, err := hardened.Run(ctx, hardened.Options{
+		Image:    ociTar,
+		Args:     []string{"--listen=" + addr},
+		StateDir: t.TempDir(),
+		ID:       fmt.Sprintf("node-%d", time.Now().UnixNano()),
+	})
+	if err != nil {
+		t.Fatalf("running hardened: %v", err)
+	}
+	waitHTTP(t, "http://"+addr+"/healthz")
+	code, err := ctr.Stop(ctx, 10*time.Second)
+	if err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	if code != 0 {
+		t.Errorf("exit status after SIGTERM = %d, want 0 (a graceful stop)", code)
+	}
+	stdout, _, err := ctr.Logs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	sc := bufio.NewScanner(bytes.NewReader(stdout))
+	for sc.Scan() {
+		var line struct{ Msg, Level, Signal, Env string }
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Errorf("stdout line is not JSON: %q", sc.Text())
+			continue
+		}
+		msgs = append(msgs, line.Msg)
+		if line.Msg == "listening" && line.Env != "production" {
+			t.Errorf("the app sees NODE_ENV=%q, want production", line.Env)
+		}
+	}
+	if !slices.Contains(msgs, "shutting down") || !slices.Contains(msgs, "stopped") {
+		t.Errorf("log messages %v: want a graceful shutdown after SIGTERM", msgs)
+	}
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s never answered 200: %v", url, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// imageFiles lists every path in the image's layers.
+func imageFiles(t *testing.T, ociTar string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	err := ocitar.Entries(ociTar, func(_ string, blob []byte) error {
+		_, err := ocitar.LayerFiles(blob, func(h *tar.Header, _ io.Reader) error {
+			out[strings.TrimPrefix(strings.TrimPrefix(h.Name, "./"), "/")] = true
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestNodeSourceEditKeepsInstallCached: a source edit re-copies the app
+// but leaves both frozen installs CACHED.
+func TestNodeSourceEditKeepsInstallCached(t *testing.T) {
+	dir := copyDir(t, example("node-hello"))
+	mustBuild(t, buildOpts{dir: dir, inProcess: true})
+	main := filepath.Join(dir, "server.js")
+	src, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), "hello from", fmt.Sprintf("hello (%d) from", time.Now().UnixNano()), 1)
+	if edited == string(src) {
+		t.Fatal("edit did not apply")
+	}
+	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res := mustBuild(t, buildOpts{dir: dir, inProcess: true})
+	t.Logf("rebuild after a source edit: %s", time.Since(start).Round(time.Millisecond))
+	name, install := vertex(t, res, "npm ci")
+	if !install.Cached {
+		t.Errorf("%q was not CACHED after a source-only edit", name)
+	}
+	if !regexp.MustCompile(`^\[node 2/2\] production install: npm ci --no-audit --no-fund --omit=dev$`).MatchString(name) {
+		t.Errorf("progress name %q, want [node 2/2] production install: npm ci ... --omit=dev", name)
+	}
+	appName, app := vertex(t, res, "app: copy /app")
+	if app.Cached {
+		t.Errorf("%q was CACHED although server.js changed", appName)
+	}
+}
+
+// nodeSpecDir writes a node app into a scratch directory: the files given
+// (name -> content) and a spec.
+func nodeSpecDir(t *testing.T, spec string, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files["Dockerfile"] = spec
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestNodeLockfileRefusals: no lockfile, and a lockfile out of sync with
+// package.json, are refused with their rules at the spec line, in process
+// and through # syntax=.
+func TestNodeLockfileRefusals(t *testing.T) {
+	pkgJSON, err := os.ReadFile(filepath.Join(example("node-hello"), "package.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := os.ReadFile(filepath.Join(example("node-hello"), "package-lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := "require('express')().listen(8080)\n"
+	spec := "# syntax=org/safe-frontend:1\nname: api\nlanguage: node\nnode:\n  packageManager: npm\n  main: server.js\n"
+
+	t.Run("no-lockfile", func(t *testing.T) {
+		dir := nodeSpecDir(t, spec, map[string]string{"package.json": string(pkgJSON), "server.js": server})
+		for _, inProcess := range []bool{true, false} {
+			_, err := build(t, buildOpts{dir: dir, inProcess: inProcess})
+			if err == nil {
+				t.Fatalf("inProcess=%v: an app without a lockfile was built", inProcess)
+			}
+			if !strings.Contains(err.Error(), "SF110") || !strings.Contains(err.Error(), "package-lock.json") {
+				t.Errorf("inProcess=%v: error does not name SF110 and the lockfile: %v", inProcess, err)
+			}
+			if lines := sourceLines(err); !slices.Contains(lines, "Dockerfile:5") {
+				t.Errorf("inProcess=%v: error sources %v, want Dockerfile:5 (node.packageManager)", inProcess, lines)
+			}
+		}
+	})
+
+	t.Run("dependency-added-without-lock", func(t *testing.T) {
+		added := strings.Replace(string(pkgJSON), `"express": "^5.3.0"`, `"express": "^5.3.0",
+    "ms": "^2.1.3"`, 1)
+		dir := nodeSpecDir(t, spec, map[string]string{"package.json": added, "package-lock.json": string(lock), "server.js": server})
+		_, err := build(t, buildOpts{dir: dir, inProcess: true})
+		if err == nil || !strings.Contains(err.Error(), "SF111") || !strings.Contains(err.Error(), `"ms" is in package.json but not in the lockfile`) {
+			t.Fatalf("out-of-sync lockfile: err = %v, want SF111 naming ms", err)
+		}
+		if lines := sourceLines(err); !slices.Contains(lines, "Dockerfile:5") {
+			t.Errorf("error sources %v, want Dockerfile:5", lines)
+		}
+	})
+
+	// A range the locked version no longer satisfies passes the name
+	// check; npm ci refuses it, and the frontend explains that refusal.
+	t.Run("range-changed-frozen-install-refuses", func(t *testing.T) {
+		changed := strings.Replace(string(pkgJSON), `"express": "^5.3.0"`, `"express": "^4.21.0"`, 1)
+		dir := nodeSpecDir(t, spec, map[string]string{"package.json": changed, "package-lock.json": string(lock), "server.js": server})
+		for _, inProcess := range []bool{true, false} {
+			res, err := build(t, buildOpts{dir: dir, inProcess: inProcess})
+			if err == nil {
+				t.Fatalf("inProcess=%v: npm ci accepted a lockfile out of sync", inProcess)
+			}
+			if !strings.Contains(err.Error(), "SF111") || !strings.Contains(err.Error(), "package-lock.json does not match package.json") || !strings.Contains(err.Error(), "npm install") {
+				t.Errorf("inProcess=%v: error does not explain the lockfile: %v\n%s", inProcess, err, tail(res.Logs, 2000))
+			}
+			if lines := sourceLines(err); !slices.Contains(lines, "Dockerfile:5") {
+				t.Errorf("inProcess=%v: error sources %v, want Dockerfile:5", inProcess, lines)
+			}
+		}
+	})
+}
+
+// TestNodePnpmLockfileOutOfSync: pnpm's frozen install refuses a stale
+// pnpm-lock.yaml, and the frontend explains it with the rule and the fix.
+func TestNodePnpmLockfileOutOfSync(t *testing.T) {
+	dir := copyDir(t, filepath.Join(repoRoot, "integration", "testdata", "node-pnpm"))
+	pkgPath := filepath.Join(dir, "package.json")
+	pkg, err := os.ReadFile(pkgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := strings.Replace(string(pkg), `"ms": "^2.1.3"`, `"ms": "^2.1.2"`, 1)
+	if stale == string(pkg) {
+		t.Fatal("edit did not apply")
+	}
+	if err := os.WriteFile(pkgPath, []byte(stale), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := build(t, buildOpts{dir: dir, inProcess: true})
+	if err == nil {
+		t.Fatal("pnpm installed from a lockfile out of sync with package.json")
+	}
+	if !strings.Contains(err.Error(), "SF111") || !strings.Contains(err.Error(), "pnpm-lock.yaml does not match package.json") || !strings.Contains(err.Error(), "pnpm install") {
+		t.Errorf("error does not explain the lockfile: %v\n%s", err, tail(res.Logs, 2000))
+	}
+}
+
+// TestNodeNpmrcSecret: a registry token in an .npmrc given as a build
+// secret reaches npm and is found in no layer, config or history; an
+// .npmrc in the context is not copied either.
+func TestNodeNpmrcSecret(t *testing.T) {
+	dir := copyDir(t, example("node-hello"))
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	token := hex.EncodeToString(raw)
+	npmrc := "//registry.npmjs.org/:_authToken=" + token + "\n"
+	if err := os.WriteFile(filepath.Join(dir, ".npmrc"), []byte(npmrc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSecret := string(spec) + "secrets:\n  - id: npmrc\n    target: /root/.npmrc\n    required: true\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(withSecret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "img.tar")
+	mustBuild(t, buildOpts{dir: dir, inProcess: true, out: out, noCache: true,
+		secrets: map[string][]byte{"npmrc": []byte(npmrc)}})
+	if hits := blobsContain(t, out, []byte(token)); len(hits) > 0 {
+		t.Fatalf("the registry token is in the image: %v", hits)
+	}
+	if files := imageFiles(t, out); files["app/.npmrc"] {
+		t.Error("the context's .npmrc was copied into the image")
+	}
+}
+
+// TestNodePnpmAndYarn: a pnpm and a yarn (classic) app, each pinned with
+// package.json "packageManager", build through corepack, hold only their
+// production dependencies and run hardened.
+func TestNodePnpmAndYarn(t *testing.T) {
+	for _, tc := range []struct {
+		manager, lockfile, dev string
+		install, dep           string
+	}{
+		// pnpm links node_modules/ms to its content-addressed copy.
+		{"pnpm", "pnpm-lock.yaml", "app/node_modules/.pnpm/prettier@", "corepack pnpm@12.4.2 install --frozen-lockfile --prod", "app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"},
+		{"yarn", "yarn.lock", "app/node_modules/prettier/", "corepack yarn@1.22.22 install --frozen-lockfile --non-interactive --production=true", "app/node_modules/ms/package.json"},
+	} {
+		t.Run(tc.manager, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), tc.manager+".tar")
+			start := time.Now()
+			res := mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "node-"+tc.manager), inProcess: true, out: out})
+			t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
+			if name, _ := vertex(t, res, "production install"); !strings.HasSuffix(name, tc.install) {
+				t.Errorf("install step %q, want %q", name, tc.install)
+			}
+			files := imageFiles(t, out)
+			for _, want := range []string{"app/server.js", "app/" + tc.lockfile, "app/node_modules/ms", tc.dep} {
+				if !files[want] && !files[want+"/"] {
+					t.Errorf("the image lacks /%s", want)
+				}
+			}
+			for name := range files {
+				if strings.HasPrefix(name, tc.dev) || strings.Contains(name, "corepack") || strings.Contains(name, "/.pnpm-store/") || strings.Contains(name, ".cache/yarn") {
+					t.Errorf("the final image holds /%s", name)
+				}
+			}
+			runAndProbe(t, out, "/healthz")
+		})
+	}
+}
+
+// TestNodeArm64: a pure-JavaScript app builds for linux/arm64 without
+// emulation (the production tree installed for the target), on the arm64
+// distroless nodejs; a tree with a native addon is refused.
+func TestNodeArm64(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "arm64.tar")
+	res := mustBuild(t, buildOpts{dir: example("node-hello"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/arm64"}})
+	img := openImage(t, out)
+	if got := img.Config.OS + "/" + img.Config.Architecture; got != "linux/arm64" {
+		t.Fatalf("image platform %s, want linux/arm64", got)
+	}
+	if name, _ := vertex(t, res, "production install"); !strings.Contains(name, "--cpu=arm64") {
+		t.Errorf("production install %q does not install for arm64", name)
+	}
+	node := fileInImage(t, out, "nodejs/bin/node")
+	f, err := elf.NewFile(bytes.NewReader(node))
+	if err != nil {
+		t.Fatalf("/nodejs/bin/node is not ELF: %v", err)
+	}
+	if f.Machine != elf.EM_AARCH64 {
+		t.Errorf("node is %v, want EM_AARCH64", f.Machine)
+	}
+	if !imageFiles(t, out)["app/node_modules/express/package.json"] {
+		t.Error("the arm64 image lacks express")
+	}
+
+	t.Run("native-addon-refused", func(t *testing.T) {
+		dir := copyDir(t, example("node-hello"))
+		lockPath := filepath.Join(dir, "package-lock.json")
+		lock, err := os.ReadFile(lockPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withAddon := strings.Replace(string(lock), `"node_modules/accepts": {`,
+			`"node_modules/bcrypt": {"version": "5.1.1", "hasInstallScript": true},
+    "node_modules/accepts": {`, 1)
+		if withAddon == string(lock) {
+			t.Fatal("edit did not apply")
+		}
+		if err := os.WriteFile(lockPath, []byte(withAddon), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = build(t, buildOpts{dir: dir, inProcess: true, attrs: map[string]string{"platform": "linux/arm64"}})
+		if err == nil || !strings.Contains(err.Error(), "SF113") || !strings.Contains(err.Error(), "bcrypt") {
+			t.Fatalf("cross build with a native addon: err = %v, want SF113 naming bcrypt", err)
+		}
+	})
+}
+
+// TestNodeMultiPlatform: two platforms give one index, each platform with
+// its own production install.
+func TestNodeMultiPlatform(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "multi.tar")
+	res := mustBuild(t, buildOpts{dir: example("node-hello"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/amd64,linux/arm64"}})
+	if idx := string(fileInOCI(t, out, "index.json")); !strings.Contains(idx, "image.index") {
+		t.Fatalf("index.json does not point at an image index: %s", idx)
+	}
+	var arm, amd bool
+	for name := range res.Vertices {
+		arm = arm || strings.HasPrefix(name, "[linux/arm64 node 2/3] production install") && strings.Contains(name, "--cpu=arm64")
+		amd = amd || strings.HasPrefix(name, "[linux/amd64 node 2/2] production install")
+	}
+	if !arm || !amd {
+		t.Errorf("progress names lack a per-platform production install: %v", names(res))
+	}
+}
+
+// TestNodeWorkspace: one package of an npm workspace runs, with its
+// sibling package linked in node_modules; no devDependency ships.
+func TestNodeWorkspace(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ws.tar")
+	mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "node-workspace"), inProcess: true, out: out})
+	img := openImage(t, out)
+	if want := []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/apps/api/server.js"}; !slices.Equal(img.Config.Config.Entrypoint, want) {
+		t.Errorf("Entrypoint %v, want %v", img.Config.Config.Entrypoint, want)
+	}
+	files := imageFiles(t, out)
+	for _, want := range []string{"app/node_modules/@demo/greet", "app/packages/greet/index.js", "app/node_modules/ms/package.json"} {
+		if !files[want] {
+			t.Errorf("the image lacks /%s", want)
+		}
+	}
+	if files["app/node_modules/prettier/package.json"] {
+		t.Error("the workspace root's devDependency is in the image")
+	}
+	runAndProbe(t, out, "/healthz")
+}
+
+// TestReproducibleNodeHello: npm's frozen install and the layers made from
+// it give one image digest on two fresh daemons without cache and on the
+// stack's daemon with it.
+func TestReproducibleNodeHello(t *testing.T) {
+	requireReproducible(t, example("node-hello"), reproOpts{epoch: testEpoch})
+}

@@ -1,0 +1,556 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	toml "github.com/pelletier/go-toml/v2"
+
+	"github.com/org/safe-frontend/internal/hardened"
+)
+
+const pythonAddr = "127.0.0.1:18431"
+
+// TestPythonHello builds examples/python-hello in process and through
+// `# syntax=`, checks the image config field by field and the files of the
+// final image, and runs it hardened: /healthz answers, the compiled wheel
+// loads, SIGTERM ends it.
+func TestPythonHello(t *testing.T) {
+	dir := t.TempDir()
+	inProc := filepath.Join(dir, "in-process.tar")
+	mustBuild(t, buildOpts{dir: example("python-hello"), inProcess: true, attrs: provenanceAttrs(), out: inProc})
+	img := openImage(t, inProc)
+	c := img.Config
+	var sizes []string
+	for _, l := range img.Manifest.Layers {
+		sizes = append(sizes, fmt.Sprintf("%.2f", float64(l.Size)/(1<<20)))
+	}
+	t.Logf("python-hello: %.2f MiB compressed; layers (MiB, base first): %s", float64(img.CompressedSize())/(1<<20), strings.Join(sizes, " "))
+
+	t.Run("config", func(t *testing.T) {
+		eq := func(name string, got, want any) {
+			t.Helper()
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s = %v, want %v", name, got, want)
+			}
+		}
+		eq("os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
+		eq("User", c.Config.User, "65532:65532")
+		eq("Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/venv/bin/gunicorn"})
+		eq("Cmd", c.Config.Cmd, []string{"--bind=0.0.0.0:8080", "hello:app"})
+		eq("WorkingDir", c.Config.WorkingDir, "/app")
+		eq("StopSignal", c.Config.StopSignal, "SIGTERM")
+		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
+			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
+		}
+		for _, kv := range []string{"PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1", "PATH=/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"} {
+			if !slices.Contains(c.Config.Env, kv) {
+				t.Errorf("Env = %v, want %s", c.Config.Env, kv)
+			}
+		}
+		eq("Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+		l := c.Config.Labels
+		eq("title", l["org.opencontainers.image.title"], "python-hello")
+		eq("version", l["org.opencontainers.image.version"], "1.0.0")
+		eq("revision", l["org.opencontainers.image.revision"], testRevision)
+		eq("licenses", l["org.opencontainers.image.licenses"], "MIT")
+		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/python3-debian13:nonroot")
+		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
+			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
+		}
+		var ours []string
+		for _, h := range c.History {
+			if strings.HasPrefix(h.CreatedBy, "safe-frontend: ") {
+				ours = append(ours, strings.TrimPrefix(h.CreatedBy, "safe-frontend: "))
+			}
+		}
+		eq("our layers", ours, []string{"runtime: copy /sbin/tini /sbin/safe-probe", "venv: copy /venv", "app: copy /app"})
+	})
+
+	root := t.TempDir()
+	if err := img.Unpack(root); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("final-files", func(t *testing.T) {
+		// runtime, /venv and /app: every entry at SOURCE_DATE_EPOCH, root-owned.
+		requireEpochLayers(t, inProc, img, 3, time.Unix(1700000000, 0))
+		site := filepath.Join(root, "venv/lib/python3.13/site-packages")
+		for _, p := range []string{"venv/bin/pip", "venv/bin/pip3", "venv/bin/uv", "bin/sh", "usr/bin/sh", "bin/bash", "usr/bin/dash", "root/.cache"} {
+			if _, err := os.Lstat(filepath.Join(root, p)); err == nil {
+				t.Errorf("/%s is in the final image", p)
+			}
+		}
+		for _, pattern := range []string{"pip", "pip-*", "setuptools", "setuptools-*", "_distutils_hack", "wheel-*"} {
+			if m, _ := filepath.Glob(filepath.Join(site, pattern)); len(m) > 0 {
+				t.Errorf("site-packages holds %v", m)
+			}
+		}
+		// The venv's interpreter is the final's own.
+		link, err := os.Readlink(filepath.Join(root, "venv/bin/python3.13"))
+		if err != nil || link != "/usr/bin/python3.13" {
+			t.Errorf("/venv/bin/python3.13 -> %q (%v), want /usr/bin/python3.13", link, err)
+		}
+		if fi, err := os.Stat(filepath.Join(root, "usr/bin/python3.13")); err != nil || fi.Mode()&0o111 == 0 {
+			t.Errorf("/usr/bin/python3.13 in the final: %v", err)
+		}
+		// Root-owned, not writable by the app's user.
+		for _, p := range []string{"venv", "venv/lib/python3.13/site-packages/flask/__init__.py", "app", "app/hello.py"} {
+			fi, err := os.Stat(filepath.Join(root, p))
+			if err != nil {
+				t.Errorf("%s: %v", p, err)
+				continue
+			}
+			if fi.Mode().Perm()&0o022 != 0 {
+				t.Errorf("/%s is writable by others: %v", p, fi.Mode())
+			}
+		}
+		// Bytecode compiled at build time, hash-based and unchecked (PEP 552
+		// flags = 0b01), for the app and its dependencies.
+		for _, p := range []string{"app/__pycache__/hello.cpython-313.pyc", "venv/lib/python3.13/site-packages/flask/__pycache__/app.cpython-313.pyc"} {
+			dt, err := os.ReadFile(filepath.Join(root, p))
+			if err != nil || len(dt) < 16 {
+				t.Errorf("%s: %v", p, err)
+				continue
+			}
+			if flags := binary.LittleEndian.Uint32(dt[4:8]); flags != 1 {
+				t.Errorf("%s: pyc flags %#b, want 0b01 (unchecked hash)", p, flags)
+			}
+		}
+		// The installed versions are exactly the locked ones.
+		locked := lockedVersions(t, filepath.Join(example("python-hello"), "requirements.txt"))
+		installed := installedVersions(t, site)
+		if len(locked) < 5 || fmt.Sprint(installed) != fmt.Sprint(locked) {
+			t.Errorf("installed %v\nlocked    %v", installed, locked)
+		}
+	})
+
+	t.Run("syntax-image-same-digest", func(t *testing.T) {
+		viaSyntax := filepath.Join(dir, "syntax.tar")
+		mustBuild(t, buildOpts{dir: example("python-hello"), attrs: provenanceAttrs(), out: viaSyntax})
+		if other := openImage(t, viaSyntax); other.ManifestDigest != img.ManifestDigest {
+			t.Errorf("built through # syntax= the manifest is %s, in process %s", other.ManifestDigest, img.ManifestDigest)
+		}
+	})
+
+	t.Run("run-hardened", func(t *testing.T) {
+		runPythonHello(t, inProc)
+	})
+}
+
+// runPythonHello runs the example under runc as 65532 with a read-only
+// root, no capabilities and no-new-privileges, checks what it answers, then
+// stops it with SIGTERM and expects a clean exit and JSON logs.
+func runPythonHello(t *testing.T, ociTar string) {
+	t.Helper()
+	ctx := testContext(t)
+	ctr, err := hardened.Run(ctx, hardened.Options{
+		Image:    ociTar,
+		Args:     []string{"--bind=" + pythonAddr, "hello:app"},
+		StateDir: t.TempDir(),
+		ID:       fmt.Sprintf("it-py-%d", time.Now().UnixNano()),
+	})
+	if err != nil {
+		t.Fatalf("running hardened: %v", err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_, _ = ctr.Stop(ctx, 10*time.Second)
+		}
+	}()
+	logs := func() string {
+		o, e, _ := ctr.Logs()
+		return string(o) + string(e)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + pythonAddr + "/healthz")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "ok") {
+				t.Fatalf("GET /healthz: %s %q", resp.Status, body)
+			}
+			break
+		}
+		select {
+		case <-ctr.Done():
+			t.Fatalf("the app exited before answering:\n%s", tail(logs(), 3000))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /healthz never answered: %v\n%s", err, tail(logs(), 3000))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + pythonAddr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hello struct {
+		UID, Python, Executable string
+		Speedups                string `json:"markupsafe_speedups"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&hello)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hello.UID != "65532" || !strings.HasPrefix(hello.Python, "3.13.") || hello.Executable != "/venv/bin/python" {
+		t.Errorf("app reports uid %q, python %q, executable %q; want 65532, 3.13.x, /venv/bin/python", hello.UID, hello.Python, hello.Executable)
+	}
+	if !strings.HasPrefix(hello.Speedups, "/venv/lib/python3.13/site-packages/markupsafe/_speedups.cpython-313-") || !strings.HasSuffix(hello.Speedups, ".so") {
+		t.Errorf("markupsafe's compiled _speedups did not load in the final image: %q", hello.Speedups)
+	}
+	code, err := ctr.Stop(ctx, 15*time.Second)
+	stopped = true
+	if err != nil || code != 0 {
+		t.Fatalf("after SIGTERM: exit %d, %v\n%s", code, err, tail(logs(), 3000))
+	}
+	out, _, _ := ctr.Logs()
+	var sawStop bool
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var entry map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &entry); err != nil {
+			t.Errorf("log line is not JSON: %q", sc.Text())
+			continue
+		}
+		if msg, _ := entry["msg"].(string); strings.Contains(msg, "stopped after SIGTERM") {
+			sawStop = true
+		}
+	}
+	if !sawStop {
+		t.Errorf("no JSON log line says the app stopped after SIGTERM:\n%s", tail(string(out), 3000))
+	}
+}
+
+var lockLineRe = regexp.MustCompile(`(?m)^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)`)
+
+// lockedVersions reads name==version from a requirements lock.
+func lockedVersions(t *testing.T, file string) map[string]string {
+	t.Helper()
+	dt, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range lockLineRe.FindAllStringSubmatch(string(dt), -1) {
+		out[normalizeDist(m[1])] = m[2]
+	}
+	return out
+}
+
+// installedVersions reads Name and Version of every dist-info in a
+// site-packages directory.
+func installedVersions(t *testing.T, site string) map[string]string {
+	t.Helper()
+	metas, err := filepath.Glob(filepath.Join(site, "*.dist-info", "METADATA"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range metas {
+		dt, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var name, version string
+		for _, line := range strings.Split(string(dt), "\n") {
+			if v, ok := strings.CutPrefix(line, "Name: "); ok && name == "" {
+				name = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "Version: "); ok && version == "" {
+				version = strings.TrimSpace(v)
+			}
+			if line == "" {
+				break
+			}
+		}
+		out[normalizeDist(name)] = version
+	}
+	return out
+}
+
+var distSep = regexp.MustCompile(`[-_.]+`)
+
+func normalizeDist(n string) string { return distSep.ReplaceAllString(strings.ToLower(n), "-") }
+
+// TestPythonSourceEditKeepsInstallCached: editing the app re-runs the
+// bytecode step but not the install.
+func TestPythonSourceEditKeepsInstallCached(t *testing.T) {
+	dir := copyDir(t, example("python-hello"))
+	mustBuild(t, buildOpts{dir: dir, inProcess: true})
+	file := filepath.Join(dir, "hello.py")
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), "hello from a hardened image", fmt.Sprintf("hello again (%d) from a hardened image", time.Now().UnixNano()), 1)
+	if edited == string(src) {
+		t.Fatal("edit did not apply")
+	}
+	if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := mustBuild(t, buildOpts{dir: dir, inProcess: true})
+	name, install := vertex(t, res, "] pip install")
+	if !install.Cached {
+		t.Errorf("%q was not CACHED after a source-only edit", name)
+	}
+	if name != "[python 3/5] pip install --require-hashes -r requirements.txt into /venv" {
+		t.Errorf("progress name %q", name)
+	}
+	name, compile := vertex(t, res, "compile bytecode")
+	if compile.Cached {
+		t.Errorf("%q was CACHED although a source changed", name)
+	}
+}
+
+// TestPythonRefusals: an unpinned requirement and a lock-less pyproject are
+// refused before anything runs, at the spec line that chose the file, in
+// process and through `# syntax=`; a wrong hash fails in pip with its
+// message.
+func TestPythonRefusals(t *testing.T) {
+	const specText = "# syntax=org/safe-frontend:1\nname: shop\nlanguage: python\npython:\n  version: \"3.13\"\n  requirements: requirements.txt\n  module: shop\nrun:\n  port: 8080\n  health: {http: /healthz}\n"
+	unpinned := t.TempDir()
+	writeFiles(t, unpinned, map[string]string{"app.yaml": specText, "requirements.txt": "# deps\nflask>=3\n", "shop.py": "print('hi')\n"})
+	lockless := t.TempDir()
+	writeFiles(t, lockless, map[string]string{"app.yaml": strings.Replace(specText, "  requirements: requirements.txt\n", "", 1),
+		"pyproject.toml": "[project]\nname = \"shop\"\nversion = \"1.0.0\"\ndependencies = [\"flask>=3\"]\n", "shop.py": "print('hi')\n"})
+	for _, tc := range []struct {
+		name, dir, rule, line string
+		msg                   []string
+	}{
+		{"unpinned", unpinned, "SF120", "app.yaml:6", []string{"requirements.txt:2: flask>=3 is not pinned"}},
+		{"lockless-pyproject", lockless, "SF121", "app.yaml:4", []string{"pyproject.toml has no lock"}},
+	} {
+		for _, inProcess := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/inProcess=%v", tc.name, inProcess), func(t *testing.T) {
+				res, err := build(t, buildOpts{dir: tc.dir, filename: "app.yaml", inProcess: inProcess})
+				if err == nil {
+					t.Fatal("built")
+				}
+				for _, want := range append([]string{tc.rule}, tc.msg...) {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error does not say %q: %v", want, err)
+					}
+				}
+				if lines := sourceLines(err); !slices.Contains(lines, tc.line) {
+					t.Errorf("error sources %v do not include %s", lines, tc.line)
+				}
+				for name := range res.Vertices {
+					if strings.HasPrefix(name, "[python ") {
+						t.Errorf("step %q ran although the spec was refused", name)
+					}
+				}
+			})
+		}
+	}
+
+	t.Run("wrong-hash", func(t *testing.T) {
+		dir := copyDir(t, example("python-hello"))
+		req := filepath.Join(dir, "requirements.txt")
+		dt, err := os.ReadFile(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every hash of itsdangerous replaced: no file on the index matches.
+		if !strings.Contains(string(dt), "\nitsdangerous==") {
+			t.Fatal("itsdangerous is not in the lock")
+		}
+		lines := strings.Split(string(dt), "\n")
+		in := false
+		for i, l := range lines {
+			switch {
+			case strings.HasPrefix(l, "itsdangerous=="):
+				in = true
+			case in && strings.Contains(l, "--hash=sha256:"):
+				lines[i] = regexp.MustCompile(`sha256:[0-9a-f]{64}`).ReplaceAllString(l, "sha256:"+strings.Repeat("0", 64))
+			case in:
+				in = false
+			}
+		}
+		if err := os.WriteFile(req, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := build(t, buildOpts{dir: dir, inProcess: true})
+		if err == nil {
+			t.Fatal("a lock with a wrong hash was built")
+		}
+		all := err.Error() + res.Logs
+		for _, want := range []string{"DO NOT MATCH THE HASHES", "itsdangerous", strings.Repeat("0", 64)} {
+			if !strings.Contains(all, want) {
+				t.Errorf("the failure does not say %q:\n%v\n%s", want, err, tail(res.Logs, 3000))
+			}
+		}
+		if name, v := vertex(t, res, "] pip install"); v.Error == "" || !strings.HasPrefix(name, "[python 3/5] pip install --require-hashes") {
+			t.Errorf("the failing step is not the install: %q error %q", name, v.Error)
+		}
+	})
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPythonReproducible: the same spec, lock and sources give the same
+// image digest on two fresh daemons with --no-cache (apt, pip and the
+// bytecode all run again) and on the stack's daemon with its cache.
+func TestPythonReproducible(t *testing.T) {
+	requireReproducible(t, example("python-hello"), reproOpts{epoch: testEpoch})
+}
+
+// TestPythonLocks builds the uv.lock and poetry.lock fixtures (real PyPI
+// packages), checks that the final venv holds exactly the locked versions
+// of the runtime dependencies (no dev group, no pip), and runs each app:
+// a compiled extension of each loads from the final image.
+func TestPythonLocks(t *testing.T) {
+	for _, tc := range []struct {
+		dir, lock string
+		want      map[string]string // runtime packages and versions the lock pins
+		output    []string          // substrings of the app's JSON output
+	}{
+		{"python-uv", "uv.lock", nil, []string{`"speedups": "/venv/lib/python3.13/site-packages/markupsafe/_speedups.cpython-313-`, `"encoded": "xn--bcher-kva.example"`}},
+		{"python-poetry", "poetry.lock", nil, []string{`"libyaml": true`, `"certifi": "2025.8.3"`}},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			src := filepath.Join(repoRoot, "integration", "testdata", tc.dir)
+			want := lockRuntimeVersions(t, filepath.Join(src, tc.lock))
+			out := filepath.Join(t.TempDir(), "img.tar")
+			res := mustBuild(t, buildOpts{dir: src, inProcess: true, out: out})
+			if _, v := vertex(t, res, "] compile bytecode"); v.Error != "" {
+				t.Fatalf("compile step: %s", v.Error)
+			}
+			img := openImage(t, out)
+			root := t.TempDir()
+			if err := img.Unpack(root); err != nil {
+				t.Fatal(err)
+			}
+			got := installedVersions(t, filepath.Join(root, "venv/lib/python3.13/site-packages"))
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("installed %v\nlocked    %v", got, want)
+			}
+			for _, p := range []string{"venv/bin/pip", "venv/bin/uv", "venv/bin/poetry"} {
+				if _, err := os.Lstat(filepath.Join(root, p)); err == nil {
+					t.Errorf("/%s is in the final image", p)
+				}
+			}
+			ctx := testContext(t)
+			ctr, err := hardened.Run(ctx, hardened.Options{Image: out, StateDir: t.TempDir(), ID: fmt.Sprintf("it-py-lock-%d", time.Now().UnixNano())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, err := ctr.Wait(ctx)
+			stdout, stderr, _ := ctr.Logs()
+			_, _ = ctr.Stop(ctx, time.Second)
+			if err != nil || code != 0 {
+				t.Fatalf("exit %d, %v\n%s%s", code, err, stdout, stderr)
+			}
+			for _, w := range tc.output {
+				if !strings.Contains(string(stdout), w) {
+					t.Errorf("output lacks %s: %s%s", w, stdout, stderr)
+				}
+			}
+		})
+	}
+}
+
+// lockRuntimeVersions reads the packages a lock installs at run time:
+// uv.lock's registry packages that the dev group alone does not need,
+// poetry.lock's main group.
+func lockRuntimeVersions(t *testing.T, file string) map[string]string {
+	t.Helper()
+	dt, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lock struct {
+		Package []struct {
+			Name, Version string
+			Groups        []string
+			Source        map[string]any
+		}
+	}
+	if err := toml.Unmarshal(dt, &lock); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, p := range lock.Package {
+		if _, registry := p.Source["registry"]; strings.HasSuffix(file, "uv.lock") && !registry {
+			continue // the project itself
+		}
+		if strings.HasSuffix(file, "poetry.lock") && !slices.Contains(p.Groups, "main") {
+			continue
+		}
+		if p.Name == "iniconfig" { // the fixtures' dev-only package
+			continue
+		}
+		out[normalizeDist(p.Name)] = p.Version
+	}
+	if len(out) < 2 {
+		t.Fatalf("%s: read only %v", file, out)
+	}
+	return out
+}
+
+// TestPythonArm64: a linux/arm64 image built on amd64 without emulation:
+// pip installs the aarch64 wheels of the lock, the compiled extension is
+// an aarch64 ELF, the console script points at the venv's interpreter.
+func TestPythonArm64(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "arm64.tar")
+	mustBuild(t, buildOpts{dir: example("python-hello"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/arm64"}})
+	img := openImage(t, out)
+	if got := img.Config.OS + "/" + img.Config.Architecture; got != "linux/arm64" {
+		t.Fatalf("image platform %s", got)
+	}
+	root := t.TempDir()
+	if err := img.Unpack(root); err != nil {
+		t.Fatal(err)
+	}
+	site := filepath.Join(root, "venv/lib/python3.13/site-packages")
+	sos, _ := filepath.Glob(filepath.Join(site, "markupsafe", "_speedups.cpython-313-*.so"))
+	if len(sos) != 1 || !strings.Contains(sos[0], "aarch64") {
+		t.Fatalf("markupsafe extension: %v", sos)
+	}
+	dt, err := os.ReadFile(sos[0])
+	if err != nil || len(dt) < 20 || string(dt[:4]) != "\x7fELF" || binary.LittleEndian.Uint16(dt[18:20]) != 183 {
+		t.Errorf("%s is not an aarch64 ELF (%v)", sos[0], err)
+	}
+	script, err := os.ReadFile(filepath.Join(root, "venv/bin/gunicorn"))
+	if err != nil || !strings.HasPrefix(string(script), "#!/venv/bin/python") {
+		t.Errorf("/venv/bin/gunicorn: %v %q", err, tail(string(script), 60))
+	}
+	if _, err := os.Stat(filepath.Join(site, "bin")); err == nil {
+		t.Errorf("site-packages/bin was left behind")
+	}
+	if _, err := os.Stat(filepath.Join(root, "usr/lib/aarch64-linux-gnu")); err != nil {
+		t.Errorf("the final base is not the arm64 one: %v", err)
+	}
+	locked := lockedVersions(t, filepath.Join(example("python-hello"), "requirements.txt"))
+	if got := installedVersions(t, site); fmt.Sprint(got) != fmt.Sprint(locked) {
+		t.Errorf("installed %v\nlocked    %v", got, locked)
+	}
+}

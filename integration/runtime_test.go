@@ -1,0 +1,237 @@
+package integration
+
+import (
+	"archive/tar"
+	"bytes"
+	"debug/elf"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/tonistiigi/fsutil"
+
+	"github.com/org/safe-frontend/internal/buildrun"
+)
+
+const (
+	runtimeRepo = "org/safe-frontend-runtime"
+	runtimeTag  = "1"
+)
+
+// TestRuntimeImage: the runtime companion image hack/stack pushed is an
+// index for linux/amd64 and linux/arm64 whose /sbin/tini and
+// /sbin/safe-probe are static executables of each platform's machine,
+// root-owned, 0755, at the epoch, with their licence texts; on this host's
+// platform both really run.
+func TestRuntimeImage(t *testing.T) {
+	_, images := pullIndex(t, runtimeRepo, runtimeTag)
+	seen := map[string]bool{}
+	for _, img := range images {
+		plat := img.Platform.OS + "/" + img.Platform.Architecture
+		seen[plat] = true
+		if img.Config.OS+"/"+img.Config.Architecture != plat {
+			t.Errorf("%s: config says %s/%s", plat, img.Config.OS, img.Config.Architecture)
+		}
+		machine, _ := debianMachine(t, img.Platform.Architecture)
+		for _, name := range []string{"/sbin/tini", "/sbin/safe-probe"} {
+			e := img.FS.lookup(name)
+			if e == nil || e.Header.Typeflag != tar.TypeReg {
+				t.Errorf("%s: %s is missing or not a regular file", plat, name)
+				continue
+			}
+			if e.Header.Mode&0o7777 != 0o755 || e.Header.Uid != 0 || e.Header.Gid != 0 {
+				t.Errorf("%s: %s is mode %o uid %d gid %d, want 0755 root:root", plat, name, e.Header.Mode, e.Header.Uid, e.Header.Gid)
+			}
+			f, err := elf.NewFile(bytes.NewReader(e.Data))
+			if err != nil {
+				t.Errorf("%s: %s is not ELF: %v", plat, name, err)
+				continue
+			}
+			if f.Machine != machine {
+				t.Errorf("%s: %s is for %s, want %s", plat, name, f.Machine, machine)
+			}
+			for _, p := range f.Progs {
+				if p.Type == elf.PT_INTERP {
+					t.Errorf("%s: %s has an ELF interpreter: not static", plat, name)
+				}
+			}
+			if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
+				t.Errorf("%s: %s needs shared libraries %v", plat, name, libs)
+			}
+			t.Logf("%s %s: %d bytes", plat, name, len(e.Data))
+		}
+		for _, name := range []string{"/usr/share/doc/tini/copyright", "/usr/share/doc/safe-probe/LICENSE"} {
+			if e := img.FS.lookup(name); e == nil || len(e.Data) == 0 {
+				t.Errorf("%s: licence text %s is missing", plat, name)
+			}
+		}
+		if e := img.FS.lookup("/var/lib/dpkg/status.d/tini"); e == nil ||
+			!strings.Contains(string(e.Data), "\nVersion: 0.19.0-") ||
+			!strings.Contains(string(e.Data), "\nArchitecture: "+img.Platform.Architecture+"\n") {
+			t.Errorf("%s: /var/lib/dpkg/status.d/tini does not name tini 0.19.0 for %s", plat, img.Platform.Architecture)
+		}
+		for name, e := range img.FS.files {
+			if name != "/" && (!e.Header.ModTime.Equal(time.Unix(0, 0)) || e.Header.Uid != 0 || e.Header.Gid != 0) {
+				t.Errorf("%s: %s has time %s, owner %d:%d; want the epoch and root", plat, name, e.Header.ModTime.UTC(), e.Header.Uid, e.Header.Gid)
+			}
+		}
+		if runtime.GOARCH == img.Platform.Architecture {
+			runRuntimeBinaries(t, img)
+		}
+	}
+	if !seen["linux/amd64"] || !seen["linux/arm64"] || len(seen) != 2 {
+		t.Errorf("platforms %v, want exactly linux/amd64 and linux/arm64", seen)
+	}
+}
+
+// runRuntimeBinaries runs the host platform's tini and probe from the image.
+func runRuntimeBinaries(t *testing.T, img platformImage) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"tini", "safe-probe"} {
+		if err := os.WriteFile(filepath.Join(dir, name), img.FS.lookup("/sbin/"+name).Data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := exec.Command(filepath.Join(dir, "tini"), "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "tini version 0.19.0") {
+		t.Errorf("tini --version: %v: %s", err, out)
+	}
+	// tini runs the probe as its child and passes its exit status on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				var req []byte
+				for !bytes.Contains(req, []byte("\r\n\r\n")) {
+					n, err := c.Read(buf)
+					req = append(req, buf[:n]...)
+					if err != nil {
+						return
+					}
+				}
+				io.WriteString(c, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+			}()
+		}
+	}()
+	probe := exec.Command(filepath.Join(dir, "tini"), "-s", "--", filepath.Join(dir, "safe-probe"), "-timeout=5s", "http://"+ln.Addr().String()+"/healthz")
+	if out, err := probe.CombinedOutput(); err != nil || !strings.Contains(string(out), "healthy: HTTP 204") {
+		t.Errorf("tini -- safe-probe against a live server: %v: %s", err, out)
+	}
+	ln.Close()
+	probe = exec.Command(filepath.Join(dir, "safe-probe"), "-timeout=2s", "http://"+ln.Addr().String()+"/healthz")
+	out, err = probe.CombinedOutput()
+	if code := exitCode(err); code != 1 || !strings.Contains(string(out), "connection refused") {
+		t.Errorf("safe-probe against a closed port: exit %d, %s", code, out)
+	}
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+// TestRuntimeImageReproducible rebuilds the runtime image from a freshly
+// staged context and checks it against the one in the registry: the .deb's
+// tini-static byte for byte, safe-probe rebuilt by the host's Go toolchain
+// (the one the golang stand-in carries) byte for byte, and the index
+// digest of a rebuild whose assembly stages ignore BuildKit's cache. The
+// probe's compile stage may come from the cache there; the host build is
+// what shows that compile is reproducible, without paying for a cold
+// cross-compile of the standard library on every run.
+func TestRuntimeImageReproducible(t *testing.T) {
+	want, images := pullIndex(t, runtimeRepo, runtimeTag)
+	ctxDir := t.TempDir()
+	stage := exec.Command(filepath.Join(repoRoot, "hack", "runtime-stage.sh"), ctxDir)
+	if out, err := stage.CombinedOutput(); err != nil {
+		t.Fatalf("hack/runtime-stage.sh: %v\n%s", err, out)
+	}
+	for _, img := range images {
+		arch := img.Platform.Architecture
+		deb, err := os.ReadFile(filepath.Join(ctxDir, "tini", arch, "tini-static"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(deb, img.FS.lookup("/sbin/tini").Data) {
+			t.Errorf("%s: /sbin/tini is not the pinned .deb's tini-static", arch)
+		}
+		bin := filepath.Join(t.TempDir(), "safe-probe")
+		build := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-o", bin, "./cmd/safe-probe")
+		build.Dir = repoRoot
+		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOFLAGS=-mod=readonly")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build ./cmd/safe-probe for %s: %v\n%s", arch, err, out)
+		}
+		local, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(local, img.FS.lookup("/sbin/safe-probe").Data) {
+			t.Errorf("%s: /sbin/safe-probe (%d bytes) differs from a host build of cmd/safe-probe (%d bytes): not reproducible",
+				arch, len(img.FS.lookup("/sbin/safe-probe").Data), len(local))
+		}
+	}
+
+	ctxFS, err := fsutil.NewFS(ctxDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dfFS, err := fsutil.NewFS(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resp, err := newClient(t).Solve(testContext(t), nil, client.SolveOpt{
+		Frontend: "dockerfile.v0",
+		FrontendAttrs: map[string]string{
+			"filename":                    "runtime.Dockerfile",
+			"platform":                    "linux/amd64,linux/arm64",
+			"build-arg:SOURCE_DATE_EPOCH": "0",
+			"no-cache":                    "tree,runtime",
+		},
+		LocalMounts: map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
+		Session:     []session.Attachable{secretsprovider.FromMap(buildrun.CASecret())},
+		Exports: []client.ExportEntry{{
+			Type:   client.ExporterOCI,
+			Attrs:  map[string]string{"rewrite-timestamp": "true", "oci-mediatypes": "true"},
+			Output: func(map[string]string) (io.WriteCloser, error) { return nopWriteCloser{io.Discard}, nil },
+		}},
+	}, nil)
+	if err != nil {
+		t.Fatalf("rebuilding runtime.Dockerfile: %v", err)
+	}
+	got := resp.ExporterResponse["containerimage.digest"]
+	t.Logf("rebuilt in %s: %s", time.Since(start).Round(time.Second), got)
+	if got != want.String() {
+		t.Errorf("the rebuilt runtime image is %s, the registry holds %s: the recipe is not reproducible", got, want)
+	}
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }

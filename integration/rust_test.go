@@ -1,0 +1,377 @@
+package integration
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"debug/elf"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/org/safe-frontend/internal/hardened"
+	"github.com/org/safe-frontend/internal/ocitar"
+)
+
+// TestRustHello builds examples/rust-hello (axum on tokio, static) in
+// process and through `# syntax=`, checks the image field by field and
+// that the app is one static executable, and runs it hardened.
+func TestRustHello(t *testing.T) {
+	dir := t.TempDir()
+	inProc := filepath.Join(dir, "in-process.tar")
+	start := time.Now()
+	mustBuild(t, buildOpts{dir: example("rust-hello"), inProcess: true, attrs: provenanceAttrs(), out: inProc})
+	t.Logf("rust-hello built in %s", time.Since(start).Round(time.Second))
+	img := openImage(t, inProc)
+	c := img.Config
+
+	t.Run("config", func(t *testing.T) {
+		eq := func(name string, got, want any) {
+			t.Helper()
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s = %v, want %v", name, got, want)
+			}
+		}
+		eq("os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
+		eq("User", c.Config.User, "65532:65532")
+		eq("Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/usr/local/bin/rust-hello"})
+		eq("Cmd", c.Config.Cmd, []string{"--listen=:8080"})
+		eq("StopSignal", c.Config.StopSignal, "SIGTERM")
+		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
+			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
+		}
+		for _, kv := range c.Config.Env {
+			if strings.HasPrefix(kv, "CARGO") || strings.HasPrefix(kv, "RUST") {
+				t.Errorf("the builder's environment leaked into the image: %s", kv)
+			}
+		}
+		eq("Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+		l := c.Config.Labels
+		eq("title", l["org.opencontainers.image.title"], "rust-hello")
+		eq("version", l["org.opencontainers.image.version"], "1.0.0")
+		eq("revision", l["org.opencontainers.image.revision"], testRevision)
+		eq("licenses", l["org.opencontainers.image.licenses"], "MIT")
+		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
+		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
+			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
+		}
+		sum, err := img.Summary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hc := sum.Healthcheck; hc == nil || fmt.Sprint(hc.Test) != "[CMD /sbin/safe-probe -timeout=3s http://127.0.0.1:8080/healthz]" {
+			t.Errorf("Healthcheck = %+v, want the probe on /healthz", hc)
+		}
+		// The runtime (tini, probe) and app layers, every entry at the epoch.
+		requireEpochLayers(t, inProc, img, 2, time.Unix(1700000000, 0))
+	})
+
+	t.Run("one-static-binary", func(t *testing.T) {
+		files := appLayerFiles(t, inProc, "usr/local/bin/rust-hello")
+		if len(files) != 1 {
+			t.Fatalf("the app layer holds %v; want the binary only (no source, no Cargo files)", files)
+		}
+		h := files["usr/local/bin/rust-hello"]
+		if h.Uid != 0 || h.Gid != 0 || h.Mode&0o777 != 0o755 {
+			t.Errorf("binary is %d:%d %o, want 0:0 755", h.Uid, h.Gid, h.Mode&0o777)
+		}
+		bin := fileInImage(t, inProc, "usr/local/bin/rust-hello")
+		assertStaticELF(t, bin, elf.EM_X86_64)
+		t.Logf("binary %d bytes, image %d bytes compressed", len(bin), img.CompressedSize())
+	})
+
+	t.Run("syntax-image-same-digest", func(t *testing.T) {
+		viaSyntax := filepath.Join(dir, "syntax.tar")
+		mustBuild(t, buildOpts{dir: example("rust-hello"), attrs: provenanceAttrs(), out: viaSyntax})
+		if other := openImage(t, viaSyntax); other.ManifestDigest != img.ManifestDigest {
+			t.Errorf("built through # syntax= the manifest is %s, in process %s: the same spec must give the same image", other.ManifestDigest, img.ManifestDigest)
+		}
+	})
+
+	t.Run("run-hardened-healthz-sigterm", func(t *testing.T) {
+		runServeStop(t, inProc, "rust-hello")
+	})
+}
+
+// runServeStop runs an image hardened, checks /healthz, / (the uid) and the
+// JSON log lines, then stops it with SIGTERM and wants a clean exit 0.
+func runServeStop(t *testing.T, ociTar, name string) {
+	t.Helper()
+	ctx := testContext(t)
+	const addr = "127.0.0.1:18081"
+	ctr, err := hardened.Run(ctx, hardened.Options{
+		Image:    ociTar,
+		Args:     []string{"--listen=" + addr},
+		StateDir: t.TempDir(),
+		ID:       fmt.Sprintf("%s-%d", name, time.Now().UnixNano()),
+	})
+	if err != nil {
+		t.Fatalf("running hardened: %v", err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_, _ = ctr.Stop(context.WithoutCancel(ctx), 5*time.Second)
+		}
+	}()
+	body := httpGet(t, "http://"+addr+"/healthz", 30*time.Second)
+	if body != "ok\n" {
+		t.Fatalf("/healthz = %q", body)
+	}
+	if hello := httpGet(t, "http://"+addr+"/", time.Second); !strings.Contains(hello, `"uid":"65532"`) {
+		t.Fatalf("/ = %q: the app does not run as 65532", hello)
+	}
+	code, err := ctr.Stop(ctx, 10*time.Second)
+	stopped = true
+	if err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if code != 0 {
+		t.Errorf("exit status %d after SIGTERM, want 0", code)
+	}
+	stdout, _, err := ctr.Logs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(stdout)), "\n")
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "{") || !strings.HasSuffix(l, "}") {
+			t.Errorf("log line is not JSON: %q", l)
+		}
+	}
+	if !strings.Contains(string(stdout), `"msg":"shutting down","signal":"SIGTERM"`) || !strings.Contains(string(stdout), `"msg":"stopped"`) {
+		t.Errorf("the log does not show a SIGTERM shutdown:\n%s", stdout)
+	}
+}
+
+func httpGet(t *testing.T, url string, wait time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: %s", url, resp.Status)
+			}
+			return string(body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s never answered: %v", url, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// assertStaticELF: an executable for machine with no program interpreter
+// and no dynamic libraries.
+func assertStaticELF(t *testing.T, bin []byte, machine elf.Machine) {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(bin))
+	if err != nil {
+		t.Fatalf("the binary is not ELF: %v", err)
+	}
+	if f.Machine != machine {
+		t.Errorf("binary machine %v, want %v", f.Machine, machine)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("binary has an ELF interpreter: it is not static")
+		}
+	}
+	if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
+		t.Errorf("binary needs shared libraries %v", libs)
+	}
+	if f.Section(".symtab") != nil {
+		t.Error("binary has a symbol table: -C strip=symbols was not applied")
+	}
+}
+
+// appLayerFiles lists the regular files of the layer that holds name.
+func appLayerFiles(t *testing.T, ociTar, name string) map[string]*tar.Header {
+	t.Helper()
+	var found map[string]*tar.Header
+	err := ocitar.Entries(ociTar, func(_ string, dt []byte) error {
+		files := map[string]*tar.Header{}
+		_, err := ocitar.LayerFiles(dt, func(h *tar.Header, _ io.Reader) error {
+			if h.Typeflag == tar.TypeReg {
+				files[strings.TrimPrefix(h.Name, "./")] = h
+			}
+			return nil
+		})
+		if _, ok := files[name]; ok {
+			found = files
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found == nil {
+		t.Fatalf("no layer of %s holds %s", ociTar, name)
+	}
+	return found
+}
+
+// TestRustSourceEditKeepsDependencyStepsCached: editing a source file
+// re-runs the app build only; the fetch and the dependency compile are
+// CACHED, and the new binary really is built from the edit.
+func TestRustSourceEditKeepsDependencyStepsCached(t *testing.T) {
+	dir := copyDir(t, example("rust-hello"))
+	os.RemoveAll(filepath.Join(dir, "target"))
+	mustBuild(t, buildOpts{dir: dir, inProcess: true})
+	main := filepath.Join(dir, "src", "main.rs")
+	src, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := fmt.Sprintf("hello again (%d) from a hardened image", time.Now().UnixNano())
+	edited := strings.Replace(string(src), "hello from a hardened image", marker, 1)
+	if edited == string(src) {
+		t.Fatal("edit did not apply")
+	}
+	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// An old file time, as a checkout has: the build must not take the
+	// crate for fresh because the cached target/ is newer.
+	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(main, old, old); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "edited.tar")
+	start := time.Now()
+	res := mustBuild(t, buildOpts{dir: dir, inProcess: true, out: out})
+	t.Logf("rebuild after a source edit: %s", time.Since(start).Round(100*time.Millisecond))
+	for _, step := range []string{"[rust 2/5] cargo fetch --locked", "[rust 3/5] cargo build --release (dependencies of rust-hello)"} {
+		name, v := vertex(t, res, step)
+		if !v.Cached {
+			t.Errorf("%q was not CACHED after a source-only edit", name)
+		}
+	}
+	name, v := vertex(t, res, "[rust 5/5] cargo build --release --bin rust-hello")
+	if v.Cached {
+		t.Errorf("%q was CACHED although a source changed", name)
+	}
+	if bin := fileInImage(t, out, "usr/local/bin/rust-hello"); !bytes.Contains(bin, []byte(marker)) {
+		t.Error("the rebuilt binary does not contain the edit: cargo took the stale crate for fresh")
+	}
+}
+
+// TestRustLockRequired: no Cargo.lock is refused at the spec's language
+// line with SF130; a lock that no longer matches Cargo.toml fails the fetch
+// with an explanation instead of being re-resolved.
+func TestRustLockRequired(t *testing.T) {
+	t.Run("missing", func(t *testing.T) {
+		dir := copyDir(t, example("rust-hello"))
+		if err := os.Remove(filepath.Join(dir, "Cargo.lock")); err != nil {
+			t.Fatal(err)
+		}
+		_, err := build(t, buildOpts{dir: dir, inProcess: true})
+		if err == nil {
+			t.Fatal("built without a Cargo.lock")
+		}
+		for _, want := range []string{"SF130 CargoLockMissing", "cargo generate-lockfile", "SF130.md"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error lacks %q: %v", want, err)
+			}
+		}
+		if lines := sourceLines(err); !slices.Contains(lines, "Dockerfile:4") {
+			t.Errorf("error points at %v, want the language line Dockerfile:4", lines)
+		}
+	})
+	t.Run("stale", func(t *testing.T) {
+		dir := copyDir(t, example("rust-hello"))
+		manifest := filepath.Join(dir, "Cargo.toml")
+		dt, err := os.ReadFile(manifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(manifest, append(dt, []byte("itoa = \"1\"\n")...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := build(t, buildOpts{dir: dir, inProcess: true})
+		if err == nil {
+			t.Fatal("built with a Cargo.lock that lacks a dependency of Cargo.toml")
+		}
+		if !strings.Contains(res.Logs, "Cargo.lock is out of date with Cargo.toml") || !strings.Contains(res.Logs, "--locked") {
+			t.Errorf("the log does not explain the stale lock:\n%s", tail(res.Logs, 3000))
+		}
+		if !strings.Contains(err.Error(), "cargo fetch") {
+			t.Errorf("the failing step is not the fetch: %v", err)
+		}
+	})
+}
+
+// TestRustWorkspaceVendoredCC builds one member of a cargo workspace whose
+// dependencies are vendored (cargo vendor + .cargo/config.toml), with the
+// network off, linked against glibc, and runs it on distroless cc.
+func TestRustWorkspaceVendoredCC(t *testing.T) {
+	dir := copyDir(t, filepath.Join(repoRoot, "testdata", "rust", "workspace"))
+	out := filepath.Join(t.TempDir(), "workspace.tar")
+	res := mustBuild(t, buildOpts{dir: dir, inProcess: true, out: out, attrs: map[string]string{"force-network-mode": "none"}})
+	vertex(t, res, "[rust 3/5] cargo build --release (dependencies of server)")
+	vertex(t, res, "[rust 5/5] cargo build --release --bin edge-server")
+	img := openImage(t, out)
+	if got := img.Config.Config.Labels["org.opencontainers.image.base.name"]; got != "gcr.io/distroless/cc-debian13:nonroot" {
+		t.Errorf("base %q, want distroless cc", got)
+	}
+	files := appLayerFiles(t, out, "usr/local/bin/edge-server")
+	if len(files) != 1 {
+		t.Errorf("the app layer holds %v; want the binary only", files)
+	}
+	f, err := elf.NewFile(bytes.NewReader(fileInImage(t, out, "usr/local/bin/edge-server")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if libs, _ := f.ImportedLibraries(); !slices.Contains(libs, "libc.so.6") {
+		t.Errorf("static: false gave a binary that does not link glibc (needs %v)", libs)
+	}
+	ctx := testContext(t)
+	const addr = "127.0.0.1:18082"
+	ctr, err := hardened.Run(ctx, hardened.Options{Image: out, Args: []string{"--listen=" + addr}, StateDir: t.TempDir(), ID: fmt.Sprintf("ws-%d", time.Now().UnixNano())})
+	if err != nil {
+		t.Fatalf("running hardened: %v", err)
+	}
+	defer func() { _, _ = ctr.Stop(context.WithoutCancel(ctx), 5*time.Second) }()
+	if body := httpGet(t, "http://"+addr+"/healthz", 20*time.Second); body != "ok\n" {
+		t.Fatalf("/healthz = %q", body)
+	}
+	if body := httpGet(t, "http://"+addr+"/", time.Second); !strings.Contains(body, "workspace member") {
+		t.Fatalf("/ = %q", body)
+	}
+}
+
+// TestRustArm64: cross-compiling for arm64 gives a static aarch64 binary
+// when the builder has the target's standard library and linker; with a
+// builder that has none (the official image has none either) the build
+// fails with what to do, not with a linker error.
+func TestRustArm64(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "arm64.tar")
+	res, err := build(t, buildOpts{dir: example("rust-hello"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/arm64"}})
+	if err == nil {
+		assertStaticELF(t, fileInImage(t, out, "usr/local/bin/rust-hello"), elf.EM_AARCH64)
+		return
+	}
+	for _, want := range []string{"no standard library for aarch64-unknown-linux-gnu", "rustup target add aarch64-unknown-linux-gnu"} {
+		if !strings.Contains(res.Logs+err.Error(), want) {
+			t.Errorf("the failure does not say %q: %v\n%s", want, err, tail(res.Logs, 2000))
+		}
+	}
+}
+
+// TestRustReproducible: the workspace fixture (small, vendored) built on
+// two fresh daemons without cache and on the stack's daemon gives one
+// digest: rustc, the link, the .dep-v0 section and the layers are
+// deterministic.
+func TestRustReproducible(t *testing.T) {
+	requireReproducible(t, filepath.Join(repoRoot, "testdata", "rust", "workspace"), reproOpts{epoch: testEpoch})
+}

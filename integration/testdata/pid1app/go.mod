@@ -1,0 +1,3 @@
+module example.com/pid1app
+
+go 1.26

@@ -1,0 +1,606 @@
+package llbgen
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	toml "github.com/pelletier/go-toml/v2"
+
+	"github.com/org/safe-frontend/rules"
+)
+
+// The cargo build is planned from the manifests alone: which Cargo.toml
+// files make up the workspace, which stub targets let the dependencies
+// compile without the sources, and which package and binary to build. The
+// manifests come from the build context and are hostile: everything is
+// bounded, nothing panics, errors name the file, the line and the fix.
+
+const (
+	cargoLock = "Cargo.lock"
+	// maxCargoPackages bounds a workspace (members and path dependencies).
+	maxCargoPackages = 500
+	// maxCargoTargets bounds the stub targets of one package.
+	maxCargoTargets = 1000
+	// cargoManifestDepth is how deep below the context root member
+	// manifests are read (ContextFiles asks for that many levels).
+	cargoManifestDepth = 3
+)
+
+// cargoContextFiles are the context files the plan reads.
+func cargoContextFiles() []string {
+	out := []string{"Cargo.toml", cargoLock, ".cargo/config.toml", ".cargo/config"}
+	p := "Cargo.toml"
+	for i := 0; i < cargoManifestDepth; i++ {
+		p = "*/" + p
+		out = append(out, p)
+	}
+	return out
+}
+
+// cargoManifest is the part of a Cargo.toml the plan needs. Unknown keys
+// are ignored: cargo, not the frontend, is the judge of a manifest.
+type cargoManifest struct {
+	Package           *cargoPackage             `toml:"package"`
+	Lib               *cargoTarget              `toml:"lib"`
+	Bin               []cargoTarget             `toml:"bin"`
+	Example           []cargoTarget             `toml:"example"`
+	Test              []cargoTarget             `toml:"test"`
+	Bench             []cargoTarget             `toml:"bench"`
+	Dependencies      map[string]any            `toml:"dependencies"`
+	DevDependencies   map[string]any            `toml:"dev-dependencies"`
+	BuildDependencies map[string]any            `toml:"build-dependencies"`
+	Target            map[string]cargoPlatform  `toml:"target"`
+	Patch             map[string]map[string]any `toml:"patch"`
+	Workspace         *cargoWorkspace           `toml:"workspace"`
+}
+
+type cargoPackage struct {
+	Name string `toml:"name"`
+	// Build is a path, or false for no build script.
+	Build   any    `toml:"build"`
+	Links   string `toml:"links"`
+	Autolib *bool  `toml:"autolib"`
+}
+
+type cargoTarget struct {
+	Name    string `toml:"name"`
+	Path    string `toml:"path"`
+	Harness *bool  `toml:"harness"`
+}
+
+type cargoPlatform struct {
+	Dependencies      map[string]any `toml:"dependencies"`
+	DevDependencies   map[string]any `toml:"dev-dependencies"`
+	BuildDependencies map[string]any `toml:"build-dependencies"`
+}
+
+type cargoWorkspace struct {
+	Members      []string       `toml:"members"`
+	Exclude      []string       `toml:"exclude"`
+	Dependencies map[string]any `toml:"dependencies"`
+}
+
+// cargoConfig is the part of .cargo/config.toml the plan needs: source
+// replacement with directories in the context (cargo vendor).
+type cargoConfig struct {
+	Source map[string]struct {
+		Directory     string `toml:"directory"`
+		LocalRegistry string `toml:"local-registry"`
+	} `toml:"source"`
+}
+
+// cargoPlan is what the LLB needs from the manifests.
+type cargoPlan struct {
+	// Manifests are the context paths of every Cargo.toml of the build,
+	// sorted; Configs the cargo configuration files; SourceDirs the
+	// context directories sources are replaced with (vendor/).
+	Manifests  []string
+	Configs    []string
+	SourceDirs []string
+	// Stubs are generated files that stand in for every target, so the
+	// dependencies compile from the manifests alone.
+	Stubs []cargoStub
+	// Package and Bin are what the app build asks cargo for.
+	Package string
+	Bin     string
+	// manifests are the parsed manifests of the build's packages, by
+	// directory.
+	manifests map[string]*cargoManifest
+}
+
+type cargoStub struct {
+	Path string // relative to the context root
+	Data string
+}
+
+const (
+	stubMain = "fn main() {}\n"
+	stubLib  = ""
+)
+
+// cargoError is a refusal of the plan, with its rule; file and line are
+// in the message.
+func cargoError(rule, specPath, format string, args ...any) error {
+	return &RuleError{Rule: rule, Path: specPath, Msg: fmt.Sprintf(format, args...)}
+}
+
+// planCargo reads the manifests in files (context path -> content) and
+// plans the build of package pkg (or the default) and binary bin (or the
+// package's only one).
+func planCargo(files map[string][]byte, pkg, bin, specPath string) (*cargoPlan, error) {
+	bad := func(format string, args ...any) error {
+		return cargoError(rules.CargoManifest, specPath, format, args...)
+	}
+	rootData, ok := files["Cargo.toml"]
+	if !ok {
+		return nil, bad("the build context has no Cargo.toml at its root; a rust build starts from the context root (check the context path and .dockerignore)")
+	}
+	if _, ok := files[cargoLock]; !ok {
+		return nil, cargoError(rules.CargoLockMissing, specPath,
+			"the build context has no Cargo.lock next to Cargo.toml; every cargo step runs --locked: run `cargo generate-lockfile` (or `cargo build`) and commit Cargo.lock (and check it is not in .dockerignore)")
+	}
+	root, err := parseCargoManifest("Cargo.toml", rootData)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+
+	// dir -> manifest of every package the build needs.
+	pkgs := map[string]*cargoManifest{}
+	var queue []string
+	add := func(dir, from string) error {
+		if _, ok := pkgs[dir]; ok {
+			return nil
+		}
+		if len(pkgs) >= maxCargoPackages {
+			return bad("the workspace has more than %d packages", maxCargoPackages)
+		}
+		mp := path.Join(dir, "Cargo.toml")
+		if dir == "." {
+			pkgs[dir] = root
+			queue = append(queue, dir)
+			return nil
+		}
+		data, ok := files[mp]
+		if !ok {
+			if strings.Count(dir, "/")+1 > cargoManifestDepth {
+				return bad("%s: %s is deeper than the %d directory levels the frontend reads manifests from; move it up", from, mp, cargoManifestDepth)
+			}
+			return bad("%s: %s is not in the build context (or is excluded by .dockerignore)", from, mp)
+		}
+		m, err := parseCargoManifest(mp, data)
+		if err != nil {
+			return bad("%v", err)
+		}
+		if m.Package == nil {
+			return bad("%s: %s has no [package] section", from, mp)
+		}
+		pkgs[dir] = m
+		queue = append(queue, dir)
+		return nil
+	}
+
+	if root.Package != nil {
+		if err := add(".", "Cargo.toml"); err != nil {
+			return nil, err
+		}
+	}
+	if ws := root.Workspace; ws != nil {
+		for _, ex := range ws.Exclude {
+			if _, err := contextPath(".", ex); err != nil {
+				return nil, bad("Cargo.toml: workspace.exclude %q %v", ex, err)
+			}
+		}
+		for _, pattern := range ws.Members {
+			dirs, err := cargoMembers(files, pattern, ws.Exclude)
+			if err != nil {
+				return nil, bad("Cargo.toml: workspace.members %q %v", pattern, err)
+			}
+			for _, d := range dirs {
+				if err := add(d, fmt.Sprintf("Cargo.toml: workspace.members %q", pattern)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := addPathDeps(".", "Cargo.toml", "workspace.dependencies", ws.Dependencies, add); err != nil {
+			return nil, bad("%v", err)
+		}
+	}
+	if len(pkgs) == 0 {
+		return nil, bad("Cargo.toml has neither [package] nor [workspace] members; nothing to build")
+	}
+	// Path dependencies are part of the build even when they are not
+	// members: their manifests are needed to resolve the lock.
+	for len(queue) > 0 {
+		dir := queue[0]
+		queue = queue[1:]
+		if err := pkgs[dir].pathDeps(dir, add); err != nil {
+			return nil, bad("%v", err)
+		}
+	}
+
+	plan := &cargoPlan{manifests: pkgs}
+	dirs := make([]string, 0, len(pkgs))
+	byName := map[string]string{}
+	for d, m := range pkgs {
+		dirs = append(dirs, d)
+		if m.Package == nil {
+			continue
+		}
+		mp := path.Join(d, "Cargo.toml")
+		name := m.Package.Name
+		if !cargoNameOK(name) {
+			return nil, bad("%s: package.name %q is not a cargo package name", mp, name)
+		}
+		if other, dup := byName[name]; dup {
+			return nil, bad("%s and %s both name package %q", path.Join(other, "Cargo.toml"), mp, name)
+		}
+		byName[name] = d
+	}
+	sort.Strings(dirs)
+	if _, ok := pkgs["."]; !ok {
+		dirs = append([]string{"."}, dirs...) // the root manifest of a virtual workspace
+	}
+	for _, d := range dirs {
+		plan.Manifests = append(plan.Manifests, path.Join(d, "Cargo.toml"))
+		if m, ok := pkgs[d]; ok && m.Package != nil {
+			stubs, err := m.stubs(d)
+			if err != nil {
+				return nil, bad("%v", err)
+			}
+			plan.Stubs = append(plan.Stubs, stubs...)
+		}
+	}
+	plan.Stubs = dedupeStubs(plan.Stubs)
+
+	// Which package.
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range byName {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	switch {
+	case pkg != "":
+		if _, ok := byName[pkg]; !ok {
+			return nil, cargoError(rules.CargoManifest, "rust/package", "rust.package %q is not a package of this workspace (packages: %s)", pkg, strings.Join(names, ", "))
+		}
+		plan.Package = pkg
+	case root.Package != nil:
+		plan.Package = root.Package.Name
+	case len(names) == 1:
+		plan.Package = names[0]
+	default:
+		return nil, cargoError(rules.CargoManifest, specPath, "the workspace in Cargo.toml has several packages (%s); set rust.package to the one to build", strings.Join(names, ", "))
+	}
+	sel := pkgs[byName[plan.Package]]
+	selPath := path.Join(byName[plan.Package], "Cargo.toml")
+
+	// Which binary: rust.bin, else the one declared, else the package's
+	// own (src/main.rs).
+	switch {
+	case bin != "":
+		plan.Bin = bin
+	case len(sel.Bin) == 1:
+		plan.Bin = sel.Bin[0].Name
+	case len(sel.Bin) > 1:
+		var bins []string
+		for _, b := range sel.Bin {
+			bins = append(bins, b.Name)
+		}
+		return nil, cargoError(rules.CargoManifest, specPath, "%s declares several binaries (%s); set rust.bin to the one the image runs", selPath, strings.Join(bins, ", "))
+	default:
+		plan.Bin = plan.Package
+	}
+
+	// Source replacement with directories in the context (cargo vendor).
+	for _, cf := range []string{".cargo/config.toml", ".cargo/config"} {
+		data, ok := files[cf]
+		if !ok {
+			continue
+		}
+		plan.Configs = append(plan.Configs, cf)
+		var cfg cargoConfig
+		if err := decodeTOML(cf, data, &cfg); err != nil {
+			return nil, bad("%v", err)
+		}
+		for _, name := range slices.Sorted(mapsKeys(cfg.Source)) {
+			src := cfg.Source[name]
+			for key, dir := range map[string]string{"directory": src.Directory, "local-registry": src.LocalRegistry} {
+				if dir == "" || path.IsAbs(dir) {
+					continue // a directory in the builder image, or none
+				}
+				p, err := contextPath(".", dir)
+				if err != nil {
+					return nil, bad("%s: source.%s.%s %q %v", cf, name, key, dir, err)
+				}
+				if !slices.Contains(plan.SourceDirs, p) {
+					plan.SourceDirs = append(plan.SourceDirs, p)
+				}
+			}
+		}
+	}
+	sort.Strings(plan.SourceDirs)
+	return plan, nil
+}
+
+func parseCargoManifest(name string, data []byte) (*cargoManifest, error) {
+	var m cargoManifest
+	if err := decodeTOML(name, data, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// decodeTOML decodes with the file name and, for syntax and type errors,
+// the line and column in the message.
+func decodeTOML(name string, data []byte, v any) (err error) {
+	defer func() {
+		// The parser is well kept, but the input is hostile: never let a
+		// bug in it take the frontend down.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: cannot be read as TOML (%v)", name, r)
+		}
+	}()
+	if err := toml.Unmarshal(data, v); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return fmt.Errorf("%s:%d:%d: %s", name, row, col, oneLine(de.Error()))
+		}
+		return fmt.Errorf("%s: %s", name, oneLine(err.Error()))
+	}
+	return nil
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// contextPath resolves a relative path written in a manifest under dir to
+// a clean context path; absolute paths and paths that climb out of the
+// context are errors (the build sees only the context).
+func contextPath(dir, p string) (string, error) {
+	if p == "" {
+		return "", errors.New("is empty")
+	}
+	if strings.ContainsAny(p, "\x00\\") {
+		return "", errors.New("contains a NUL or a backslash")
+	}
+	if path.IsAbs(p) {
+		return "", errors.New("is absolute; write a path relative to the manifest, inside the build context")
+	}
+	c := path.Join(dir, p)
+	if c == ".." || strings.HasPrefix(c, "../") {
+		return "", errors.New("points outside the build context, which is all the build sees")
+	}
+	return c, nil
+}
+
+// cargoMembers expands one workspace.members entry (a directory or a glob)
+// against the manifests the context has.
+func cargoMembers(files map[string][]byte, pattern string, exclude []string) ([]string, error) {
+	p, err := contextPath(".", pattern)
+	if err != nil {
+		return nil, err
+	}
+	excluded := func(d string) bool {
+		for _, ex := range exclude {
+			e := path.Clean(ex)
+			if d == e || strings.HasPrefix(d, e+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	if !strings.ContainsAny(p, "*?[") {
+		if excluded(p) {
+			return nil, nil
+		}
+		return []string{p}, nil
+	}
+	if _, err := path.Match(p, ""); err != nil {
+		return nil, errors.New("is not a valid glob")
+	}
+	var out []string
+	for f := range files {
+		d, base := path.Split(f)
+		d = strings.TrimSuffix(d, "/")
+		if base != "Cargo.toml" || d == "" {
+			continue
+		}
+		if ok, _ := path.Match(p, d); ok && !excluded(d) {
+			out = append(out, d)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// pathDeps adds the packages this manifest names by path.
+func (m *cargoManifest) pathDeps(dir string, add func(dir, from string) error) error {
+	mp := path.Join(dir, "Cargo.toml")
+	tables := map[string]map[string]any{
+		"dependencies":       m.Dependencies,
+		"dev-dependencies":   m.DevDependencies,
+		"build-dependencies": m.BuildDependencies,
+	}
+	for t, p := range m.Target {
+		tables["target."+t+".dependencies"] = p.Dependencies
+		tables["target."+t+".dev-dependencies"] = p.DevDependencies
+		tables["target."+t+".build-dependencies"] = p.BuildDependencies
+	}
+	for reg, deps := range m.Patch {
+		tables["patch."+reg] = deps
+	}
+	for _, t := range slices.Sorted(mapsKeys(tables)) {
+		if err := addPathDeps(dir, mp, t, tables[t], add); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func addPathDeps(dir, mp, table string, deps map[string]any, add func(dir, from string) error) error {
+	for _, name := range slices.Sorted(mapsKeys(deps)) {
+		spec, ok := deps[name].(map[string]any)
+		if !ok {
+			continue
+		}
+		raw, ok := spec["path"]
+		if !ok {
+			continue
+		}
+		p, ok := raw.(string)
+		if !ok {
+			return fmt.Errorf("%s: %s.%s.path is not a string", mp, table, name)
+		}
+		d, err := contextPath(dir, p)
+		if err != nil {
+			return fmt.Errorf("%s: %s.%s.path %q %v", mp, table, name, p, err)
+		}
+		if err := add(d, fmt.Sprintf("%s: %s.%s", mp, table, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stubs are the files that stand in for this package's targets: every
+// target the manifest declares at its path, the library cargo would find
+// by itself, and the build script when there is one. Their content is
+// empty (a main for binaries): only the dependencies matter here.
+func (m *cargoManifest) stubs(dir string) ([]cargoStub, error) {
+	mp := path.Join(dir, "Cargo.toml")
+	var out []cargoStub
+	stub := func(what, p, data string) error {
+		c, err := contextPath(dir, p)
+		if err != nil {
+			return fmt.Errorf("%s: %s path %q %v", mp, what, p, err)
+		}
+		if !strings.HasSuffix(c, ".rs") {
+			return fmt.Errorf("%s: %s path %q is not a .rs file", mp, what, p)
+		}
+		if len(out) >= maxCargoTargets {
+			return fmt.Errorf("%s declares more than %d targets", mp, maxCargoTargets)
+		}
+		out = append(out, cargoStub{Path: c, Data: data})
+		return nil
+	}
+	pkg := m.Package.Name
+	switch {
+	case m.Lib != nil && m.Lib.Path != "":
+		if err := stub("[lib]", m.Lib.Path, stubLib); err != nil {
+			return nil, err
+		}
+	case m.Lib != nil || m.Package.Autolib == nil || *m.Package.Autolib:
+		if err := stub("[lib]", "src/lib.rs", stubLib); err != nil {
+			return nil, err
+		}
+	}
+	kinds := []struct {
+		what    string
+		targets []cargoTarget
+		dir     string
+	}{
+		{"[[bin]]", m.Bin, "src/bin"},
+		{"[[example]]", m.Example, "examples"},
+		{"[[test]]", m.Test, "tests"},
+		{"[[bench]]", m.Bench, "benches"},
+	}
+	for _, k := range kinds {
+		for _, t := range k.targets {
+			if !cargoNameOK(t.Name) {
+				return nil, fmt.Errorf("%s: %s name %q is not a cargo target name", mp, k.what, t.Name)
+			}
+			p := t.Path
+			switch {
+			case p != "":
+			case k.what == "[[bin]]" && t.Name == pkg:
+				p = "src/main.rs"
+			default:
+				p = k.dir + "/" + t.Name + ".rs"
+			}
+			data := stubMain
+			if (k.what == "[[test]]" || k.what == "[[bench]]") && (t.Harness == nil || *t.Harness) {
+				data = stubLib
+			}
+			if err := stub(k.what, p, data); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(out) == 0 {
+		// No library and no declared target: the package's own binary.
+		if err := stub("[[bin]]", "src/main.rs", stubMain); err != nil {
+			return nil, err
+		}
+	}
+	switch b := m.Package.Build.(type) {
+	case string:
+		if err := stub("package.build", b, stubMain); err != nil {
+			return nil, err
+		}
+	case bool:
+		if b {
+			if err := stub("package.build", "build.rs", stubMain); err != nil {
+				return nil, err
+			}
+		}
+	case nil:
+		// Cargo finds build.rs by itself; a package that needs one says
+		// so with build-dependencies or links.
+		if len(m.BuildDependencies) > 0 || m.Package.Links != "" {
+			if err := stub("package.build", "build.rs", stubMain); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%s: package.build must be a path or a boolean", mp)
+	}
+	return out, nil
+}
+
+// dedupeStubs keeps the first stub of each path, sorted by path.
+func dedupeStubs(in []cargoStub) []cargoStub {
+	seen := map[string]bool{}
+	out := make([]cargoStub, 0, len(in))
+	for _, s := range in {
+		if !seen[s.Path] {
+			seen[s.Path] = true
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func cargoNameOK(n string) bool {
+	if n == "" || len(n) > 64 {
+		return false
+	}
+	for _, r := range n {
+		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
