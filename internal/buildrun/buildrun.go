@@ -49,8 +49,8 @@ type Result struct {
 	// last state can say otherwise: a result loaded from an imported cache
 	// reports the lazy pull of its base layers under the same vertex.
 	LoadedFromCache map[string]bool
-	Warnings []*client.VertexWarning
-	Logs     string
+	Warnings        []*client.VertexWarning
+	Logs            string
 	// Metadata of the in-process frontend's result (subrequests).
 	Metadata map[string][]byte
 }
