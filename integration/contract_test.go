@@ -105,6 +105,36 @@ func TestDockerGoHello(t *testing.T) {
 	})
 }
 
+// TestDockerExamples holds every other example to go-hello's contract on a
+// real Docker Engine: under the restricted flags it goes healthy through its
+// own HEALTHCHECK, tini is PID 1 with the app as its child, and docker stop
+// ends it in under 2 s.
+func TestDockerExamples(t *testing.T) {
+	e := engine(t)
+	dir := t.TempDir()
+	for _, ex := range []struct{ name, comm string }{
+		{"node-hello", "node"},
+		// gunicorn is a script run by the venv's python: its process name
+		// depends on how the kernel names scripts, any child will do.
+		{"python-hello", ""},
+		{"rust-hello", "rust-hello"},
+	} {
+		t.Run(ex.name, func(t *testing.T) {
+			tarball := filepath.Join(dir, ex.name+".tar")
+			mustBuild(t, buildOpts{dir: example(ex.name), inProcess: true, out: tarball})
+			requireRuntimeContract(t, tarball)
+			ref := loadImage(t, e, tarball, ex.name)
+			requireFreePort(t, 8080)
+			c := runContainer(t, e, dockerrun.RunOptions{Image: ref})
+			took, st := waitHealth(t, c, "healthy", 2*time.Minute)
+			t.Logf("figure: %s healthy %s after docker run; probe said %q", ex.name, took.Round(10*time.Millisecond), st.LastProbeOutput())
+			requireInitPID1(t, dockerProcesses(t, c), ex.comm)
+			res := stopWithin(t, c, 2*time.Second, 0, 143)
+			t.Logf("figure: %s docker stop %s, exit code %d", ex.name, res.Elapsed.Round(time.Millisecond), res.ExitCode)
+		})
+	}
+}
+
 // TestDockerPID1 runs the pid1app fixture built by the frontend: an app that
 // installs no SIGTERM handler and orphans a grandchild. With tini as PID 1
 // the orphan is reaped and a stop ends the app at once with SIGTERM, on
