@@ -68,7 +68,7 @@ func (s *sboms) add(ctx context.Context, c client.Client, target ocispecs.Platfo
 	var sources, unread []sbom.Source
 	for _, src := range conv.SBOM {
 		if sbom.Readable(src.Kind) {
-			sources = append(sources, sbom.Source{Kind: src.Kind, Path: src.Path})
+			sources = append(sources, sbom.Source{Kind: src.Kind, Path: src.Path, App: sp.Name, AppVersion: sp.Version})
 		} else {
 			unread = append(unread, sbom.Source{Kind: src.Kind, Path: src.Path})
 		}

@@ -76,7 +76,7 @@ func TestPythonHello(t *testing.T) {
 				ours = append(ours, strings.TrimPrefix(h.CreatedBy, "safe-frontend: "))
 			}
 		}
-		eq("our layers", ours, []string{"runtime: copy /sbin/tini /sbin/safe-probe", "venv: copy /venv", "app: copy /app"})
+		eq("our layers", ours, []string{"runtime: copy /sbin/tini /var/lib/dpkg/status.d/tini /sbin/safe-probe", "venv: copy /venv", "app: copy /app"})
 	})
 
 	root := t.TempDir()

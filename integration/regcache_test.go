@@ -76,8 +76,8 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 		}
 		steps = append(steps, name)
 		// Not the last state: the step that gives the image is loaded from
-		// the cache (CACHED), then shows the fetch of the base layers the
-		// export needs, which this daemon never pulled.
+		// the cache (BuildKit reports it CACHED), then shows the fetch of the
+		// base layers the export needs, which this daemon never pulled.
 		if !res.LoadedFromCache[name] {
 			notCached = append(notCached, name)
 		}

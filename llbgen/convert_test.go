@@ -97,21 +97,28 @@ func TestConvertDeterministic(t *testing.T) {
 	for _, final := range []string{"", "scratch"} {
 		s := helloSpec()
 		s.Final = final
-		a, _ := marshal(t, testInput(s, amd64))
-		b, _ := marshal(t, testInput(s, amd64))
-		if len(a.Def) != len(b.Def) {
-			t.Fatalf("final %q: %d vs %d ops", final, len(a.Def), len(b.Def))
+		requireDeterministic(t, func() *Input { return testInput(s, amd64) })
+	}
+}
+
+// requireDeterministic converts and marshals the same input twice and
+// requires the same bytes: the LLB is cached by its digest.
+func requireDeterministic(t *testing.T, in func() *Input) {
+	t.Helper()
+	a, _ := marshal(t, in())
+	b, _ := marshal(t, in())
+	if len(a.Def) != len(b.Def) {
+		t.Fatalf("%d vs %d ops", len(a.Def), len(b.Def))
+	}
+	for i := range a.Def {
+		if !bytes.Equal(a.Def[i], b.Def[i]) {
+			t.Fatalf("op %d differs between two conversions of the same input", i)
 		}
-		for i := range a.Def {
-			if !bytes.Equal(a.Def[i], b.Def[i]) {
-				t.Fatalf("final %q: op %d differs between two conversions of the same input", final, i)
-			}
-		}
-		ma, _ := json.Marshal(a.Metadata)
-		mb, _ := json.Marshal(b.Metadata)
-		if !bytes.Equal(ma, mb) {
-			t.Fatalf("final %q: metadata differs between two conversions", final)
-		}
+	}
+	ma, _ := json.Marshal(a.Metadata)
+	mb, _ := json.Marshal(b.Metadata)
+	if !bytes.Equal(ma, mb) {
+		t.Fatalf("metadata differs between two conversions")
 	}
 }
 
@@ -127,23 +134,31 @@ func TestConvertGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := helloSpec()
 			s.Final = tc.final
-			def, res := marshal(t, testInput(s, tc.target))
-			got := dump(t, def) + "\n--- image config\n" + imageJSON(t, res.Image)
-			golden := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run: go test ./llbgen -run TestConvertGolden -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("plan differs from %s (run: go test ./llbgen -run TestConvertGolden -update)\n--- got\n%s", golden, got)
-			}
+			requireGolden(t, tc.name, testInput(s, tc.target))
 		})
 	}
+}
+
+// requireGolden compares a conversion's plan and image config with
+// testdata/<name>.golden (-update rewrites it) and returns the plan.
+func requireGolden(t *testing.T, name string, in *Input) string {
+	t.Helper()
+	def, res := marshal(t, in)
+	got := dump(t, def) + "\n--- image config\n" + imageJSON(t, res.Image)
+	golden := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run: go test ./llbgen -run %s -update)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("plan differs from %s (run: go test ./llbgen -run %s -update)\n--- got\n%s", golden, strings.SplitN(t.Name(), "/", 2)[0], got)
+	}
+	return got
 }
 
 func TestImageConfig(t *testing.T) {

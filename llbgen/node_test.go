@@ -1,9 +1,6 @@
 package llbgen
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -98,16 +95,7 @@ func TestNodeConvertDeterministic(t *testing.T) {
 	for _, build := range []string{"", "build"} {
 		s := nodeSpec()
 		s.Node.Build = build
-		a, _ := marshal(t, nodeInput(s, nodeFiles(), amd64))
-		b, _ := marshal(t, nodeInput(s, nodeFiles(), amd64))
-		if len(a.Def) != len(b.Def) {
-			t.Fatalf("build %q: %d vs %d ops", build, len(a.Def), len(b.Def))
-		}
-		for i := range a.Def {
-			if !bytes.Equal(a.Def[i], b.Def[i]) {
-				t.Fatalf("build %q: op %d differs between two conversions", build, i)
-			}
-		}
+		requireDeterministic(t, func() *Input { return nodeInput(s, nodeFiles(), amd64) })
 	}
 }
 
@@ -123,21 +111,7 @@ func TestNodeConvertGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := nodeSpec()
 			s.Node.Build = tc.build
-			def, res := marshal(t, nodeInput(s, nodeFiles(), tc.target))
-			got := dump(t, def) + "\n--- image config\n" + imageJSON(t, res.Image)
-			golden := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run: go test ./llbgen -run TestNodeConvertGolden -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("plan differs from %s (run: go test ./llbgen -run TestNodeConvertGolden -update)\n--- got\n%s", golden, got)
-			}
+			requireGolden(t, tc.name, nodeInput(s, nodeFiles(), tc.target))
 		})
 	}
 }

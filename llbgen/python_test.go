@@ -3,7 +3,6 @@ package llbgen
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -55,30 +54,8 @@ func pythonInput(s *spec.Spec, files map[string][]byte) *Input {
 
 func TestPythonGoldenAndDeterministic(t *testing.T) {
 	files := map[string][]byte{"requirements.txt": []byte(pyLock)}
-	a, res := marshal(t, pythonInput(pythonHelloSpec(), files))
-	b, _ := marshal(t, pythonInput(pythonHelloSpec(), files))
-	if len(a.Def) != len(b.Def) {
-		t.Fatalf("%d vs %d ops", len(a.Def), len(b.Def))
-	}
-	for i := range a.Def {
-		if !bytes.Equal(a.Def[i], b.Def[i]) {
-			t.Fatalf("op %d differs between two conversions of the same input", i)
-		}
-	}
-	got := dump(t, a) + "\n--- image config\n" + imageJSON(t, res.Image)
-	golden := filepath.Join("testdata", "python-hello-requirements.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run: go test ./llbgen -run TestPythonGolden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("plan differs from %s (run: go test ./llbgen -run TestPythonGolden -update)\n--- got\n%s", golden, got)
-	}
+	requireDeterministic(t, func() *Input { return pythonInput(pythonHelloSpec(), files) })
+	got := requireGolden(t, "python-hello-requirements", pythonInput(pythonHelloSpec(), files))
 	for _, want := range []string{"--require-hashes", "--invalidation-mode unchecked-hash", "/opt/pip/bin/pip --python /venv/bin/python install"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("plan lacks %q", want)

@@ -1,7 +1,6 @@
 package llbgen
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -69,36 +68,13 @@ func TestRustGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := rustSpec()
 			tc.edit(s)
-			def, res := marshal(t, rustInput(t, s, tc.target))
-			got := dump(t, def) + "\n--- image config\n" + imageJSON(t, res.Image)
-			golden := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run: go test ./llbgen -run TestRustGolden -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("plan differs from %s (run: go test ./llbgen -run TestRustGolden -update)\n--- got\n%s", golden, got)
-			}
+			requireGolden(t, tc.name, rustInput(t, s, tc.target))
 		})
 	}
 }
 
 func TestRustDeterministic(t *testing.T) {
-	a, _ := marshal(t, rustInput(t, rustSpec(), amd64))
-	b, _ := marshal(t, rustInput(t, rustSpec(), amd64))
-	if len(a.Def) != len(b.Def) {
-		t.Fatalf("%d vs %d ops", len(a.Def), len(b.Def))
-	}
-	for i := range a.Def {
-		if !bytes.Equal(a.Def[i], b.Def[i]) {
-			t.Fatalf("op %d differs between two conversions of the same input", i)
-		}
-	}
+	requireDeterministic(t, func() *Input { return rustInput(t, rustSpec(), amd64) })
 }
 
 func TestRustFinals(t *testing.T) {

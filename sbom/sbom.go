@@ -1,6 +1,7 @@
 // Package sbom reads what a built image actually holds and writes it down as
 // an SPDX 2.3 document: the Go modules recorded in a binary's build info,
-// the Debian packages of the base, the base image by digest.
+// npm's, Python's and Rust's packages, the Debian packages of the base,
+// the base image by digest.
 //
 // It is pure: readers see the image's root filesystem through an fs.FS, so
 // the frontend reads from a BuildKit result and the tests from fixtures.
@@ -17,6 +18,8 @@ import (
 	"path"
 	"runtime/debug"
 	"strings"
+
+	"github.com/package-url/packageurl-go"
 )
 
 // Kinds of sources, the keys of the reader table.
@@ -27,12 +30,24 @@ const (
 	// KindDpkgStatus is dpkg's database: a status file, or distroless's
 	// status.d directory with one stanza file per package.
 	KindDpkgStatus = "dpkg-status"
+	// KindNPMLock is npm's hidden lockfile, node_modules/.package-lock.json.
+	KindNPMLock = "npm-lock"
+	// KindPythonDistInfo is a site-packages directory; every *.dist-info
+	// in it is an installed distribution.
+	KindPythonDistInfo = "python-dist-info"
+	// KindRustBinary is a Rust executable with cargo-auditable's .dep-v0
+	// section.
+	KindRustBinary = "rust-binary"
 )
 
 // Source says where in the image a reader of Kind finds its metadata.
 type Source struct {
 	Kind string
 	Path string // absolute path in the image
+	// App and AppVersion name the application a source's packages belong
+	// to when the source does not say (a virtual environment has no name):
+	// its packages become dependencies of that application.
+	App, AppVersion string
 }
 
 // Package is one component found in the image.
@@ -69,8 +84,11 @@ type Checksum struct {
 type Reader func(fsys fs.FS, path string) ([]Package, error)
 
 var readers = map[string]Reader{
-	KindGoBinary:   readGoBinary,
-	KindDpkgStatus: readDpkgStatus,
+	KindGoBinary:       readGoBinary,
+	KindDpkgStatus:     readDpkgStatus,
+	KindNPMLock:        readNPMLock,
+	KindPythonDistInfo: readDistInfo,
+	KindRustBinary:     readRustBinary,
 }
 
 // Readable reports whether a reader exists for kind.
@@ -123,7 +141,29 @@ func readSource(fsys fs.FS, src Source) (pkgs []Package, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("sbom: reading %s %s: %w", src.Kind, src.Path, err)
 	}
-	return pkgs, nil
+	return ownedBy(src, pkgs), nil
+}
+
+// ownedBy makes pkgs dependencies of src.App unless the source named its
+// application itself, so every language's packages hang off an
+// application the image contains, as a Go binary's modules do.
+func ownedBy(src Source, pkgs []Package) []Package {
+	if src.App == "" {
+		return pkgs
+	}
+	for _, p := range pkgs {
+		if p.Purpose == "APPLICATION" {
+			return pkgs
+		}
+	}
+	return []Package{{
+		Name:       src.App,
+		Version:    src.AppVersion,
+		PURL:       packageurl.NewPackageURL(packageurl.TypeGeneric, "", src.App, src.AppVersion, nil, "").ToString(),
+		Purpose:    "APPLICATION",
+		SourceInfo: fmt.Sprintf("the image's application; %s %s lists what it depends on", src.Kind, src.Path),
+		DependsOn:  pkgs,
+	}}
 }
 
 // fsPath turns an absolute image path into an fs.FS name.

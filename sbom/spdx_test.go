@@ -2,10 +2,12 @@ package sbom_test
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/org/safe-frontend/internal/spdxcheck"
@@ -192,7 +194,7 @@ func TestDocumentHostileStrings(t *testing.T) {
 // absence is visible instead of looking like an image without packages.
 func TestDocumentNamesUnreadSources(t *testing.T) {
 	img := testImage()
-	img.Unread = []sbom.Source{{Kind: "rust-binary", Path: "/usr/local/bin/app"}, {Kind: "rust-binary", Path: "/usr/local/bin/app"}}
+	img.Unread = []sbom.Source{{Kind: "pnpm-lock", Path: "/app/node_modules/.pnpm/lock.yaml"}, {Kind: "pnpm-lock", Path: "/app/node_modules/.pnpm/lock.yaml"}}
 	dt, err := sbom.Document(img, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -201,10 +203,79 @@ func TestDocumentNamesUnreadSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := doc.CreationInfo.CreatorComment; got != "Not described (no reader for their kind yet): rust-binary /usr/local/bin/app" {
+	if got := doc.CreationInfo.CreatorComment; got != "Not described (no reader for their kind yet): pnpm-lock /app/node_modules/.pnpm/lock.yaml" {
 		t.Errorf("comment %q", got)
 	}
-	if sbom.Readable("rust-binary") || !sbom.Readable(sbom.KindGoBinary) {
+	if sbom.Readable("pnpm-lock") || !sbom.Readable(sbom.KindGoBinary) {
 		t.Error("Readable is wrong")
+	}
+}
+
+// An image with an app of each language: the document validates, every
+// app is contained and DEPENDS_ON its packages, and the order of what the
+// readers returned does not matter.
+func TestDocumentLanguages(t *testing.T) {
+	rust := sbom.ELFWith(t, ".dep-v0", sbom.AuditJSON(t, `{"packages":[{"name":"app","version":"1.0.0","root":true},{"name":"tokio","version":"1.54.1"}]}`))
+	var pkgs []sbom.Package
+	for _, r := range []struct {
+		fsys fs.FS
+		src  sbom.Source
+	}{
+		{os.DirFS("testdata/node"), sbom.Source{Kind: sbom.KindNPMLock, Path: "/app/node_modules/.package-lock.json"}},
+		{os.DirFS("testdata/python"), sbom.Source{Kind: sbom.KindPythonDistInfo, Path: "/venv/lib/python3.13/site-packages", App: "python-hello"}},
+		{fstest.MapFS{"app": {Data: rust}}, sbom.Source{Kind: sbom.KindRustBinary, Path: "/app"}},
+	} {
+		p, err := sbom.Read(r.fsys, []sbom.Source{r.src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p...)
+	}
+	img := testImage()
+	dt, err := sbom.Document(img, pkgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := spdxcheck.Check(dt)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, dt)
+	}
+	byPURL := map[string]string{}
+	for _, p := range doc.Packages {
+		byPURL[spdxcheck.PURL(p)] = string(p.PackageSPDXIdentifier)
+	}
+	deps := func(app string) []string {
+		var out []string
+		for _, id := range spdxcheck.Related(doc, byPURL[app], "DEPENDS_ON") {
+			for purl, pid := range byPURL {
+				if pid == id {
+					out = append(out, purl)
+				}
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	contained := spdxcheck.Related(doc, sbom.ImageID, "CONTAINS")
+	for app, want := range map[string][]string{
+		"pkg:npm/node-hello@1.0.0": {"pkg:npm/%40types/node@22.10.2", "pkg:npm/debug@2.6.9", "pkg:npm/debug@4.4.0", "pkg:npm/express@5.3.0", "pkg:npm/left-over@1.0.0", "pkg:npm/string-width@4.2.3"},
+		"pkg:generic/python-hello": {"pkg:pypi/flask@3.1.3", "pkg:pypi/zope-interface@7.2"},
+		"pkg:cargo/app@1.0.0":      {"pkg:cargo/tokio@1.54.1"},
+	} {
+		if !slices.Contains(contained, byPURL[app]) {
+			t.Errorf("the image does not CONTAIN %s", app)
+		}
+		if got := deps(app); !slices.Equal(got, want) {
+			t.Errorf("%s DEPENDS_ON %q, want %q", app, got, want)
+		}
+	}
+	reversed := slices.Clone(pkgs)
+	slices.Reverse(reversed)
+	for _, p := range reversed {
+		slices.Reverse(p.DependsOn)
+	}
+	again, err := sbom.Document(img, reversed)
+	if err != nil || !bytes.Equal(again, dt) {
+		t.Errorf("reordered input changed the document (%v)", err)
 	}
 }
