@@ -74,18 +74,11 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 		if !isStep(name) {
 			continue
 		}
-		v := res.Vertices[name]
-		// The merge that stacks the layers on the base runs nothing: the
-		// cache holds no record of its own for it, and redoing it is a
-		// metadata operation over layers that all came from the cache.
-		if strings.HasSuffix(name, "merge layers onto the base") {
-			if v.Started != nil && v.Completed != nil && v.Completed.Sub(*v.Started) > 2*time.Second {
-				t.Errorf("%q took %s: a merge of cached layers should be instant", name, v.Completed.Sub(*v.Started))
-			}
-			continue
-		}
 		steps = append(steps, name)
-		if !v.Cached {
+		// Not the last state: the step that gives the image is loaded from
+		// the cache (BuildKit reports it CACHED), then shows the fetch of the
+		// base layers the export needs, which this daemon never pulled.
+		if !res.LoadedFromCache[name] {
 			notCached = append(notCached, name)
 		}
 	}
@@ -95,8 +88,9 @@ func TestRegistryCacheAcrossDaemons(t *testing.T) {
 	if len(notCached) > 0 {
 		t.Errorf("a fresh daemon importing the registry cache ran %d of %d steps instead of using the cache:\n  %s",
 			len(notCached), len(steps), strings.Join(notCached, "\n  "))
+	} else {
+		t.Logf("%d steps, all CACHED: %s", len(steps), strings.Join(steps, "; "))
 	}
-	t.Logf("%d steps, all CACHED: %s", len(steps), strings.Join(steps, "; "))
 	if read != wrote {
 		t.Errorf("the cached build gave %s, the first %s", read, wrote)
 	}

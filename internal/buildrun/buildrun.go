@@ -45,8 +45,12 @@ type Options struct {
 type Result struct {
 	Response *client.SolveResponse
 	Vertices map[string]*client.Vertex // by progress name, last state
-	Warnings []*client.VertexWarning
-	Logs     string
+	// LoadedFromCache names the vertices reported CACHED at some point. The
+	// last state can say otherwise: a result loaded from an imported cache
+	// reports the lazy pull of its base layers under the same vertex.
+	LoadedFromCache map[string]bool
+	Warnings        []*client.VertexWarning
+	Logs            string
 	// Metadata of the in-process frontend's result (subrequests).
 	Metadata map[string][]byte
 }
@@ -117,7 +121,7 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 		opt.Exports = append(opt.Exports, client.ExportEntry{Type: client.ExporterLocal, OutputDir: o.LocalDir})
 	}
 	ch := make(chan *client.SolveStatus)
-	res := &Result{Vertices: map[string]*client.Vertex{}}
+	res := &Result{Vertices: map[string]*client.Vertex{}, LoadedFromCache: map[string]bool{}}
 	var wg sync.WaitGroup
 	var logs strings.Builder
 	wg.Add(1)
@@ -126,6 +130,9 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 		for s := range ch {
 			for _, v := range s.Vertexes {
 				res.Vertices[v.Name] = v
+				if v.Cached {
+					res.LoadedFromCache[v.Name] = true
+				}
 				if v.Error != "" {
 					fmt.Fprintf(&logs, "vertex %q error: %s\n", v.Name, v.Error)
 				}

@@ -41,6 +41,15 @@ func Diff(a, b string) (string, error) {
 	}
 	r := &report{}
 	r.add("manifest %s vs %s", ia.img.ManifestDigest, ib.img.ManifestDigest)
+	// Descriptors' annotations and media types live in the manifest only.
+	var ma, mb any
+	if err := json.Unmarshal(ia.blob(ia.img.ManifestDigest.Encoded()), &ma); err != nil {
+		return "", fmt.Errorf("%s: manifest: %w", a, err)
+	}
+	if err := json.Unmarshal(ib.blob(ib.img.ManifestDigest.Encoded()), &mb); err != nil {
+		return "", fmt.Errorf("%s: manifest: %w", b, err)
+	}
+	diffJSON(r, "manifest", ma, mb)
 	if ia.img.Manifest.Config.Digest != ib.img.Manifest.Config.Digest {
 		var ca, cb any
 		if err := json.Unmarshal(ia.blob(ia.img.Manifest.Config.Digest.Encoded()), &ca); err != nil {

@@ -115,6 +115,8 @@ func TestDiffNamesFilesAndTimes(t *testing.T) {
 	}
 	for _, want := range []string{
 		"manifest sha256:",
+		"manifest.config.digest",
+		"manifest.layers[0].digest",
 		`config.config.Labels.l: "x" vs "y"`,
 		"config.rootfs.diff_ids[0]",
 		"layer 0: /usr/: mtime 2023-11-14T22:13:20Z vs 2026-11-29T10:00:00.000000123Z",
