@@ -46,15 +46,9 @@ func TestGoHello(t *testing.T) {
 	c := img.Config
 
 	t.Run("config", func(t *testing.T) {
-		eq := func(name string, got, want any) {
-			t.Helper()
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("%s = %v, want %v", name, got, want)
-			}
-		}
-		eq("os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
-		eq("User", c.Config.User, "65532:65532")
-		eq("Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/usr/local/bin/go-hello"})
+		eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
+		eq(t, "User", c.Config.User, "65532:65532")
+		eq(t, "Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/usr/local/bin/go-hello"})
 		sum, err := img.Summary()
 		if err != nil {
 			t.Fatal(err)
@@ -62,28 +56,28 @@ func TestGoHello(t *testing.T) {
 		if hc := sum.Healthcheck; hc == nil {
 			t.Errorf("no Healthcheck in the image config")
 		} else {
-			eq("Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
-			eq("Healthcheck timings", []int64{hc.Interval, hc.Timeout}, []int64{int64(10 * time.Second), int64(3 * time.Second)})
-			eq("Healthcheck.Retries", hc.Retries, 3)
+			eq(t, "Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
+			eq(t, "Healthcheck timings", []int64{hc.Interval, hc.Timeout}, []int64{int64(10 * time.Second), int64(3 * time.Second)})
+			eq(t, "Healthcheck.Retries", hc.Retries, 3)
 		}
-		eq("Cmd", c.Config.Cmd, []string{"--listen=:8080"})
-		eq("StopSignal", c.Config.StopSignal, "SIGTERM")
-		eq("WorkingDir", c.Config.WorkingDir, "/")
+		eq(t, "Cmd", c.Config.Cmd, []string{"--listen=:8080"})
+		eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
+		eq(t, "WorkingDir", c.Config.WorkingDir, "/")
 		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
 			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
 		}
 		if !slices.Contains(c.Config.Env, "LOG_FORMAT=json") {
 			t.Errorf("Env = %v, want LOG_FORMAT=json", c.Config.Env)
 		}
-		eq("Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+		eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
 		l := c.Config.Labels
-		eq("title", l["org.opencontainers.image.title"], "go-hello")
-		eq("version", l["org.opencontainers.image.version"], "1.0.0")
-		eq("created", l["org.opencontainers.image.created"], "2023-11-14T22:13:20Z")
-		eq("revision", l["org.opencontainers.image.revision"], testRevision)
-		eq("source", l["org.opencontainers.image.source"], testSource)
-		eq("licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
+		eq(t, "title", l["org.opencontainers.image.title"], "go-hello")
+		eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
+		eq(t, "created", l["org.opencontainers.image.created"], "2023-11-14T22:13:20Z")
+		eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
+		eq(t, "source", l["org.opencontainers.image.source"], testSource)
+		eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
+		eq(t, "base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
 		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
 			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
 		}
@@ -102,12 +96,7 @@ func TestGoHello(t *testing.T) {
 	})
 
 	t.Run("syntax-image-same-digest", func(t *testing.T) {
-		viaSyntax := filepath.Join(dir, "syntax.tar")
-		mustBuild(t, buildOpts{dir: example("go-hello"), attrs: provenanceAttrs(), out: viaSyntax})
-		other := openImage(t, viaSyntax)
-		if other.ManifestDigest != img.ManifestDigest {
-			t.Errorf("built through # syntax= the manifest is %s, in process %s: the same spec must give the same image", other.ManifestDigest, img.ManifestDigest)
-		}
+		requireSameImageViaSyntax(t, example("go-hello"), img)
 	})
 
 	t.Run("run-hardened", func(t *testing.T) {

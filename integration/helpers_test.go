@@ -206,3 +206,24 @@ func requireEpochLayers(t *testing.T, ociTar string, img *hardened.Image, n int,
 		t.Fatalf("found %d of the last %d layers in %s", seen, n, ociTar)
 	}
 }
+
+// eq reports a field whose value is not the wanted one, comparing them as
+// printed.
+func eq(t *testing.T, name string, got, want any) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s = %v, want %v", name, got, want)
+	}
+}
+
+// requireSameImageViaSyntax builds dir through `# syntax=` (the frontend
+// image) and requires the manifest the in-process build gave: the same spec
+// must give the same image whichever way the frontend is reached.
+func requireSameImageViaSyntax(t *testing.T, dir string, inProc *hardened.Image) {
+	t.Helper()
+	viaSyntax := filepath.Join(t.TempDir(), "syntax.tar")
+	mustBuild(t, buildOpts{dir: dir, attrs: provenanceAttrs(), out: viaSyntax})
+	if other := openImage(t, viaSyntax); other.ManifestDigest != inProc.ManifestDigest {
+		t.Errorf("built through # syntax= the manifest is %s, in process %s: the same spec must give the same image", other.ManifestDigest, inProc.ManifestDigest)
+	}
+}

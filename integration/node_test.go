@@ -36,18 +36,12 @@ func TestNodeHello(t *testing.T) {
 	c := img.Config
 
 	t.Run("config", func(t *testing.T) {
-		eq := func(name string, got, want any) {
-			t.Helper()
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("%s = %v, want %v", name, got, want)
-			}
-		}
-		eq("os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
-		eq("User", c.Config.User, "65532:65532")
-		eq("Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/server.js"})
-		eq("Cmd", c.Config.Cmd, []string{"--listen=:8080"})
-		eq("WorkingDir", c.Config.WorkingDir, "/app")
-		eq("StopSignal", c.Config.StopSignal, "SIGTERM")
+		eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
+		eq(t, "User", c.Config.User, "65532:65532")
+		eq(t, "Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/server.js"})
+		eq(t, "Cmd", c.Config.Cmd, []string{"--listen=:8080"})
+		eq(t, "WorkingDir", c.Config.WorkingDir, "/app")
+		eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
 		if !slices.Contains(c.Config.Env, "NODE_ENV=production") {
 			t.Errorf("Env = %v, want NODE_ENV=production", c.Config.Env)
 		}
@@ -66,16 +60,16 @@ func TestNodeHello(t *testing.T) {
 		if hc := sum.Healthcheck; hc == nil {
 			t.Errorf("no Healthcheck in the image config")
 		} else {
-			eq("Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
+			eq(t, "Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
 		}
-		eq("Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+		eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
 		l := c.Config.Labels
-		eq("title", l["org.opencontainers.image.title"], "node-hello")
-		eq("version", l["org.opencontainers.image.version"], "1.0.0")
-		eq("revision", l["org.opencontainers.image.revision"], testRevision)
-		eq("source", l["org.opencontainers.image.source"], testSource)
-		eq("licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/nodejs22-debian13:nonroot")
+		eq(t, "title", l["org.opencontainers.image.title"], "node-hello")
+		eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
+		eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
+		eq(t, "source", l["org.opencontainers.image.source"], testSource)
+		eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
+		eq(t, "base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/nodejs22-debian13:nonroot")
 		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
 			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
 		}
@@ -86,7 +80,7 @@ func TestNodeHello(t *testing.T) {
 				ours = append(ours, strings.SplitN(strings.TrimPrefix(h.CreatedBy, "safe-frontend: "), ":", 2)[0])
 			}
 		}
-		eq("our layers", ours, []string{"runtime", "node_modules", "app"})
+		eq(t, "our layers", ours, []string{"runtime", "node_modules", "app"})
 	})
 
 	// runtime (tini, probe), node_modules and app: every entry at the epoch.
@@ -122,11 +116,7 @@ func TestNodeHello(t *testing.T) {
 	})
 
 	t.Run("syntax-image-same-digest", func(t *testing.T) {
-		viaSyntax := filepath.Join(dir, "syntax.tar")
-		mustBuild(t, buildOpts{dir: example("node-hello"), attrs: provenanceAttrs(), out: viaSyntax})
-		if other := openImage(t, viaSyntax); other.ManifestDigest != img.ManifestDigest {
-			t.Errorf("built through # syntax= the manifest is %s, in process %s: the same spec must give the same image", other.ManifestDigest, img.ManifestDigest)
-		}
+		requireSameImageViaSyntax(t, example("node-hello"), img)
 	})
 
 	t.Run("run-hardened", func(t *testing.T) {

@@ -40,18 +40,12 @@ func TestPythonHello(t *testing.T) {
 	t.Logf("python-hello: %.2f MiB compressed; layers (MiB, base first): %s", float64(img.CompressedSize())/(1<<20), strings.Join(sizes, " "))
 
 	t.Run("config", func(t *testing.T) {
-		eq := func(name string, got, want any) {
-			t.Helper()
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("%s = %v, want %v", name, got, want)
-			}
-		}
-		eq("os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
-		eq("User", c.Config.User, "65532:65532")
-		eq("Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/venv/bin/gunicorn"})
-		eq("Cmd", c.Config.Cmd, []string{"--bind=0.0.0.0:8080", "hello:app"})
-		eq("WorkingDir", c.Config.WorkingDir, "/app")
-		eq("StopSignal", c.Config.StopSignal, "SIGTERM")
+		eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
+		eq(t, "User", c.Config.User, "65532:65532")
+		eq(t, "Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/venv/bin/gunicorn"})
+		eq(t, "Cmd", c.Config.Cmd, []string{"--bind=0.0.0.0:8080", "hello:app"})
+		eq(t, "WorkingDir", c.Config.WorkingDir, "/app")
+		eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
 		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
 			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
 		}
@@ -60,13 +54,13 @@ func TestPythonHello(t *testing.T) {
 				t.Errorf("Env = %v, want %s", c.Config.Env, kv)
 			}
 		}
-		eq("Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+		eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
 		l := c.Config.Labels
-		eq("title", l["org.opencontainers.image.title"], "python-hello")
-		eq("version", l["org.opencontainers.image.version"], "1.0.0")
-		eq("revision", l["org.opencontainers.image.revision"], testRevision)
-		eq("licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/python3-debian13:nonroot")
+		eq(t, "title", l["org.opencontainers.image.title"], "python-hello")
+		eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
+		eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
+		eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
+		eq(t, "base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/python3-debian13:nonroot")
 		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
 			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
 		}
@@ -76,7 +70,7 @@ func TestPythonHello(t *testing.T) {
 				ours = append(ours, strings.TrimPrefix(h.CreatedBy, "safe-frontend: "))
 			}
 		}
-		eq("our layers", ours, []string{"runtime: copy /sbin/tini /var/lib/dpkg/status.d/tini /sbin/safe-probe", "venv: copy /venv", "app: copy /app"})
+		eq(t, "our layers", ours, []string{"runtime: copy /sbin/tini /var/lib/dpkg/status.d/tini /sbin/safe-probe", "venv: copy /venv", "app: copy /app"})
 	})
 
 	root := t.TempDir()
@@ -138,11 +132,7 @@ func TestPythonHello(t *testing.T) {
 	})
 
 	t.Run("syntax-image-same-digest", func(t *testing.T) {
-		viaSyntax := filepath.Join(dir, "syntax.tar")
-		mustBuild(t, buildOpts{dir: example("python-hello"), attrs: provenanceAttrs(), out: viaSyntax})
-		if other := openImage(t, viaSyntax); other.ManifestDigest != img.ManifestDigest {
-			t.Errorf("built through # syntax= the manifest is %s, in process %s", other.ManifestDigest, img.ManifestDigest)
-		}
+		requireSameImageViaSyntax(t, example("python-hello"), img)
 	})
 
 	t.Run("run-hardened", func(t *testing.T) {

@@ -33,17 +33,11 @@ func TestRustHello(t *testing.T) {
 	c := img.Config
 
 	t.Run("config", func(t *testing.T) {
-		eq := func(name string, got, want any) {
-			t.Helper()
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("%s = %v, want %v", name, got, want)
-			}
-		}
-		eq("os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
-		eq("User", c.Config.User, "65532:65532")
-		eq("Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/usr/local/bin/rust-hello"})
-		eq("Cmd", c.Config.Cmd, []string{"--listen=:8080"})
-		eq("StopSignal", c.Config.StopSignal, "SIGTERM")
+		eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
+		eq(t, "User", c.Config.User, "65532:65532")
+		eq(t, "Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/usr/local/bin/rust-hello"})
+		eq(t, "Cmd", c.Config.Cmd, []string{"--listen=:8080"})
+		eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
 		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
 			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
 		}
@@ -52,13 +46,13 @@ func TestRustHello(t *testing.T) {
 				t.Errorf("the builder's environment leaked into the image: %s", kv)
 			}
 		}
-		eq("Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+		eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
 		l := c.Config.Labels
-		eq("title", l["org.opencontainers.image.title"], "rust-hello")
-		eq("version", l["org.opencontainers.image.version"], "1.0.0")
-		eq("revision", l["org.opencontainers.image.revision"], testRevision)
-		eq("licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq("base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
+		eq(t, "title", l["org.opencontainers.image.title"], "rust-hello")
+		eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
+		eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
+		eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
+		eq(t, "base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
 		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
 			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
 		}
@@ -88,11 +82,7 @@ func TestRustHello(t *testing.T) {
 	})
 
 	t.Run("syntax-image-same-digest", func(t *testing.T) {
-		viaSyntax := filepath.Join(dir, "syntax.tar")
-		mustBuild(t, buildOpts{dir: example("rust-hello"), attrs: provenanceAttrs(), out: viaSyntax})
-		if other := openImage(t, viaSyntax); other.ManifestDigest != img.ManifestDigest {
-			t.Errorf("built through # syntax= the manifest is %s, in process %s: the same spec must give the same image", other.ManifestDigest, img.ManifestDigest)
-		}
+		requireSameImageViaSyntax(t, example("rust-hello"), img)
 	})
 
 	t.Run("run-hardened-healthz-sigterm", func(t *testing.T) {
