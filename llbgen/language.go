@@ -241,8 +241,7 @@ func ErrorPath(err error, def string) string {
 // ruleError is a finding the conversion itself makes (it needs the
 // context's files, which the policy does not see): "SFxxx Name: message".
 func ruleError(id, path, format string, args ...any) error {
-	r := rules.MustLookup(id)
-	return &SpecError{Path: path, Err: errors.Errorf("%s %s: %s (%s)", r.ID, r.Name, fmt.Sprintf(format, args...), r.URL())}
+	return &RuleError{Rule: rules.MustLookup(id).ID, Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
 // stepExplainer is implemented by languages whose build steps exit with

@@ -8,14 +8,6 @@ import (
 	"github.com/org/safe-frontend/spec"
 )
 
-// contextRules are raised from the build context's files (CheckContext),
-// not from the spec alone.
-var contextRules = map[string]bool{
-	rules.UnpinnedRequirement: true,
-	rules.MissingLockfile:     true,
-	rules.InvalidLockfile:     true,
-}
-
 func pythonSpec(mutate func(*spec.Python)) *spec.Spec {
 	p := &spec.Python{Version: "3.13", Script: "gunicorn"}
 	if mutate != nil {
@@ -124,7 +116,8 @@ func TestPythonContextChecks(t *testing.T) {
 	for _, tc := range cases {
 		have[tc.rule] = true
 	}
-	for id := range contextRules {
+	// The rules raised from the build context's files (CheckContext).
+	for _, id := range []string{rules.UnpinnedRequirement, rules.MissingLockfile, rules.InvalidLockfile} {
 		if !have[id] {
 			t.Errorf("no context case makes %s fire", id)
 		}

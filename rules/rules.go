@@ -201,6 +201,9 @@ func AtBuild(id string) bool { return atBuild[id] }
 
 var atBuild = map[string]bool{
 	SecretMissing:         true,
+	UnpinnedRequirement:   true,
+	MissingLockfile:       true,
+	InvalidLockfile:       true,
 	CargoLockMissing:      true,
 	CargoManifest:         true,
 	NoLockfile:            true,
