@@ -15,9 +15,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -58,27 +60,37 @@ func main() {
 	runs := flag.Int("runs", 5, "runs per scenario (medians are reported)")
 	out := flag.String("out", "", "also write the report as Markdown to this file")
 	only := flag.String("apps", "go-hello,node-hello,python-hello,rust-hello", "examples to measure, comma-separated")
+	builtin := flag.String("builtin", "go-hello", "examples also measured with the daemon's built-in Dockerfile frontend, comma-separated")
 	flag.Parse()
-	if err := run(*runs, *out, strings.Split(*only, ",")); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, *runs, *out, strings.Split(*only, ","), strings.Split(*builtin, ","))
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
 type side struct {
-	name string
-	dir  string
+	name  string
+	dir   string
+	attrs map[string]string // frontend attrs of every build of this side
 }
 
 type timings struct{ cold, noChange, edit []time.Duration }
 
-func run(runs int, out string, only []string) error {
-	host := os.Getenv("BUILDKIT_HOST")
-	if host == "" {
-		return errors.New("BUILDKIT_HOST is not set: run `make bench`, which brings the stack up, or `eval $(hack/stack env)`")
+func run(ctx context.Context, runs int, out string, only, builtin []string) error {
+	registry := os.Getenv("SAFE_REGISTRY")
+	if registry == "" {
+		return errors.New("SAFE_REGISTRY is not set: run `make bench`, which brings the stack up, or `eval \"$(hack/stack env)\"`")
 	}
-	ctx := context.Background()
-	c, err := client.New(ctx, host)
+	// A daemon of our own: every cold build prunes its whole cache.
+	d, err := startDaemon(ctx, registry)
+	if err != nil {
+		return err
+	}
+	defer d.stop()
+	c, err := client.New(ctx, d.addr)
 	if err != nil {
 		return err
 	}
@@ -90,25 +102,43 @@ func run(runs int, out string, only []string) error {
 	}
 	defer os.RemoveAll(work)
 
+	// The frontend and runtime images are built on the stack's daemon when
+	// there is one (it builds them anyway, and its Go build cache is warm;
+	// nothing is pruned there), else on ours.
+	imageClient := c
+	if host := os.Getenv("BUILDKIT_HOST"); host != "" {
+		if imageClient, err = client.New(ctx, host); err != nil {
+			return err
+		}
+		defer imageClient.Close()
+	}
+	syntax, err := benchFrontend(ctx, imageClient, work, registry)
+	if err != nil {
+		return err
+	}
+	// The spec's `# syntax=org/safe-frontend:1` line is overridden the way
+	// BuildKit allows: the frontend measured is this tree's.
+	frontendAttrs := map[string]string{"build-arg:BUILDKIT_SYNTAX": syntax}
+
 	var report strings.Builder
 	for _, a := range apps {
 		if !slices.Contains(only, a.example) {
 			continue
 		}
-		sides, results, err := measure(ctx, c, work, a, runs)
+		sides, results, err := measure(ctx, c, work, a, runs, frontendAttrs, slices.Contains(builtin, a.example))
 		if err != nil {
 			return err
 		}
 		switch a.example {
 		case "go-hello":
-			sizes, err := measureSizes(ctx, c, work, sides[0].dir, sides[1].dir)
+			sizes, err := measureSizes(ctx, c, work, sides[0], sides[1])
 			if err != nil {
 				return err
 			}
 			conv := testing.Benchmark(benchmarkConvert)
 			report.WriteString(render(runs, results, sides, sizes, conv))
 		default:
-			front, hand, err := compressedSizes(ctx, c, sides[0].dir, sides[1].dir)
+			front, hand, err := compressedSizes(ctx, c, sides[0], sides[1])
 			if err != nil {
 				return err
 			}
@@ -118,26 +148,30 @@ func run(runs int, out string, only []string) error {
 	}
 	fmt.Print(report.String())
 	if out != "" {
-		header := "# Benchmark\n\nMeasured with `make bench` on a 2-core machine (buildkitd v0.34.2, runc, loopback registry).\n\n"
+		header := "# Benchmark\n\nMeasured with `make bench` on a 2-core machine shared with other work (buildkitd v0.34.2, runc,\n" +
+			"loopback registry). The benchmark starts a buildkitd of its own (own root and socket, the\n" +
+			"stack's registry mirror configuration) and stops it at the end, so pruning before a cold build\n" +
+			"never touches anybody's build cache. It builds the frontend and runtime images from the checkout\n" +
+			"it runs in and points the specs' `# syntax=` line at them with `BUILDKIT_SYNTAX`.\n\n" +
+			"Absolute times move with the machine's load; the two sides of every scenario are built\n" +
+			"alternately (A, B, A, B, who goes first rotating), so the ratios are what to read.\n\n"
 		return os.WriteFile(out, []byte(header+report.String()), 0o644)
 	}
 	return nil
 }
 
 // measure times cold, no-change and source-edit builds of an example
-// through the frontend and through its hand-written Dockerfile (built-in
-// and with `# syntax=`), rotating who goes first.
-func measure(ctx context.Context, c *client.Client, work string, a app, runs int) ([]side, map[string]*timings, error) {
+// through the frontend and through its hand-written Dockerfile with
+// `# syntax=docker/dockerfile:1` (and, with builtin, by the daemon's
+// built-in Dockerfile frontend), alternating the sides and rotating who goes
+// first, so the machine's load hits every side alike.
+func measure(ctx context.Context, c *client.Client, work string, a app, runs int, frontendAttrs map[string]string, builtin bool) ([]side, map[string]*timings, error) {
 	frontendDir, err := copyExample(work, a, "frontend", "")
 	if err != nil {
 		return nil, nil, err
 	}
-	handDir, err := copyExample(work, a, "dockerfile", a.dockerfile)
-	if err != nil {
-		return nil, nil, err
-	}
-	// The same Dockerfile as best practice writes it, with a `# syntax=`
-	// line: then both sides pay for a gateway frontend container.
+	// The Dockerfile as best practice writes it, with a `# syntax=` line:
+	// then both sides pay for a gateway frontend container.
 	syntaxDir, err := copyExample(work, a, "dockerfile-syntax", a.dockerfile)
 	if err != nil {
 		return nil, nil, err
@@ -145,26 +179,32 @@ func measure(ctx context.Context, c *client.Client, work string, a app, runs int
 	if err := prepend(filepath.Join(syntaxDir, "Dockerfile"), "# syntax=docker/dockerfile:1\n"); err != nil {
 		return nil, nil, err
 	}
-	sides := []side{{"safe-frontend", frontendDir}, {"hand-written Dockerfile", handDir}, {"hand-written, # syntax=docker/dockerfile:1", syntaxDir}}
+	sides := []side{{"safe-frontend", frontendDir, frontendAttrs}, {"hand-written, # syntax=docker/dockerfile:1", syntaxDir, nil}}
+	if builtin {
+		handDir, err := copyExample(work, a, "dockerfile", a.dockerfile)
+		if err != nil {
+			return nil, nil, err
+		}
+		sides = append(sides, side{"hand-written Dockerfile (built-in)", handDir, nil})
+	}
 	results := map[string]*timings{}
 	for _, s := range sides {
 		results[s.name] = &timings{}
 	}
 
 	for i := 0; i < runs; i++ {
-		// Rotate who goes first: the daemon warms up over a run.
 		order := append(slices.Clone(sides[i%len(sides):]), sides[:i%len(sides)]...)
 		for _, s := range order {
 			t := results[s.name]
 			if err := c.Prune(ctx, nil, client.PruneAll); err != nil {
 				return nil, nil, fmt.Errorf("pruning the build cache: %w", err)
 			}
-			d, _, err := timedBuild(ctx, c, s.dir)
+			d, _, err := timedBuild(ctx, c, s)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s %s cold build: %w", a.example, s.name, err)
 			}
 			t.cold = append(t.cold, d)
-			d, _, err = timedBuild(ctx, c, s.dir)
+			d, _, err = timedBuild(ctx, c, s)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s %s rebuild: %w", a.example, s.name, err)
 			}
@@ -172,19 +212,48 @@ func measure(ctx context.Context, c *client.Client, work string, a app, runs int
 			if err := editSource(s.dir, a, i); err != nil {
 				return nil, nil, err
 			}
-			d, res, err := timedBuild(ctx, c, s.dir)
+			d, res, err := timedBuild(ctx, c, s)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s %s edit rebuild: %w", a.example, s.name, err)
 			}
 			if !dependencyStepCached(res, a) {
 				return nil, nil, fmt.Errorf("%s %s: the dependency step was not CACHED after a source edit", a.example, s.name)
 			}
+			if os.Getenv("SAFE_BENCH_VERBOSE") != "" {
+				logVertices(a.example+" "+s.name+" edit", res)
+			}
 			t.edit = append(t.edit, d)
-			fmt.Fprintf(os.Stderr, "%s run %d/%d %-24s cold %6s  no-change %6s  edit %6s\n", a.example, i+1, runs, s.name,
+			fmt.Fprintf(os.Stderr, "%s run %d/%d %-44s cold %6s  no-change %6s  edit %6s\n", a.example, i+1, runs, s.name,
 				t.cold[i].Round(10*time.Millisecond), t.noChange[i].Round(10*time.Millisecond), t.edit[i].Round(10*time.Millisecond))
 		}
 	}
 	return sides, results, nil
+}
+
+// logVertices prints what a build did, step by step (SAFE_BENCH_VERBOSE=1):
+// which steps ran and for how long, which were CACHED.
+func logVertices(title string, res *buildrun.Result) {
+	vs := make([]*client.Vertex, 0, len(res.Vertices))
+	for _, v := range res.Vertices {
+		vs = append(vs, v)
+	}
+	slices.SortFunc(vs, func(a, b *client.Vertex) int {
+		if a.Started == nil || b.Started == nil {
+			return strings.Compare(a.Name, b.Name)
+		}
+		return a.Started.Compare(*b.Started)
+	})
+	fmt.Fprintf(os.Stderr, "--- %s\n", title)
+	for _, v := range vs {
+		state := "CACHED"
+		if !v.Cached {
+			state = "ran"
+			if v.Started != nil && v.Completed != nil {
+				state = v.Completed.Sub(*v.Started).Round(10 * time.Millisecond).String()
+			}
+		}
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n", state, v.Name)
+	}
 }
 
 func copyExample(work string, a app, name, dockerfile string) (string, error) {
@@ -227,9 +296,9 @@ func prepend(path, line string) error {
 	return os.WriteFile(path, append([]byte(line), dt...), 0o644)
 }
 
-func timedBuild(ctx context.Context, c *client.Client, dir string) (time.Duration, *buildrun.Result, error) {
+func timedBuild(ctx context.Context, c *client.Client, s side) (time.Duration, *buildrun.Result, error) {
 	start := time.Now()
-	res, err := buildrun.Build(ctx, c, buildrun.Options{Dir: dir})
+	res, err := buildrun.Build(ctx, c, buildrun.Options{Dir: s.dir, Attrs: s.attrs})
 	if err != nil && res != nil {
 		err = fmt.Errorf("%w\n%s", err, res.Logs)
 	}
@@ -262,13 +331,13 @@ func dependencyStepCached(res *buildrun.Result, a app) bool {
 
 // compressedSizes builds the frontend's and the hand-written image and
 // returns their compressed sizes.
-func compressedSizes(ctx context.Context, c *client.Client, frontendDir, handDir string) (front, hand int64, err error) {
+func compressedSizes(ctx context.Context, c *client.Client, frontend, hand side) (frontSize, handSize int64, err error) {
 	for _, b := range []struct {
-		dir  string
+		side
 		size *int64
-	}{{frontendDir, &front}, {handDir, &hand}} {
+	}{{frontend, &frontSize}, {hand, &handSize}} {
 		tarPath := b.dir + ".oci.tar"
-		if _, err := buildrun.Build(ctx, c, buildrun.Options{Dir: b.dir, OCITar: tarPath}); err != nil {
+		if _, err := buildrun.Build(ctx, c, buildrun.Options{Dir: b.dir, Attrs: b.attrs, OCITar: tarPath}); err != nil {
 			return 0, 0, fmt.Errorf("building %s: %w", b.dir, err)
 		}
 		img, err := hardened.Open(tarPath)
@@ -277,7 +346,7 @@ func compressedSizes(ctx context.Context, c *client.Client, frontendDir, handDir
 		}
 		*b.size = img.CompressedSize()
 	}
-	return front, hand, nil
+	return frontSize, handSize, nil
 }
 
 type sizeReport struct {
@@ -288,9 +357,9 @@ type sizeReport struct {
 
 // measureSizes builds the scratch variant of the spec and both distroless
 // images, and reads the binary's size from the image itself.
-func measureSizes(ctx context.Context, c *client.Client, work, frontendDir, handDir string) (*sizeReport, error) {
+func measureSizes(ctx context.Context, c *client.Client, work string, frontend, hand side) (*sizeReport, error) {
 	scratchDir := filepath.Join(work, "scratch")
-	if err := os.CopyFS(scratchDir, os.DirFS(frontendDir)); err != nil {
+	if err := os.CopyFS(scratchDir, os.DirFS(frontend.dir)); err != nil {
 		return nil, err
 	}
 	specPath := filepath.Join(scratchDir, "Dockerfile")
@@ -307,11 +376,11 @@ func measureSizes(ctx context.Context, c *client.Client, work, frontendDir, hand
 	}
 	r := &sizeReport{}
 	for _, b := range []struct {
-		dir   string
+		side
 		compr *int64
-	}{{scratchDir, &r.scratchCompressed}, {frontendDir, &r.frontendCompressed}, {handDir, &r.handCompr}} {
+	}{{side{"scratch", scratchDir, frontend.attrs}, &r.scratchCompressed}, {frontend, &r.frontendCompressed}, {hand, &r.handCompr}} {
 		tarPath := b.dir + ".oci.tar"
-		if _, err := buildrun.Build(ctx, c, buildrun.Options{Dir: b.dir, OCITar: tarPath}); err != nil {
+		if _, err := buildrun.Build(ctx, c, buildrun.Options{Dir: b.dir, Attrs: b.attrs, OCITar: tarPath}); err != nil {
 			return nil, fmt.Errorf("building %s: %w", b.dir, err)
 		}
 		img, err := hardened.Open(tarPath)
@@ -401,22 +470,40 @@ func median(ds []time.Duration) time.Duration {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// renderTimings writes an example's heading and timing table.
+// renderTimings writes an example's heading and timing table: the
+// frontend against the hand-written Dockerfile with `# syntax=` (gateway
+// against gateway), and against the built-in frontend when measured.
 func renderTimings(b *strings.Builder, example, dockerfile string, runs int, results map[string]*timings, sides []side) {
-	fe, hw, hs := results[sides[0].name], results[sides[1].name], results[sides[2].name]
+	fe, hs := results[sides[0].name], results[sides[1].name]
+	var hw *timings
+	if len(sides) > 2 {
+		hw = results[sides[2].name]
+	}
 	fmt.Fprintf(b, "## %s: safe-frontend vs a hand-written best-practice Dockerfile\n\n", example)
 	fmt.Fprintf(b, "Same daemon, same stand-in bases, medians of %d runs; cold = build cache pruned first.\n", runs)
-	fmt.Fprintf(b, "The hand-written Dockerfile (%s) is built twice: by the daemon's\n"+
-		"built-in Dockerfile frontend, and with `# syntax=docker/dockerfile:1` as best practice writes it,\n"+
-		"which runs the Dockerfile frontend as a gateway container as safe-frontend always is.\n\n", dockerfile)
-	fmt.Fprintf(b, "| scenario | safe-frontend | hand-written (built-in) | ratio | hand-written (`# syntax=`) | ratio |\n|---|---:|---:|---:|---:|---:|\n")
-	row := func(name string, a, h, x []time.Duration) {
-		ma, mh, mx := median(a), median(h), median(x)
-		fmt.Fprintf(b, "| %s | %.2f s | %.2f s | %.2fx | %.2f s | %.2fx |\n", name, ma.Seconds(), mh.Seconds(), ma.Seconds()/mh.Seconds(), mx.Seconds(), ma.Seconds()/mx.Seconds())
+	fmt.Fprintf(b, "The hand-written Dockerfile (%s) is built with `# syntax=docker/dockerfile:1` as best\n"+
+		"practice writes it, which runs the Dockerfile frontend as a gateway container as safe-frontend always is", dockerfile)
+	if hw != nil {
+		fmt.Fprintf(b, ";\nit is also built by the daemon's built-in Dockerfile frontend, which needs no gateway container")
 	}
-	row("cold build", fe.cold, hw.cold, hs.cold)
-	row("no-change rebuild", fe.noChange, hw.noChange, hs.noChange)
-	row("rebuild after a source edit", fe.edit, hw.edit, hs.edit)
+	fmt.Fprintf(b, ".\n\n| scenario | safe-frontend | hand-written (`# syntax=`) | ratio |")
+	if hw != nil {
+		fmt.Fprintf(b, " hand-written (built-in) | ratio |\n|---|---:|---:|---:|---:|---:|\n")
+	} else {
+		fmt.Fprintf(b, "\n|---|---:|---:|---:|\n")
+	}
+	row := func(name string, pick func(*timings) []time.Duration) {
+		ma, mx := median(pick(fe)), median(pick(hs))
+		fmt.Fprintf(b, "| %s | %.2f s | %.2f s | %.2fx |", name, ma.Seconds(), mx.Seconds(), ma.Seconds()/mx.Seconds())
+		if hw != nil {
+			mh := median(pick(hw))
+			fmt.Fprintf(b, " %.2f s | %.2fx |", mh.Seconds(), ma.Seconds()/mh.Seconds())
+		}
+		b.WriteString("\n")
+	}
+	row("cold build", func(t *timings) []time.Duration { return t.cold })
+	row("no-change rebuild", func(t *timings) []time.Duration { return t.noChange })
+	row("rebuild after a source edit", func(t *timings) []time.Duration { return t.edit })
 }
 
 // renderApp is the section of an example measured by timings and
