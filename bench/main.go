@@ -121,43 +121,64 @@ func run(ctx context.Context, runs int, out string, only, builtin []string) erro
 	frontendAttrs := map[string]string{"build-arg:BUILDKIT_SYNTAX": syntax}
 
 	var report strings.Builder
-	for _, a := range apps {
-		if !slices.Contains(only, a.example) {
-			continue
+	header := "# Benchmark\n\nMeasured with `make bench` on a 2-core machine shared with other work (buildkitd v0.34.2, runc,\n" +
+		"loopback registry). The benchmark starts a buildkitd of its own (own root and socket, the\n" +
+		"stack's registry mirror configuration) and stops it at the end, so pruning before a cold build\n" +
+		"never touches anybody's build cache. It builds the frontend and runtime images from the checkout\n" +
+		"it runs in and points the specs' `# syntax=` line at them with `BUILDKIT_SYNTAX`.\n\n" +
+		"Absolute times move with the machine's load; the two sides of every scenario are built\n" +
+		"alternately (A, B, A, B, who goes first rotating), so the ratios are what to read.\n\n"
+	var failed []string
+	for _, name := range only {
+		i := slices.IndexFunc(apps, func(a app) bool { return a.example == name })
+		if i < 0 {
+			return fmt.Errorf("no example %q to measure (have: go-hello, node-hello, python-hello, rust-hello)", name)
 		}
-		sides, results, err := measure(ctx, c, work, a, runs, frontendAttrs, slices.Contains(builtin, a.example))
+		a := apps[i]
+		section, err := measureApp(ctx, c, work, a, runs, frontendAttrs, slices.Contains(builtin, a.example))
 		if err != nil {
-			return err
-		}
-		switch a.example {
-		case "go-hello":
-			sizes, err := measureSizes(ctx, c, work, sides[0], sides[1])
-			if err != nil {
+			if ctx.Err() != nil {
 				return err
 			}
-			conv := testing.Benchmark(benchmarkConvert)
-			report.WriteString(render(runs, results, sides, sizes, conv))
-		default:
-			front, hand, err := compressedSizes(ctx, c, sides[0], sides[1])
-			if err != nil {
+			// One example failing does not lose the others' figures.
+			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", a.example, err)
+			failed = append(failed, a.example)
+			section = fmt.Sprintf("## %s\n\nNot measured: %s\n", a.example, strings.SplitN(err.Error(), "\n", 2)[0])
+		}
+		report.WriteString(section + "\n")
+		// Written after every example, so a long run leaves what it has.
+		if out != "" {
+			if err := os.WriteFile(out, []byte(header+report.String()), 0o644); err != nil {
 				return err
 			}
-			report.WriteString(renderApp(a, runs, results, sides, front, hand))
 		}
-		report.WriteString("\n")
 	}
 	fmt.Print(report.String())
-	if out != "" {
-		header := "# Benchmark\n\nMeasured with `make bench` on a 2-core machine shared with other work (buildkitd v0.34.2, runc,\n" +
-			"loopback registry). The benchmark starts a buildkitd of its own (own root and socket, the\n" +
-			"stack's registry mirror configuration) and stops it at the end, so pruning before a cold build\n" +
-			"never touches anybody's build cache. It builds the frontend and runtime images from the checkout\n" +
-			"it runs in and points the specs' `# syntax=` line at them with `BUILDKIT_SYNTAX`.\n\n" +
-			"Absolute times move with the machine's load; the two sides of every scenario are built\n" +
-			"alternately (A, B, A, B, who goes first rotating), so the ratios are what to read.\n\n"
-		return os.WriteFile(out, []byte(header+report.String()), 0o644)
+	if len(failed) > 0 {
+		return fmt.Errorf("not measured: %s", strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// measureApp times one example and measures its sizes: its report section.
+func measureApp(ctx context.Context, c *client.Client, work string, a app, runs int, frontendAttrs map[string]string, builtin bool) (string, error) {
+	sides, results, err := measure(ctx, c, work, a, runs, frontendAttrs, builtin)
+	if err != nil {
+		return "", err
+	}
+	switch a.example {
+	case "go-hello", "rust-hello":
+		sizes, err := measureSizes(ctx, c, work, a.example, sides[0], sides[1])
+		if err != nil {
+			return "", err
+		}
+		return render(a, runs, results, sides, sizes), nil
+	}
+	front, hand, err := compressedSizes(ctx, c, sides[0], sides[1])
+	if err != nil {
+		return "", err
+	}
+	return renderApp(a, runs, results, sides, front, hand), nil
 }
 
 // measure times cold, no-change and source-edit builds of an example
@@ -244,15 +265,24 @@ func logVertices(title string, res *buildrun.Result) {
 		return a.Started.Compare(*b.Started)
 	})
 	fmt.Fprintf(os.Stderr, "--- %s\n", title)
+	var first time.Time
 	for _, v := range vs {
-		state := "CACHED"
+		if v.Started != nil && (first.IsZero() || v.Started.Before(first)) {
+			first = *v.Started
+		}
+	}
+	for _, v := range vs {
+		at, state := "", "CACHED"
+		if v.Started != nil {
+			at = "+" + v.Started.Sub(first).Round(10*time.Millisecond).String()
+		}
 		if !v.Cached {
 			state = "ran"
 			if v.Started != nil && v.Completed != nil {
 				state = v.Completed.Sub(*v.Started).Round(10 * time.Millisecond).String()
 			}
 		}
-		fmt.Fprintf(os.Stderr, "  %-8s %s\n", state, v.Name)
+		fmt.Fprintf(os.Stderr, "  %-8s %-8s %s\n", at, state, v.Name)
 	}
 }
 
@@ -302,7 +332,11 @@ func timedBuild(ctx context.Context, c *client.Client, s side) (time.Duration, *
 	if err != nil && res != nil {
 		err = fmt.Errorf("%w\n%s", err, res.Logs)
 	}
-	return time.Since(start), res, err
+	d := time.Since(start)
+	if os.Getenv("SAFE_BENCH_VERBOSE") != "" {
+		fmt.Fprintf(os.Stderr, "  %s: %s\n", s.dir, d.Round(10*time.Millisecond))
+	}
+	return d, res, err
 }
 
 // editSource changes the app's source, as a developer's edit would.
@@ -351,14 +385,15 @@ func compressedSizes(ctx context.Context, c *client.Client, frontend, hand side)
 
 type sizeReport struct {
 	binary                          int64
+	runtime                         int64 // /sbin/tini and /sbin/safe-probe
 	scratchCompressed, scratchLayer int64
 	frontendCompressed, handCompr   int64
 }
 
 // measureSizes builds the scratch variant of the spec and both distroless
 // images, and reads the binary's size from the image itself.
-func measureSizes(ctx context.Context, c *client.Client, work string, frontend, hand side) (*sizeReport, error) {
-	scratchDir := filepath.Join(work, "scratch")
+func measureSizes(ctx context.Context, c *client.Client, work, example string, frontend, hand side) (*sizeReport, error) {
+	scratchDir := filepath.Join(work, example, "scratch")
 	if err := os.CopyFS(scratchDir, os.DirFS(frontend.dir)); err != nil {
 		return nil, err
 	}
@@ -369,7 +404,7 @@ func measureSizes(ctx context.Context, c *client.Client, work string, frontend, 
 	}
 	scratchSpec := strings.Replace(string(dt), "final: distroless", "final: scratch", 1)
 	if scratchSpec == string(dt) {
-		return nil, errors.New("examples/go-hello/Dockerfile has no `final: distroless` line to switch")
+		return nil, fmt.Errorf("examples/%s/Dockerfile has no `final: distroless` line to switch", example)
 	}
 	if err := os.WriteFile(specPath, []byte(scratchSpec), 0o644); err != nil {
 		return nil, err
@@ -389,43 +424,46 @@ func measureSizes(ctx context.Context, c *client.Client, work string, frontend, 
 		}
 		*b.compr = img.CompressedSize()
 		if b.dir == scratchDir {
-			r.binary, r.scratchLayer, err = layerSizes(tarPath, img, "usr/local/bin/go-hello")
+			var files map[string]int64
+			files, r.scratchLayer, err = layerSizes(tarPath, img, "usr/local/bin/"+example, "sbin/tini", "sbin/safe-probe")
 			if err != nil {
 				return nil, err
 			}
+			r.binary, r.runtime = files["usr/local/bin/"+example], files["sbin/tini"]+files["sbin/safe-probe"]
 		}
 	}
 	return r, nil
 }
 
-// layerSizes returns the size of one file inside the image and the total
-// uncompressed size of all layers.
-func layerSizes(ociTar string, img *hardened.Image, file string) (int64, int64, error) {
+// layerSizes returns the sizes of the named files inside the image and the
+// total uncompressed size of all layers.
+func layerSizes(ociTar string, img *hardened.Image, names ...string) (map[string]int64, int64, error) {
 	blobs := map[string]bool{}
 	for _, l := range img.Manifest.Layers {
 		blobs["blobs/"+l.Digest.Algorithm().String()+"/"+l.Digest.Encoded()] = true
 	}
-	var fileSize, total int64
+	files := map[string]int64{}
+	var total int64
 	err := ocitar.Entries(ociTar, func(name string, blob []byte) error {
 		if !blobs[name] {
 			return nil
 		}
 		_, err := ocitar.LayerFiles(blob, func(h *tar.Header, _ io.Reader) error {
 			total += h.Size
-			if strings.TrimPrefix(h.Name, "./") == file {
-				fileSize = h.Size
+			if n := strings.TrimPrefix(h.Name, "./"); slices.Contains(names, n) {
+				files[n] = h.Size
 			}
 			return nil
 		})
 		return err
 	})
 	if err != nil {
-		return 0, 0, err
+		return nil, 0, err
 	}
-	if fileSize == 0 {
-		return 0, 0, fmt.Errorf("%s not found in the image", file)
+	if files[names[0]] == 0 {
+		return nil, 0, fmt.Errorf("%s not found in the image", names[0])
 	}
-	return fileSize, total, nil
+	return files, total, nil
 }
 
 func benchmarkConvert(b *testing.B) {
@@ -520,20 +558,30 @@ func renderApp(a app, runs int, results map[string]*timings, sides []side, front
 	return b.String()
 }
 
-func render(runs int, results map[string]*timings, sides []side, sizes *sizeReport, conv testing.BenchmarkResult) string {
+func render(a app, runs int, results map[string]*timings, sides []side, sizes *sizeReport) string {
 	var b strings.Builder
-	renderTimings(&b, "go-hello", "bench/go-hello.Dockerfile", runs, results, sides)
-	fmt.Fprintf(&b, "\nThe gap to the built-in frontend on rebuilds is the fixed cost of any gateway frontend\n"+
-		"(resolve its image, start its container, read the spec again); the `# syntax=` column pays it too.\n")
+	renderTimings(&b, a.example, a.dockerfile, runs, results, sides)
+	if len(sides) > 2 {
+		fmt.Fprintf(&b, "\nThe gap to the built-in frontend on rebuilds is the fixed cost of any gateway frontend\n"+
+			"(resolve its image, start its container, read the spec again); the `# syntax=` column pays it too.\n")
+	}
 	fmt.Fprintf(&b, "\n| size | bytes | MiB |\n|---|---:|---:|\n")
 	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
-	fmt.Fprintf(&b, "| binary (go-hello) | %d | %.2f |\n", sizes.binary, mib(sizes.binary))
+	fmt.Fprintf(&b, "| binary (%s) | %d | %.2f |\n", a.example, sizes.binary, mib(sizes.binary))
+	fmt.Fprintf(&b, "| tini + safe-probe (the runtime layer) | %d | %.2f |\n", sizes.runtime, mib(sizes.runtime))
 	fmt.Fprintf(&b, "| `final: scratch` image, layers uncompressed | %d | %.2f |\n", sizes.scratchLayer, mib(sizes.scratchLayer))
 	fmt.Fprintf(&b, "| `final: scratch` image, compressed | %d | %.2f |\n", sizes.scratchCompressed, mib(sizes.scratchCompressed))
 	fmt.Fprintf(&b, "| distroless image via safe-frontend, compressed | %d | %.2f |\n", sizes.frontendCompressed, mib(sizes.frontendCompressed))
 	fmt.Fprintf(&b, "| distroless image via hand-written Dockerfile, compressed | %d | %.2f |\n", sizes.handCompr, mib(sizes.handCompr))
-	fmt.Fprintf(&b, "\nscratch image overhead over the binary: %.2f MiB uncompressed (target <= 1 MiB)\n", mib(sizes.scratchLayer-sizes.binary))
-	fmt.Fprintf(&b, "\nspec -> LLB conversion (parse + convert + marshal): %.3f ms/op over %d iterations (target < 1 ms)\n",
-		float64(conv.NsPerOp())/1e6, conv.N)
+	over := sizes.scratchLayer - sizes.binary
+	fmt.Fprintf(&b, "\n`final: scratch` image over the binary: %.2f MiB uncompressed (target <= 1 MiB), of which %.2f MiB\n"+
+		"are tini and the health probe, which the hand-written Dockerfile has no equivalent for; without them\n"+
+		"%.2f MiB. Compressed, the whole scratch image is %.2f MiB for a %.2f MiB binary.\n",
+		mib(over), mib(sizes.runtime), mib(over-sizes.runtime), mib(sizes.scratchCompressed), mib(sizes.binary))
+	if a.example == "go-hello" {
+		conv := testing.Benchmark(benchmarkConvert)
+		fmt.Fprintf(&b, "\nspec -> LLB conversion (parse + convert + marshal): %.3f ms/op over %d iterations (target < 1 ms)\n",
+			float64(conv.NsPerOp())/1e6, conv.N)
+	}
 	return b.String()
 }
