@@ -496,10 +496,9 @@ func (node) Build(in *BuildInput) (*BuildOutput, error) {
 		}, in.RunOpts...)...).Root()
 	}
 
+	// package.json and the lockfile reach the image once, with the app.
 	deps := Layer{Name: "node_modules", State: prod, Files: []Artifact{
 		{Src: nodeApp + "/node_modules", Dest: nodeApp + "/node_modules", Dir: true},
-		{Src: nodeApp + "/package.json", Dest: nodeApp + "/package.json", Mode: 0o644},
-		{Src: nodeApp + "/" + p.lockfile, Dest: nodeApp + "/" + p.lockfile, Mode: 0o644},
 	}}
 	var sbom []SBOMSource
 	switch p.manager {
