@@ -574,9 +574,9 @@ func renderApp(a app, runs int, results map[string]*timings, sides []side, front
 	fmt.Fprintf(&b, "| image via hand-written Dockerfile, compressed | %d | %.2f |\n", hand, mib(hand))
 	fmt.Fprintf(&b, "| of the frontend's image: tini + safe-probe (the runtime layer), compressed | %d | %.2f |\n", runtime, mib(runtime))
 	fmt.Fprintf(&b, "\nThe frontend's image is %.2f MiB (%+.1f%%) %s the hand-written one; it carries tini and the health\n"+
-		"probe, which the hand-written Dockerfile has no equivalent for. Without them it would be %.2f MiB %s it.\n",
+		"probe, which the hand-written Dockerfile has no equivalent for. Without them it would be %d bytes %s it.\n",
 		mib(abs(front-hand)), 100*float64(front-hand)/float64(hand), biggerSmaller(front-hand),
-		mib(abs(front-runtime-hand)), biggerSmaller(front-runtime-hand))
+		abs(front-runtime-hand), biggerSmaller(front-runtime-hand))
 	return b.String()
 }
 
