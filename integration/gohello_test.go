@@ -57,7 +57,7 @@ func TestGoHello(t *testing.T) {
 			t.Errorf("no Healthcheck in the image config")
 		} else {
 			eq(t, "Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
-			eq(t, "Healthcheck timings", []int64{hc.Interval, hc.Timeout}, []int64{int64(10 * time.Second), int64(3 * time.Second)})
+			eq(t, "Healthcheck timings", []int64{hc.Interval, hc.Timeout, hc.StartPeriod, hc.StartInterval}, []int64{int64(10 * time.Second), int64(3 * time.Second), int64(10 * time.Second), int64(time.Second)})
 			eq(t, "Healthcheck.Retries", hc.Retries, 3)
 		}
 		eq(t, "Cmd", c.Config.Cmd, []string{"--listen=:8080"})

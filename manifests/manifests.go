@@ -363,10 +363,11 @@ func resources(res *spec.Resources) (*corev1.ResourceRequirements, error) {
 }
 
 // probes mirror the image's HEALTHCHECK. Readiness and liveness use its
-// interval, timeout and retries. The startup probe polls every second, so a
-// pod is ready as soon as the app answers, and gives up after the time
-// Docker would take to call the container unhealthy: startPeriod plus
-// retries intervals. Liveness and readiness wait for it.
+// interval, timeout and retries. The startup probe polls every
+// startInterval (default 1s, Kubernetes' minimum), so a pod is ready as
+// soon as the app answers, and gives up after the time Docker would take to
+// call the container unhealthy: startPeriod plus retries intervals.
+// Liveness and readiness wait for it.
 func probes(s *spec.Spec, c *corev1.Container) error {
 	h := s.Run.Health
 	if h == nil || s.Run.Port == 0 {
@@ -384,6 +385,11 @@ func probes(s *spec.Spec, c *corev1.Container) error {
 	if err != nil {
 		return err
 	}
+	startEvery, err := seconds("run.health.startInterval", h.StartInterval, policy.DefaultHealthStartInterval)
+	if err != nil {
+		return err
+	}
+	startEvery = min(startEvery, interval)
 	retries := int64(h.Retries)
 	if retries == 0 {
 		retries = policy.DefaultHealthRetries
@@ -407,7 +413,8 @@ func probes(s *spec.Spec, c *corev1.Container) error {
 			FailureThreshold: int32(failures),
 		}
 	}
-	c.StartupProbe = probe(1, start+retries*interval)
+	giveUp := start + retries*interval
+	c.StartupProbe = probe(startEvery, (giveUp+startEvery-1)/startEvery)
 	c.ReadinessProbe = probe(interval, retries)
 	c.LivenessProbe = probe(interval, retries)
 	return nil

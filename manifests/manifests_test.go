@@ -250,6 +250,12 @@ func TestProbes(t *testing.T) {
 		t.Errorf("startup probe = %+v", s)
 	}
 
+	// A longer start interval polls less often over the same time.
+	r = generate(t, base+"run:\n  port: 8080\n  health: {http: /ready, interval: 5s, startPeriod: 1m, startInterval: 3s, retries: 4}\n", Options{})
+	if s := r.Deployment.Spec.Template.Spec.Containers[0].StartupProbe; s.PeriodSeconds != 3 || s.FailureThreshold != 27 {
+		t.Errorf("startup probe with startInterval 3s = %+v", s)
+	}
+
 	r = generate(t, base+"run:\n  port: 9000\n  health: {tcp: true}\n", Options{})
 	c = r.Deployment.Spec.Template.Spec.Containers[0]
 	if c.ReadinessProbe.TCPSocket == nil || c.ReadinessProbe.TCPSocket.Port.StrVal != "tcp" || c.Ports[0].Name != "tcp" || c.ReadinessProbe.HTTPGet != nil {
