@@ -48,10 +48,22 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, errors.Wrap(err, "reading the spec")
 	}
 	sp, report := policy.Lint(src.Filename, src.Data)
+	buildPlatform := platforms.DefaultSpec()
+	if len(bc.BuildPlatforms) > 0 {
+		buildPlatform = bc.BuildPlatforms[0]
+	}
 
 	// --check: answered here rather than by HandleSubrequest so the exit
 	// status reflects severities: warnings are printed, only errors fail.
+	// It checks what the build reads besides the spec too (the base lock).
 	if bc.BuildOpts().Opts[requestIDKey] == lint.SubrequestLintDefinition.Name {
+		if sp != nil {
+			_, found, err := readLock(ctx, c, bc, src, sp, buildPlatform, bc.TargetPlatforms)
+			if err != nil {
+				return nil, err
+			}
+			policy.AddFindings(report, sp, found)
+		}
 		return lintResult(src.SourceMap, report)
 	}
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
@@ -97,24 +109,21 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 	}
 	// The language's checks of what it read (an unpinned requirement, a
-	// missing lock) refuse or warn like the spec's own findings.
-	if found := policy.CheckContext(report, sp, files); len(found) > 0 {
-		if err := refuse(src.SourceMap, &policy.Report{Filename: report.Filename, Findings: found}); err != nil {
-			return nil, err
-		}
-		for _, f := range found {
-			if !f.Exempted && f.Severity() == rules.Warning {
-				src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
-			}
-		}
-	}
-	lk, err := readLock(ctx, c, bc, src, sp)
+	// missing lock) and the base lock's refuse or warn like the spec's own
+	// findings.
+	found := policy.CheckContext(report, sp, files)
+	lk, lockFound, err := readLock(ctx, c, bc, src, sp, buildPlatform, bc.TargetPlatforms)
 	if err != nil {
 		return nil, err
 	}
-	buildPlatform := platforms.DefaultSpec()
-	if len(bc.BuildPlatforms) > 0 {
-		buildPlatform = bc.BuildPlatforms[0]
+	found = append(found, policy.AddFindings(report, sp, lockFound)...)
+	if err := refuse(src.SourceMap, &policy.Report{Filename: report.Filename, Findings: found}); err != nil {
+		return nil, err
+	}
+	for _, f := range found {
+		if !f.Exempted && f.Severity() == rules.Warning {
+			src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
+		}
 	}
 
 	sb := newSBOMs(bc, opts.epoch) // nil unless attest:sbom asked for one
