@@ -180,7 +180,7 @@ func TestDockerPID1(t *testing.T) {
 				_, _ = ctr.Stop(ctx, time.Second)
 			}
 		}()
-		waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", pid1Port))
+		waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", pid1Port), 20*time.Second, ctr)
 		src := orphanSource{
 			processes: func() ([]dockerrun.Process, error) {
 				pid, err := ctr.Pid(ctx)

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,4 +228,66 @@ func requireSameImageViaSyntax(t *testing.T, dir string, inProc *hardened.Image)
 	if other := openImage(t, viaSyntax); other.ManifestDigest != inProc.ManifestDigest {
 		t.Errorf("built through # syntax= the manifest is %s, in process %s: the same spec must give the same image", other.ManifestDigest, inProc.ManifestDigest)
 	}
+}
+
+// exampleConfig is what an example's image config must say beyond what
+// every example shares.
+type exampleConfig struct {
+	name       string   // title label
+	entrypoint []string // after the init
+	cmd        []string
+	workingDir string // "" skips the check
+	base       string // final base name label
+}
+
+// requireExampleConfig checks the image config every example built with
+// provenanceAttrs shares: linux/amd64, the numeric user, tini in front of the
+// app, SIGTERM, port 8080 only, the probe on /healthz, SOURCE_DATE_EPOCH as
+// the creation time, and the OCI labels with the base by digest.
+func requireExampleConfig(t *testing.T, img *hardened.Image, want exampleConfig) {
+	t.Helper()
+	c := img.Config
+	eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
+	eq(t, "User", c.Config.User, "65532:65532")
+	eq(t, "Entrypoint", c.Config.Entrypoint, append([]string{"/sbin/tini", "--"}, want.entrypoint...))
+	eq(t, "Cmd", c.Config.Cmd, want.cmd)
+	if want.workingDir != "" {
+		eq(t, "WorkingDir", c.Config.WorkingDir, want.workingDir)
+	}
+	eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
+	if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
+		t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
+	}
+	sum, err := img.Summary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc := sum.Healthcheck; hc == nil {
+		t.Errorf("no Healthcheck in the image config")
+	} else {
+		eq(t, "Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
+	}
+	eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+	l := c.Config.Labels
+	eq(t, "title", l["org.opencontainers.image.title"], want.name)
+	eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
+	eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
+	eq(t, "source", l["org.opencontainers.image.source"], testSource)
+	eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
+	eq(t, "base.name", l["org.opencontainers.image.base.name"], want.base)
+	if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
+		t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
+	}
+}
+
+// ourLayers lists the history entries the frontend wrote, "safe-frontend: "
+// cut off.
+func ourLayers(img *hardened.Image) []string {
+	var ours []string
+	for _, h := range img.Config.History {
+		if s, ok := strings.CutPrefix(h.CreatedBy, "safe-frontend: "); ok {
+			ours = append(ours, s)
+		}
+	}
+	return ours
 }

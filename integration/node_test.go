@@ -2,15 +2,12 @@ package integration
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"debug/elf"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/org/safe-frontend/internal/hardened"
 	"github.com/org/safe-frontend/internal/ocitar"
 )
 
@@ -36,12 +32,8 @@ func TestNodeHello(t *testing.T) {
 	c := img.Config
 
 	t.Run("config", func(t *testing.T) {
-		eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
-		eq(t, "User", c.Config.User, "65532:65532")
-		eq(t, "Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/server.js"})
-		eq(t, "Cmd", c.Config.Cmd, []string{"--listen=:8080"})
-		eq(t, "WorkingDir", c.Config.WorkingDir, "/app")
-		eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
+		requireExampleConfig(t, img, exampleConfig{name: "node-hello", entrypoint: []string{"/nodejs/bin/node", "/app/server.js"}, cmd: []string{"--listen=:8080"},
+			workingDir: "/app", base: "gcr.io/distroless/nodejs22-debian13:nonroot"})
 		if !slices.Contains(c.Config.Env, "NODE_ENV=production") {
 			t.Errorf("Env = %v, want NODE_ENV=production", c.Config.Env)
 		}
@@ -50,35 +42,10 @@ func TestNodeHello(t *testing.T) {
 				t.Errorf("build-step env %q leaked into the image config", kv)
 			}
 		}
-		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
-			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
-		}
-		sum, err := img.Summary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if hc := sum.Healthcheck; hc == nil {
-			t.Errorf("no Healthcheck in the image config")
-		} else {
-			eq(t, "Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
-		}
-		eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
-		l := c.Config.Labels
-		eq(t, "title", l["org.opencontainers.image.title"], "node-hello")
-		eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
-		eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
-		eq(t, "source", l["org.opencontainers.image.source"], testSource)
-		eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq(t, "base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/nodejs22-debian13:nonroot")
-		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
-			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
-		}
 		// The base's layers, then runtime (tini, probe), node_modules, app.
 		var ours []string
-		for _, h := range c.History {
-			if strings.HasPrefix(h.CreatedBy, "safe-frontend: ") {
-				ours = append(ours, strings.SplitN(strings.TrimPrefix(h.CreatedBy, "safe-frontend: "), ":", 2)[0])
-			}
+		for _, l := range ourLayers(img) {
+			ours = append(ours, strings.SplitN(l, ":", 2)[0])
 		}
 		eq(t, "our layers", ours, []string{"runtime", "node_modules", "app"})
 	})
@@ -124,69 +91,21 @@ func TestNodeHello(t *testing.T) {
 	})
 }
 
-// runNodeHardened runs the image under runc (uid 65532, read-only root, no
-// capabilities), asks /healthz, then sends SIGTERM: tini forwards it and
-// the app stops gracefully, exit 0, with JSON logs on stdout.
+// runNodeHardened serves node-hello hardened: /healthz, the uid, then
+// SIGTERM, which tini forwards: the app stops gracefully, exit 0, with JSON
+// logs on stdout.
 func runNodeHardened(t *testing.T, ociTar string) {
 	t.Helper()
-	runAndProbe(t, ociTar, "/healthz")
-
-	ctx := testContext(t)
-	const addr = "127.0.0.1:18081"
-	ctr, err := hardened.Run(ctx, hardened.Options{
-		Image:    ociTar,
-		Args:     []string{"--listen=" + addr},
-		StateDir: t.TempDir(),
-		ID:       fmt.Sprintf("node-%d", time.Now().UnixNano()),
-	})
-	if err != nil {
-		t.Fatalf("running hardened: %v", err)
-	}
-	waitHTTP(t, "http://"+addr+"/healthz")
-	code, err := ctr.Stop(ctx, 10*time.Second)
-	if err != nil {
-		t.Fatalf("SIGTERM: %v", err)
-	}
-	if code != 0 {
-		t.Errorf("exit status after SIGTERM = %d, want 0 (a graceful stop)", code)
-	}
-	stdout, _, err := ctr.Logs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msgs []string
-	sc := bufio.NewScanner(bytes.NewReader(stdout))
-	for sc.Scan() {
-		var line struct{ Msg, Level, Signal, Env string }
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Errorf("stdout line is not JSON: %q", sc.Text())
-			continue
-		}
-		msgs = append(msgs, line.Msg)
-		if line.Msg == "listening" && line.Env != "production" {
-			t.Errorf("the app sees NODE_ENV=%q, want production", line.Env)
+	o := listenOpts("node-hello", "127.0.0.1:18081")
+	o.jsonLogs = true
+	_, lines := serveHardened(t, ociTar, o, nil)
+	for _, l := range lines {
+		if l.Msg == "listening" && l.Env != "production" {
+			t.Errorf("the app sees NODE_ENV=%q, want production", l.Env)
 		}
 	}
-	if !slices.Contains(msgs, "shutting down") || !slices.Contains(msgs, "stopped") {
-		t.Errorf("log messages %v: want a graceful shutdown after SIGTERM", msgs)
-	}
-}
-
-func waitHTTP(t *testing.T, url string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s never answered 200: %v", url, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if m := msgs(lines); !slices.Contains(m, "shutting down") || !slices.Contains(m, "stopped") {
+		t.Errorf("log messages %v: want a graceful shutdown after SIGTERM", m)
 	}
 }
 
@@ -411,7 +330,7 @@ func TestNodePnpmAndYarn(t *testing.T) {
 					t.Errorf("the final image holds /%s", name)
 				}
 			}
-			runAndProbe(t, out, "/healthz")
+			serveHardened(t, out, listenOpts("node-"+tc.manager, "127.0.0.1:18080"), nil)
 		})
 	}
 }
@@ -500,7 +419,7 @@ func TestNodeWorkspace(t *testing.T) {
 	if files["app/node_modules/prettier/package.json"] {
 		t.Error("the workspace root's devDependency is in the image")
 	}
-	runAndProbe(t, out, "/healthz")
+	serveHardened(t, out, listenOpts("node-workspace", "127.0.0.1:18080"), nil)
 }
 
 // TestReproducibleNodeHello: npm's frozen install and the layers made from
