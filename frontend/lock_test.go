@@ -133,3 +133,17 @@ func TestLockMismatches(t *testing.T) {
 		t.Errorf("a riscv64 build: %d findings, want 2 (each missing pin once):\n%s", len(got), joined)
 	}
 }
+
+func TestCrossBuild(t *testing.T) {
+	amd64 := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	arm64 := ocispecs.Platform{OS: "linux", Architecture: "arm64"}
+	if crossBuild(amd64, []ocispecs.Platform{amd64}) {
+		t.Error("amd64 on amd64 is not a cross build")
+	}
+	if !crossBuild(amd64, []ocispecs.Platform{amd64, arm64}) || !crossBuild(arm64, []ocispecs.Platform{amd64}) {
+		t.Error("a target of another architecture is a cross build")
+	}
+	if crossBuild(platforms.DefaultSpec(), nil) {
+		t.Error("no --platform builds for the frontend's own platform")
+	}
+}

@@ -3,6 +3,7 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,12 +15,14 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/solver/errdefs"
 
 	"github.com/org/safe-frontend/frontend"
 	"github.com/org/safe-frontend/internal/buildrun"
 	"github.com/org/safe-frontend/internal/hardened"
 	"github.com/org/safe-frontend/internal/ocitar"
+	"github.com/org/safe-frontend/rules"
 )
 
 // buildOpts describes one build of a spec directory.
@@ -290,4 +293,48 @@ func ourLayers(img *hardened.Image) []string {
 		}
 	}
 	return ours
+}
+
+// lintCheck answers `--check` for the spec file in dir in process: the
+// status (1 when an error-level rule fired) and every finding.
+func lintCheck(t *testing.T, dir, file string) (string, *lint.LintResults) {
+	t.Helper()
+	meta, err := subrequest(t, dir, file, lint.SubrequestLintDefinition.Name)
+	if err != nil {
+		t.Fatalf("--check: %v", err)
+	}
+	var res lint.LintResults
+	if err := json.Unmarshal(meta["result.json"], &res); err != nil {
+		t.Fatalf("--check result: %v\n%s", err, meta["result.json"])
+	}
+	return string(meta["result.statuscode"]), &res
+}
+
+// requireCheckFinding wants --check on the spec file in dir to fail with a
+// finding of rule (its ID, e.g. SF110) at the spec's line, whose message
+// says each of says; it returns the message.
+func requireCheckFinding(t *testing.T, dir, file, rule string, line int, says ...string) string {
+	t.Helper()
+	status, res := lintCheck(t, dir, file)
+	if status != "1" || res.Error == nil {
+		t.Errorf("--check status %q, error %+v: want a failure", status, res.Error)
+	}
+	var found []string
+	for _, w := range res.Warnings {
+		if !strings.HasPrefix(w.RuleName, rule+" ") {
+			found = append(found, w.RuleName)
+			continue
+		}
+		if w.URL != rules.DocBase+rule+".md" || len(w.Location.Ranges) == 0 || int(w.Location.Ranges[0].Start.Line) != line {
+			t.Errorf("--check %s: page %s, location %+v; want its page and line %d", rule, w.URL, w.Location, line)
+		}
+		for _, s := range says {
+			if !strings.Contains(w.Detail, s) {
+				t.Errorf("--check %s does not say %q: %s", rule, s, w.Detail)
+			}
+		}
+		return w.Detail
+	}
+	t.Fatalf("--check reported no %s (found %v)", rule, found)
+	return ""
 }

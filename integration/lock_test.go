@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/containerd/platforms"
-	"github.com/moby/buildkit/frontend/subrequests/lint"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/org/safe-frontend/lock"
@@ -173,16 +171,9 @@ func TestBaseLock(t *testing.T) {
 	t.Run("check-reports-the-stale-lock", func(t *testing.T) {
 		stale := copyDir(t, dir)
 		writeFile(t, filepath.Join(stale, "Dockerfile"), string(spec))
-		meta, err := subrequest(t, stale, "Dockerfile", "frontend.lint")
-		if err != nil {
-			t.Fatalf("--check: %v", err)
-		}
-		if got := string(meta["result.statuscode"]); got != "1" {
-			t.Errorf("--check status %q, want 1 for a stale lock", got)
-		}
-		var res lint.LintResults
-		if err := json.Unmarshal(meta["result.json"], &res); err != nil {
-			t.Fatal(err)
+		status, res := lintCheck(t, stale, "Dockerfile")
+		if status != "1" {
+			t.Errorf("--check status %q, want 1 for a stale lock", status)
 		}
 		var msgs []string
 		for _, w := range res.Warnings {
@@ -197,7 +188,7 @@ func TestBaseLock(t *testing.T) {
 		joined := strings.Join(msgs, "\n")
 		for _, want := range []string{"Dockerfile.lock", "the spec needs docker.io/library/golang:1.26,", "the lock pins " + image + " (linux/", "safe lock Dockerfile", "safe lock --update Dockerfile"} {
 			if !strings.Contains(joined, want) {
-				t.Errorf("--check findings do not say %q:\n%s", want, meta["result.json"])
+				t.Errorf("--check findings do not say %q:\n%s", want, joined)
 			}
 		}
 		if res.Error == nil || !strings.Contains(res.Error.Message, "SF104") {
@@ -205,9 +196,8 @@ func TestBaseLock(t *testing.T) {
 		}
 
 		// The lock as written passes.
-		meta, err = subrequest(t, dir, "Dockerfile", "frontend.lint")
-		if err != nil || string(meta["result.statuscode"]) != "0" {
-			t.Errorf("--check with a matching lock: %v, status %q\n%s", err, meta["result.statuscode"], meta["result.json"])
+		if status, res := lintCheck(t, dir, "Dockerfile"); status != "0" {
+			t.Errorf("--check with a matching lock: status %q, %+v", status, res)
 		}
 	})
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/org/safe-frontend/internal/ocitar"
+	"github.com/org/safe-frontend/rules"
 )
 
 // TestNodeHello builds node-hello in process and through `# syntax=`,
@@ -206,6 +207,8 @@ func TestNodeLockfileRefusals(t *testing.T) {
 				t.Errorf("inProcess=%v: error sources %v, want Dockerfile:5 (node.packageManager)", inProcess, lines)
 			}
 		}
+		// --check reads the context's manifests too: the same refusal.
+		requireCheckFinding(t, dir, "Dockerfile", rules.NoLockfile, 5, "package-lock.json")
 	})
 
 	t.Run("dependency-added-without-lock", func(t *testing.T) {
@@ -219,6 +222,7 @@ func TestNodeLockfileRefusals(t *testing.T) {
 		if lines := sourceLines(err); !slices.Contains(lines, "Dockerfile:5") {
 			t.Errorf("error sources %v, want Dockerfile:5", lines)
 		}
+		requireCheckFinding(t, dir, "Dockerfile", rules.LockfileOutOfSync, 5, `"ms" is in package.json but not in the lockfile`)
 	})
 
 	// A range the locked version no longer satisfies passes the name

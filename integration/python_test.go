@@ -234,10 +234,14 @@ func TestPythonRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name, dir, rule, line string
 		msg                   []string
+		specLine              int
 	}{
-		{"unpinned", unpinned, "SF120", "app.yaml:6", []string{"requirements.txt:2: flask>=3 is not pinned"}},
-		{"lockless-pyproject", lockless, "SF121", "app.yaml:4", []string{"pyproject.toml has no lock"}},
+		{"unpinned", unpinned, "SF120", "app.yaml:6", []string{"requirements.txt:2: flask>=3 is not pinned"}, 6},
+		{"lockless-pyproject", lockless, "SF121", "app.yaml:4", []string{"pyproject.toml has no lock"}, 4},
 	} {
+		t.Run(tc.name+"/check", func(t *testing.T) {
+			requireCheckFinding(t, tc.dir, "app.yaml", tc.rule, tc.specLine, tc.msg...)
+		})
 		for _, inProcess := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/inProcess=%v", tc.name, inProcess), func(t *testing.T) {
 				res, err := build(t, buildOpts{dir: tc.dir, filename: "app.yaml", inProcess: inProcess})

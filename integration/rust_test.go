@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/org/safe-frontend/internal/ocitar"
+	"github.com/org/safe-frontend/rules"
 )
 
 // TestRustHello builds examples/rust-hello (axum on tokio, static) in
@@ -191,6 +192,7 @@ func TestRustLockRequired(t *testing.T) {
 		if lines := sourceLines(err); !slices.Contains(lines, "Dockerfile:4") {
 			t.Errorf("error points at %v, want the language line Dockerfile:4", lines)
 		}
+		requireCheckFinding(t, dir, "Dockerfile", rules.CargoLockMissing, 4, "cargo generate-lockfile")
 	})
 	t.Run("stale", func(t *testing.T) {
 		dir := copyDir(t, example("rust-hello"))

@@ -90,11 +90,11 @@ func (c *checker) checkPython() {
 // lock), adds the findings to r with the spec's exemptions applied, and
 // returns the new findings. Exemptions that waived one are added to
 // r.Exemptions, so the image label records them.
-func CheckContext(r *Report, s *spec.Spec, files map[string][]byte) []Finding {
+func CheckContext(r *Report, s *spec.Spec, files map[string][]byte, cross bool) []Finding {
 	if s == nil {
 		return nil
 	}
-	return AddFindings(r, s, llbgen.CheckContext(s, files))
+	return AddFindings(r, s, llbgen.CheckContext(s, files, cross))
 }
 
 // AddFindings adds findings made from what the build reads besides the
