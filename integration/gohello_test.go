@@ -84,20 +84,7 @@ func TestGoHello(t *testing.T) {
 // go build but not go mod download.
 func TestSourceEditKeepsDependencyStepCached(t *testing.T) {
 	dir := copyDir(t, example("go-hello"))
-	mustBuild(t, buildOpts{dir: dir, inProcess: true})
-	main := filepath.Join(dir, "cmd", "hello", "main.go")
-	src, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A fresh edit every run: an edit the daemon has seen before is cached.
-	edited := strings.Replace(string(src), "hello from a hardened image", fmt.Sprintf("hello again (%d) from a hardened image", time.Now().UnixNano()), 1)
-	if edited == string(src) {
-		t.Fatal("edit did not apply")
-	}
-	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editAfterBuild(t, dir, "cmd/hello/main.go", "hello from a hardened image")
 	res := mustBuild(t, buildOpts{dir: dir, inProcess: true})
 	downloadName, download := vertex(t, res, "go mod download")
 	if !download.Cached {

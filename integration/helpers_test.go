@@ -338,3 +338,26 @@ func requireCheckFinding(t *testing.T, dir, file, rule string, line int, says ..
 	t.Fatalf("--check reported no %s (found %v)", rule, found)
 	return ""
 }
+
+// editAfterBuild builds dir in process, then replaces old in its source
+// file with a marker the daemon has not seen (an edit it has seen before
+// is cached) and returns the file's path and the marker, for a test that a
+// rebuild keeps the dependency steps CACHED.
+func editAfterBuild(t *testing.T, dir, file, old string) (path, marker string) {
+	t.Helper()
+	mustBuild(t, buildOpts{dir: dir, inProcess: true})
+	path = filepath.Join(dir, file)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker = fmt.Sprintf("%s (%d)", old, time.Now().UnixNano())
+	edited := strings.Replace(string(src), old, marker, 1)
+	if edited == string(src) {
+		t.Fatalf("%s has no %q to edit", file, old)
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, marker
+}

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"debug/elf"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -131,19 +130,7 @@ func imageFiles(t *testing.T, ociTar string) map[string]bool {
 // but leaves both frozen installs CACHED.
 func TestNodeSourceEditKeepsInstallCached(t *testing.T) {
 	dir := copyDir(t, example("node-hello"))
-	mustBuild(t, buildOpts{dir: dir, inProcess: true})
-	main := filepath.Join(dir, "server.js")
-	src, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edited := strings.Replace(string(src), "hello from", fmt.Sprintf("hello (%d) from", time.Now().UnixNano()), 1)
-	if edited == string(src) {
-		t.Fatal("edit did not apply")
-	}
-	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editAfterBuild(t, dir, "server.js", "hello from")
 	start := time.Now()
 	res := mustBuild(t, buildOpts{dir: dir, inProcess: true})
 	t.Logf("rebuild after a source edit: %s", time.Since(start).Round(time.Millisecond))

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"debug/elf"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -132,20 +131,7 @@ func appLayerFiles(t *testing.T, ociTar, name string) map[string]*tar.Header {
 func TestRustSourceEditKeepsDependencyStepsCached(t *testing.T) {
 	dir := copyDir(t, example("rust-hello"))
 	os.RemoveAll(filepath.Join(dir, "target"))
-	mustBuild(t, buildOpts{dir: dir, inProcess: true})
-	main := filepath.Join(dir, "src", "main.rs")
-	src, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
-	marker := fmt.Sprintf("hello again (%d) from a hardened image", time.Now().UnixNano())
-	edited := strings.Replace(string(src), "hello from a hardened image", marker, 1)
-	if edited == string(src) {
-		t.Fatal("edit did not apply")
-	}
-	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	main, marker := editAfterBuild(t, dir, "src/main.rs", "hello from a hardened image")
 	// An old file time, as a checkout has: the build must not take the
 	// crate for fresh because the cached target/ is newer.
 	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
