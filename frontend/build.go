@@ -57,9 +57,10 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	// --check: answered here rather than by HandleSubrequest so the exit
 	// status reflects severities: warnings are printed, only errors fail.
 	// It checks what the build reads besides the spec too (the language's
-	// manifests and lockfiles, the base lock).
+	// manifests and lockfiles, the base lock), once the spec itself is
+	// sound: a refused spec may name paths the build would never read.
 	if bc.BuildOpts().Opts[requestIDKey] == lint.SubrequestLintDefinition.Name {
-		if sp != nil {
+		if sp != nil && len(report.Errors()) == 0 {
 			if _, _, err := checkInputs(ctx, c, bc, src, sp, report, buildPlatform); err != nil {
 				return nil, err
 			}
@@ -109,7 +110,6 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
 		}
 	}
-	files, lk := in.files, in.lock
 	mainContext, err := bc.MainContext(ctx, llb.ExcludePatterns(in.excludes))
 	if err != nil {
 		return nil, errors.Wrap(err, "loading the build context")
@@ -126,7 +126,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 		}
-		bases, err := resolveBases(ctx, c, bc, lk, reqs)
+		bases, err := resolveBases(ctx, c, bc, in.lock, reqs)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range(baseErrPath(err)))
 		}
@@ -134,7 +134,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			Spec:            sp,
 			Bases:           bases,
 			Context:         *mainContext,
-			Files:           files,
+			Files:           in.files,
 			BuildPlatform:   buildPlatform,
 			TargetPlatform:  target,
 			BuildArgs:       bc.BuildArgs,
@@ -164,7 +164,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		// back through this frontend and can be explained with its rule.
 		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
 		if err != nil {
-			return nil, explainSolveError(err, sp, files, src.SourceMap)
+			return nil, explainSolveError(err, sp, in.files, src.SourceMap)
 		}
 		ref, err := r.SingleRef()
 		if err != nil {
