@@ -433,7 +433,7 @@ func (node) Build(in *BuildInput) (*BuildOutput, error) {
 		step("copy package.json "+p.lockfile, "language"),
 	)
 
-	env := nodeEnv(in)
+	env := nodeEnv(in, p)
 	caches := []llb.RunOption{in.Cache(corepackHome, "corepack")}
 	switch p.manager {
 	case managerNPM:
@@ -481,10 +481,10 @@ func (node) Build(in *BuildInput) (*BuildOutput, error) {
 			llb.AddMount("/tmp", llb.Scratch(), llb.Tmpfs()),
 			step(strings.Join(run, " "), specPath(s, "build")),
 		}, append(append(caches, env...), in.RunOpts...)...)...).Root()
-		app = Layer{Name: "app", State: built, Files: []Artifact{{Src: nodeApp, Dest: nodeApp, Dir: true, Exclude: []string{"**/node_modules"}}}}
+		app = Layer{Name: "app", State: built, Files: []Artifact{{Src: nodeApp, Dest: nodeApp, Dir: true, Exclude: p.appExcludes(in.SpecFile)}}}
 	} else {
 		// Nothing to build: the app layer is the sources as they are.
-		app = Layer{Name: "app", State: in.Context, Files: []Artifact{{Src: "/", Dest: nodeApp, Dir: true, Exclude: []string{"**/node_modules"}}}}
+		app = Layer{Name: "app", State: in.Context, Files: []Artifact{{Src: "/", Dest: nodeApp, Dir: true, Exclude: p.appExcludes(in.SpecFile)}}}
 	}
 
 	prod := install(manifests, true, "production install")
@@ -496,8 +496,15 @@ func (node) Build(in *BuildInput) (*BuildOutput, error) {
 		}, in.RunOpts...)...).Root()
 	}
 
+	modules := Artifact{Src: nodeApp + "/node_modules", Dest: nodeApp + "/node_modules", Dir: true}
+	if p.workspaces {
+		// Every package's node_modules: pnpm links a workspace package's
+		// dependencies into its own directory, npm nests a version that
+		// conflicts with the root's there.
+		modules = Artifact{Src: nodeApp, Dest: nodeApp, Dir: true, Include: []string{"**/node_modules"}}
+	}
 	deps := Layer{Name: "node_modules", State: prod, Files: []Artifact{
-		{Src: nodeApp + "/node_modules", Dest: nodeApp + "/node_modules", Dir: true},
+		modules,
 		{Src: nodeApp + "/package.json", Dest: nodeApp + "/package.json", Mode: 0o644},
 		{Src: nodeApp + "/" + p.lockfile, Dest: nodeApp + "/" + p.lockfile, Mode: 0o644},
 	}}
@@ -520,9 +527,31 @@ func (node) Build(in *BuildInput) (*BuildOutput, error) {
 	}, nil
 }
 
+// appExcludes are the files of the context that have no business in the
+// app layer: node_modules (the production install is its own layer), the
+// build's own files (the spec and its ignore files, at the root and in the
+// workspace) and the package managers' state and config (.yarn holds
+// yarn's releases and cache, .yarnrc.yml may hold a registry token).
+func (p *nodePlan) appExcludes(specFile string) []string {
+	out := []string{"**/node_modules", ".dockerignore", ".yarn", ".yarnrc.yml", ".pnpm-store", ".npm"}
+	if name := path.Base(specFile); name != "." && name != "/" && name != "" {
+		out = append(out, name, name+".dockerignore")
+		if p.workspace != "" {
+			out = append(out, path.Join(p.workspace, name), path.Join(p.workspace, name+".dockerignore"), path.Join(p.workspace, ".dockerignore"))
+		}
+	}
+	return out
+}
+
 // nodeEnv is the environment of the install and build steps: build args,
 // the CA bundle for node (npm, corepack), and no prompts or notices.
-func nodeEnv(in *BuildInput) []llb.RunOption {
+//
+// Corepack's check of the package manager's download is left as corepack
+// sets it (COREPACK_INTEGRITY_KEYS unset): a package.json "packageManager"
+// pinned with its hash (name@version+sha512.<hex>, as `corepack use`
+// writes it) is checked against that hash, any other against the npm
+// registry's signature.
+func nodeEnv(in *BuildInput, p *nodePlan) []llb.RunOption {
 	out := []llb.RunOption{
 		llb.AddEnv("NODE_EXTRA_CA_CERTS", in.CA),
 		llb.AddEnv("COREPACK_HOME", corepackHome),
@@ -530,6 +559,18 @@ func nodeEnv(in *BuildInput) []llb.RunOption {
 		llb.AddEnv("YARN_CACHE_FOLDER", yarnCache),
 		llb.AddEnv("npm_config_update_notifier", "false"),
 		llb.AddEnv("CI", "true"),
+	}
+	if p.berry {
+		out = append(out,
+			// Yarn 2+ from the npm registry (@yarnpkg/cli-dist), the
+			// registry every other download uses, rather than its own
+			// site; a build arg may name a mirror.
+			llb.AddEnv("COREPACK_NPM_REGISTRY", "https://registry.npmjs.org"),
+			// The project cache on the cache mount, not a global one in
+			// the build stage.
+			llb.AddEnv("YARN_ENABLE_GLOBAL_CACHE", "false"),
+			llb.AddEnv("YARN_ENABLE_TELEMETRY", "0"),
+		)
 	}
 	for _, kv := range in.Env {
 		k, v, _ := strings.Cut(kv, "=")
