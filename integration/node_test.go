@@ -326,28 +326,37 @@ func TestNodeLockfileRefusals(t *testing.T) {
 	})
 }
 
-// TestNodePnpmLockfileOutOfSync: pnpm's frozen install refuses a stale
-// pnpm-lock.yaml, and the frontend explains it with the rule and the fix.
-func TestNodePnpmLockfileOutOfSync(t *testing.T) {
-	dir := copyDir(t, filepath.Join(repoRoot, "integration", "testdata", "node-pnpm"))
-	pkgPath := filepath.Join(dir, "package.json")
-	pkg, err := os.ReadFile(pkgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stale := strings.Replace(string(pkg), `"ms": "^2.1.3"`, `"ms": "^2.1.2"`, 1)
-	if stale == string(pkg) {
-		t.Fatal("edit did not apply")
-	}
-	if err := os.WriteFile(pkgPath, []byte(stale), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := build(t, buildOpts{dir: dir, inProcess: true})
-	if err == nil {
-		t.Fatal("pnpm installed from a lockfile out of sync with package.json")
-	}
-	if !strings.Contains(err.Error(), "SF111") || !strings.Contains(err.Error(), "pnpm-lock.yaml does not match package.json") || !strings.Contains(err.Error(), "pnpm install") {
-		t.Errorf("error does not explain the lockfile: %v\n%s", err, tail(res.Logs, 2000))
+// TestNodePnpmAndYarnLockfileOutOfSync: pnpm's and yarn's (classic and
+// Berry) frozen installs refuse a stale lockfile, and the frontend explains
+// it with the rule, the lockfile and the fix.
+func TestNodePnpmAndYarnLockfileOutOfSync(t *testing.T) {
+	for _, tc := range []struct{ fixture, lockfile, fix string }{
+		{"node-pnpm", "pnpm-lock.yaml", "pnpm install"},
+		{"node-yarn", "yarn.lock", "yarn install"},
+		{"node-yarn-berry", "yarn.lock", "yarn install"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			dir := copyDir(t, filepath.Join(repoRoot, "integration", "testdata", tc.fixture))
+			pkgPath := filepath.Join(dir, "package.json")
+			pkg, err := os.ReadFile(pkgPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stale := strings.Replace(string(pkg), `"ms": "^2.1.3"`, `"ms": "^2.1.2"`, 1)
+			if stale == string(pkg) {
+				t.Fatal("edit did not apply")
+			}
+			if err := os.WriteFile(pkgPath, []byte(stale), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res, err := build(t, buildOpts{dir: dir, inProcess: true})
+			if err == nil {
+				t.Fatalf("%s installed from a lockfile out of sync with package.json", tc.fixture)
+			}
+			if !strings.Contains(err.Error(), "SF111") || !strings.Contains(err.Error(), tc.lockfile+" does not match package.json") || !strings.Contains(err.Error(), tc.fix) {
+				t.Errorf("error does not explain the lockfile: %v\n%s", err, tail(res.Logs, 2000))
+			}
+		})
 	}
 }
 
