@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -310,6 +311,21 @@ func npmArch(a string) string {
 	return a
 }
 
+// versionAtLeast reports whether a package manager version ("10.14.0",
+// "12.4.2+sha512.<hex>") is major.minor or later; an unreadable one is not.
+func versionAtLeast(v string, major, minor int) bool {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
+}
+
 // managerCmd is the command line that runs the manager: npm directly, pnpm
 // and yarn through corepack at the pinned version.
 func (p *nodePlan) managerCmd() []string {
@@ -338,6 +354,11 @@ func (p *nodePlan) installArgs(prod bool, target string) []string {
 		}
 		if target != "" {
 			args = append(args, "--ignore-scripts")
+			// pnpm 10.14 and later pick optional platform packages
+			// (esbuild's, swc's) for the target, as npm's --cpu does.
+			if versionAtLeast(p.version, 10, 14) {
+				args = append(args, "--os=linux", "--cpu="+target, "--libc=glibc")
+			}
 		}
 	case p.berry:
 		if prod {
@@ -459,6 +480,11 @@ func (node) Build(in *BuildInput) (*BuildOutput, error) {
 		opts = append(opts, caches...)
 		if p.berry {
 			opts = append(opts, llb.AddEnv("YARN_ENABLE_IMMUTABLE_INSTALLS", "true"))
+			if prod && target != "" {
+				// Berry's --ignore-scripts: an install script would
+				// build for the build machine.
+				opts = append(opts, llb.AddEnv("YARN_ENABLE_SCRIPTS", "false"))
+			}
 		}
 		return st.Run(append(opts, append(env, in.RunOpts...)...)...).Root()
 	}

@@ -323,3 +323,31 @@ func TestNodeCorepackChecksStayOn(t *testing.T) {
 		}
 	}
 }
+
+// A cross build installs pnpm's production tree for the target where the
+// pinned pnpm can (10.14 and later), and runs no install scripts.
+func TestNodePnpmCross(t *testing.T) {
+	for _, c := range []struct {
+		version string
+		want    string
+	}{
+		{"12.4.2+sha512.08adc661", `"--ignore-scripts" "--os=linux" "--cpu=arm64" "--libc=glibc"`},
+		{"10.14.0", `"--cpu=arm64"`},
+		{"10.13.1", `"--ignore-scripts"]`},
+	} {
+		files := map[string][]byte{"package.json": []byte(`{"main":"a.js","packageManager":"pnpm@` + c.version + `"}`), "pnpm-lock.yaml": []byte("")}
+		def, _ := marshal(t, nodeInput(nodeSpec(), files, arm64))
+		d := dump(t, def)
+		if !strings.Contains(d, c.want) {
+			t.Errorf("pnpm %s: plan lacks %s:\n%s", c.version, c.want, d)
+		}
+		if strings.Contains(c.version, "10.13") && strings.Contains(d, "--cpu=") {
+			t.Errorf("pnpm %s does not know --cpu", c.version)
+		}
+	}
+	for v, want := range map[string]bool{"10.14.0": true, "12.4.2+sha512.ab": true, "9.15.0": false, "10.2": false, "x.y": false, "11.0.0-rc.1": true} {
+		if got := versionAtLeast(v, 10, 14); got != want {
+			t.Errorf("versionAtLeast(%q, 10, 14) = %v", v, got)
+		}
+	}
+}
