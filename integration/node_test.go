@@ -511,6 +511,21 @@ func TestNodeArm64(t *testing.T) {
 		t.Error("the arm64 image lacks express")
 	}
 
+	// pnpm installs its production tree for the target too.
+	t.Run("pnpm", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "pnpm-arm64.tar")
+		res := mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "node-pnpm"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/arm64"}})
+		if name, _ := vertex(t, res, "production install"); !strings.Contains(name, "--os=linux --cpu=arm64 --libc=glibc") {
+			t.Errorf("production install %q does not install for arm64", name)
+		}
+		if got := openImage(t, out).Config.Architecture; got != "arm64" {
+			t.Errorf("image architecture %s, want arm64", got)
+		}
+		if !imageFiles(t, out)["app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"] {
+			t.Error("the arm64 image lacks ms")
+		}
+	})
+
 	t.Run("native-addon-refused", func(t *testing.T) {
 		dir := copyDir(t, example("node-hello"))
 		lockPath := filepath.Join(dir, "package-lock.json")
