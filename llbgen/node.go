@@ -362,7 +362,11 @@ func (p *nodePlan) installArgs(prod bool, target string) []string {
 		}
 	case p.berry:
 		if prod {
-			args = append(args, "workspaces", "focus", "--all", "--production")
+			// focus never checks the lockfile, even with immutable
+			// installs on: a frozen install (fetch and link, no build
+			// scripts) refuses a stale one first, then focus keeps the
+			// production tree.
+			return []string{"/bin/sh", "-c", berryFocus, args[0], args[1]}
 		} else {
 			args = append(args, "install", "--immutable")
 		}
@@ -387,6 +391,10 @@ if [ "$st" -ne 0 ] && grep -qE 'are in sync|from lock file|lockfile needs to be 
   exit 111
 fi
 exit "$st"`
+
+// berryFocus is Berry's production install: $0 $1 is corepack and
+// yarn@<version>.
+const berryFocus = `"$0" "$1" install --immutable --mode=skip-build && exec "$0" "$1" workspaces focus --all --production`
 
 // nativeCheck fails a cross build whose production tree holds a package
 // built by node-gyp (binding.gyp): its install script was not run and
@@ -471,11 +479,16 @@ func (node) Build(in *BuildInput) (*BuildOutput, error) {
 		if prod {
 			args = p.installArgs(prod, target)
 		}
+		shown := strings.Join(args, " ")
+		if p.berry && prod {
+			cmd := strings.Join(p.managerCmd(), " ")
+			shown = cmd + " install --immutable --mode=skip-build && " + cmd + " workspaces focus --all --production"
+		}
 		opts := []llb.RunOption{
 			llb.Args(append([]string{"/bin/sh", "-c", frozenInstall, installMarker}, args...)),
 			llb.Dir(nodeApp),
 			llb.AddMount("/tmp", llb.Scratch(), llb.Tmpfs()),
-			step(name+": "+strings.Join(args, " "), specPath(s, "packageManager")),
+			step(name+": "+shown, specPath(s, "packageManager")),
 		}
 		opts = append(opts, caches...)
 		if p.berry {

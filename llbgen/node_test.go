@@ -214,7 +214,7 @@ func TestNodeYarnBerry(t *testing.T) {
 		".yarnrc.yml": []byte("enableTelemetry: false\nnodeLinker: node-modules # no PnP\n")}
 	def, _ := marshal(t, nodeInput(s, files, amd64))
 	d := dump(t, def)
-	for _, want := range []string{`"corepack" "yarn@4.5.0" "workspaces" "focus" "--all" "--production"`, "YARN_ENABLE_IMMUTABLE_INSTALLS=true"} {
+	for _, want := range []string{`"\"$0\" \"$1\" install --immutable --mode=skip-build && exec \"$0\" \"$1\" workspaces focus --all --production" "corepack" "yarn@4.5.0"]`, "production install: corepack yarn@4.5.0 install --immutable --mode=skip-build && corepack yarn@4.5.0 workspaces focus --all --production", "YARN_ENABLE_IMMUTABLE_INSTALLS=true"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("plan lacks %s:\n%s", want, d)
 		}
