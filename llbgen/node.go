@@ -367,9 +367,8 @@ func (p *nodePlan) installArgs(prod bool, target string) []string {
 			// scripts) refuses a stale one first, then focus keeps the
 			// production tree.
 			return []string{"/bin/sh", "-c", berryFocus, args[0], args[1]}
-		} else {
-			args = append(args, "install", "--immutable")
 		}
+		args = append(args, "install", "--immutable")
 	default:
 		args = append(args, "install", "--frozen-lockfile", "--non-interactive")
 		if prod {
