@@ -230,7 +230,8 @@ func Convert(in *Input) (*Result, error) {
 		Step: func(n, total int, name, path string) llb.ConstraintsOpt {
 			return named(in, fmt.Sprintf("[%s %d/%d] %s", lang.Name(), n, total, name), path)
 		},
-		CA: caPath(s),
+		CA:    caPath(s),
+		Epoch: in.Epoch,
 	})
 	if err != nil {
 		return nil, errors.Wrapf(err, "building %s app", lang.Name())
