@@ -525,8 +525,13 @@ mods="$(cat /run/jdeps/jdeps.modules)"%s
 # TLS with elliptic-curve certificates needs the EC provider, which is
 # loaded as a service, not referenced.
 if java --list-modules | grep -q '^jdk.crypto.ec@'; then mods="$mods,jdk.crypto.ec"; fi
+# --strip-debug also strips the native libraries with objcopy where the
+# JDK's jlink does that (Debian's); a JDK without binutils beside it ships
+# them stripped already, and only the class files' debug attributes go.
+strip=--strip-debug
+if ! command -v objcopy >/dev/null 2>&1; then strip=--strip-java-debug-attributes; fi
 rm -rf %[2]s/jre && mkdir -p %[2]s
-jlink --add-modules "$mods" --strip-debug --no-man-pages --no-header-files --output %[2]s/jre
+jlink --add-modules "$mods" "$strip" --no-man-pages --no-header-files --output %[2]s/jre
 java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
 rm -f %[2]s/jre/lib/security/cacerts
 cp -L "$java_home/lib/security/cacerts" %[2]s/jre/lib/security/cacerts
