@@ -271,6 +271,58 @@ public class PemTrustStore {
 }
 `
 
+// reproducibleJar rewrites a jar with every entry at one time and in name
+// order (the manifest first), and without the date comment older Maven
+// archivers put into pom.properties: maven-jar-plugin before 3.2.0
+// ignores project.build.outputTimestamp, and a jar's entry order follows
+// the file system's directory order.
+const reproducibleJar = `import java.io.*;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.*;
+import java.util.*;
+import java.util.zip.*;
+
+public class ReproducibleJar {
+    public static void main(String[] args) throws Exception {
+        long time = Long.parseLong(args[0]) * 1000L;
+        for (int i = 1; i < args.length; i++) {
+            rewrite(Path.of(args[i]), time);
+        }
+    }
+
+    static int rank(String name) {
+        if (name.equals("META-INF/")) return 0;
+        if (name.equals("META-INF/MANIFEST.MF")) return 1;
+        return 2;
+    }
+
+    static void rewrite(Path jar, long time) throws IOException {
+        Path tmp = jar.resolveSibling(jar.getFileName() + ".tmp");
+        try (ZipFile in = new ZipFile(jar.toFile());
+             ZipOutputStream out = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+            List<ZipEntry> entries = new ArrayList<>(Collections.list(in.entries()));
+            entries.sort(Comparator.comparingInt((ZipEntry e) -> rank(e.getName())).thenComparing(ZipEntry::getName));
+            for (ZipEntry e : entries) {
+                byte[] data = in.getInputStream(e).readAllBytes();
+                if (e.getName().startsWith("META-INF/maven/") && e.getName().endsWith("/pom.properties")) {
+                    StringBuilder b = new StringBuilder();
+                    for (String line : new String(data, StandardCharsets.ISO_8859_1).split("\\r?\\n")) {
+                        if (!line.startsWith("#")) b.append(line).append('\n');
+                    }
+                    data = b.toString().getBytes(StandardCharsets.ISO_8859_1);
+                }
+                ZipEntry o = new ZipEntry(e.getName());
+                o.setTime(time);
+                out.putNextEntry(o);
+                out.write(data);
+                out.closeEntry();
+            }
+        }
+        Files.move(tmp, jar, StandardCopyOption.REPLACE_EXISTING);
+    }
+}
+`
+
 // mavenScript runs Maven with the CA secret as a truststore made in /tmp
 // (a tmpfs: no layer keeps it) and the build args in the environment.
 func mavenScript(ca string, wrapper bool, args []string, after ...string) string {
@@ -318,8 +370,9 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		k, v, _ := strings.Cut(kv, "=")
 		env = append(env, llb.AddEnv(k, v))
 	}
-	tools := llb.Scratch().File(llb.Mkfile("/PemTrustStore.java", 0o644, []byte(pemTrustStore)),
-		in.Step(2, total, "truststore tool for the ca secret", "language"))
+	tools := llb.Scratch().File(llb.Mkfile("/PemTrustStore.java", 0o644, []byte(pemTrustStore)).
+		Mkfile("/ReproducibleJar.java", 0o644, []byte(reproducibleJar)),
+		in.Step(2, total, "build tools (truststore for the ca secret, jar times)", "language"))
 	mvnOpts := func(name, path string, n int) []llb.RunOption {
 		opts := []llb.RunOption{
 			llb.Dir(javaSrc),
@@ -397,7 +450,7 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		testsPath = javaPath(s, "tests")
 	}
 	built := sources.Run(append([]llb.RunOption{
-		llb.Args([]string{"/bin/sh", "-c", mavenScript(in.CA, p.wrapper, pkg, javaStage(p))}),
+		llb.Args([]string{"/bin/sh", "-c", mavenScript(in.CA, p.wrapper, pkg, javaStage(p, epoch))}),
 	}, mvnOpts(name, testsPath, 4)...)...).Root()
 
 	layers := []Layer{}
@@ -441,7 +494,7 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 // class path out of the build tree into /out: jars of the reactor's own
 // modules go with the app, not with the dependencies, since they change
 // with the sources.
-func javaStage(p *javaPlan) string {
+func javaStage(p *javaPlan, epoch int64) string {
 	m := p.module
 	var b strings.Builder
 	fmt.Fprintf(&b, `mod=%s
@@ -483,6 +536,7 @@ for f in $(printf '%%s' "$deps" | tr ':' ' '); do
   if [ -f %[1]s/app/modules/"$n" ]; then cp="$cp:%[2]s/modules/$n"; else cp="$cp:$f"; fi
 done
 printf -- '--class-path\n"%%s"\n' "$cp" > %[1]s/app/classpath.argfile
+java -Duser.timezone=UTC %[6]s/ReproducibleJar.java %[7]d %[1]s/app/*.jar $(ls %[1]s/app/modules/*.jar 2>/dev/null)
 rmdir %[1]s/app/modules 2>/dev/null || true
 # the main class must be in the app's jars
 cls=$(printf '%%s' %[3]s | tr . /).class
@@ -495,7 +549,7 @@ if [ "$found" -ne 1 ]; then
   echo "error: the main class %[4]s is in no jar of %[5]s; check java.main or the pom's mainClass" >&2
   exit 1
 fi
-`, javaOut, javaApp, shQuote(p.main), p.main, m.ArtifactID)
+`, javaOut, javaApp, shQuote(p.main), p.main, m.ArtifactID, javaTools, epoch)
 	return b.String()
 }
 

@@ -276,6 +276,6 @@ func FuzzPlanJava(f *testing.F) {
 		if p.main == "" || p.module == nil || !javaClassName.MatchString(p.main) {
 			t.Fatalf("plan without a main class: %+v", p)
 		}
-		_ = javaStage(p)
+		_ = javaStage(p, mavenMinTimestamp)
 	})
 }
