@@ -1,6 +1,7 @@
 package llbgen
 
 import (
+	_ "embed"
 	"fmt"
 	"path"
 	"regexp"
@@ -244,32 +245,12 @@ func (java) CheckContext(s *spec.Spec, files map[string][]byte) []ContextFinding
 	return out
 }
 
-// pemTrustStore turns the PEM `ca` secret into a PKCS12 truststore for
-// Maven's JVM: Java reads no PEM bundle, and keytool imports one
-// certificate per run. It runs with java's source launcher (JDK 11+).
-const pemTrustStore = `import java.io.*;
-import java.security.KeyStore;
-import java.security.cert.*;
-
-public class PemTrustStore {
-    public static void main(String[] args) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        int n = 0;
-        try (InputStream in = new BufferedInputStream(new FileInputStream(args[0]))) {
-            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                ks.setCertificateEntry("ca-" + n++, c);
-            }
-        }
-        if (n == 0) {
-            throw new IllegalArgumentException(args[0] + " holds no PEM certificate");
-        }
-        try (OutputStream out = new FileOutputStream(args[1])) {
-            ks.store(out, "changeit".toCharArray());
-        }
-    }
-}
-`
+// javaTruststore defines java_truststore PEM STORE: the `ca` secret as a
+// PKCS12 truststore (the JDK's cacerts plus the secret's certificates) for
+// Maven's JVM, which reads no PEM bundle.
+//
+//go:embed java_truststore.sh
+var javaTruststore string
 
 // reproducibleJar rewrites a jar with every entry at one time and in name
 // order (the manifest first), and without the date comment older Maven
@@ -328,13 +309,8 @@ public class ReproducibleJar {
 func mavenScript(ca string, wrapper bool, args []string, after ...string) string {
 	var b strings.Builder
 	b.WriteString("set -eu\n")
-	b.WriteString("MAVEN_OPTS=\"${MAVEN_OPTS:-}\"\n")
-	fmt.Fprintf(&b, `if [ -s %[1]s ]; then
-  java %[2]s/PemTrustStore.java %[1]s /tmp/truststore.p12
-  MAVEN_OPTS="$MAVEN_OPTS -Djavax.net.ssl.trustStore=/tmp/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit"
-fi
-export MAVEN_OPTS
-`, shQuote(ca), javaTools)
+	b.WriteString(javaTruststore)
+	fmt.Fprintf(&b, "java_truststore %s /tmp/truststore/truststore.p12\n", shQuote(ca))
 	mvn := "mvn"
 	if wrapper {
 		mvn = "sh ./mvnw"
@@ -370,9 +346,8 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		k, v, _ := strings.Cut(kv, "=")
 		env = append(env, llb.AddEnv(k, v))
 	}
-	tools := llb.Scratch().File(llb.Mkfile("/PemTrustStore.java", 0o644, []byte(pemTrustStore)).
-		Mkfile("/ReproducibleJar.java", 0o644, []byte(reproducibleJar)),
-		in.Step(2, total, "build tools (truststore for the ca secret, jar times)", "language"))
+	tools := llb.Scratch().File(llb.Mkfile("/ReproducibleJar.java", 0o644, []byte(reproducibleJar)),
+		in.Step(4, total, "jar rewriter (one entry time)", "language"))
 	mvnOpts := func(name, path string, n int) []llb.RunOption {
 		opts := []llb.RunOption{
 			llb.Dir(javaSrc),
