@@ -25,7 +25,7 @@ func javaEntry(java, main string, options ...string) []string {
 	return append(e, "@/app/classpath.argfile", main)
 }
 
-const javaHelloMain = "com.example.hello.Main"
+const javaHelloMain = "org.example.hello.Main"
 
 // TestJavaHello builds examples/java-hello in process and through
 // `# syntax=`, checks the image field by field and what it holds (a jlink
@@ -48,7 +48,7 @@ func TestJavaHello(t *testing.T) {
 	t.Run("config", func(t *testing.T) {
 		eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
 		eq(t, "User", c.Config.User, "65532:65532")
-		eq(t, "Entrypoint", c.Config.Entrypoint, javaEntry("/opt/java/bin/java", javaHelloMain))
+		eq(t, "Entrypoint", c.Config.Entrypoint, javaEntry("/opt/java/bin/java", javaHelloMain, "-Xss512k"))
 		eq(t, "Cmd", c.Config.Cmd, []string{"--listen=:8080"})
 		eq(t, "WorkingDir", c.Config.WorkingDir, "/app")
 		eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
@@ -283,9 +283,9 @@ func TestJavaSourceEdit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edited := strings.Replace(string(dt), "\"ok\"", fmt.Sprintf("\"ok-%d\"", time.Now().UnixNano()), 1)
+	edited := strings.Replace(string(dt), `"ok\n"`, fmt.Sprintf(`"ok %d\n"`, time.Now().UnixNano()), 1)
 	if edited == string(dt) {
-		t.Fatalf("%s has no \"ok\" to edit", src)
+		t.Fatalf("%s has no \"ok\\n\" to edit", src)
 	}
 	if err := os.WriteFile(src, []byte(edited), 0o644); err != nil {
 		t.Fatal(err)
@@ -352,7 +352,7 @@ func TestJavaJlinkSmallerThanJRE(t *testing.T) {
 	if jl.CompressedSize() >= jr.CompressedSize() {
 		t.Errorf("the jlink image (%d bytes) is not smaller than the jre one (%d bytes)", jl.CompressedSize(), jr.CompressedSize())
 	}
-	eq(t, "jre Entrypoint", jr.Config.Config.Entrypoint, javaEntry("/usr/bin/java", javaHelloMain))
+	eq(t, "jre Entrypoint", jr.Config.Config.Entrypoint, javaEntry("/usr/bin/java", javaHelloMain, "-Xss512k"))
 	eq(t, "jre base", jr.Config.Config.Labels["org.opencontainers.image.base.name"], "gcr.io/distroless/java21-debian13:nonroot")
 	eq(t, "jre layers", ourLayers(jr.Config.History), []string{"runtime", "dependencies", "app"})
 	// Same jars on both runtimes: the dependency and app layers are equal.
