@@ -83,7 +83,7 @@ func TestJavaHello(t *testing.T) {
 		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
 			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
 		}
-		eq(t, "our layers", ourLayers(c.History), []string{"runtime", "java runtime", "dependencies", "app"})
+		eq(t, "our layers", layerNames(c.History), []string{"runtime", "java runtime", "dependencies", "app"})
 		requireEpochLayers(t, inProc, img, 4, time.Unix(1700000000, 0))
 	})
 
@@ -226,8 +226,8 @@ func runJavaHardened(t *testing.T, ociTar, path string, args ...string) {
 	t.Logf("figure: SIGTERM ended it in %s, exit code %d", time.Since(stopStart).Round(time.Millisecond), code)
 }
 
-// ourLayers names the layers the frontend added, from the history.
-func ourLayers(history []ocispecs.History) []string {
+// layerNames names the layers the frontend added, from the history.
+func layerNames(history []ocispecs.History) []string {
 	var ours []string
 	for _, h := range history {
 		if strings.HasPrefix(h.CreatedBy, "safe-frontend: ") {
@@ -354,7 +354,7 @@ func TestJavaJlinkSmallerThanJRE(t *testing.T) {
 	}
 	eq(t, "jre Entrypoint", jr.Config.Config.Entrypoint, javaEntry("/usr/bin/java", javaHelloMain, "-Xss512k"))
 	eq(t, "jre base", jr.Config.Config.Labels["org.opencontainers.image.base.name"], "gcr.io/distroless/java21-debian13:nonroot")
-	eq(t, "jre layers", ourLayers(jr.Config.History), []string{"runtime", "dependencies", "app"})
+	eq(t, "jre layers", layerNames(jr.Config.History), []string{"runtime", "dependencies", "app"})
 	// Same jars on both runtimes: the dependency and app layers are equal.
 	a, b := layerDigests(jl), layerDigests(jr)
 	eq(t, "jars on both runtimes", b[len(b)-2:], a[len(a)-2:])

@@ -2,16 +2,14 @@ package integration
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"debug/elf"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"io"
-	"net/http"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,8 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/org/safe-frontend/internal/hardened"
 	"github.com/org/safe-frontend/internal/ocitar"
+	"github.com/org/safe-frontend/internal/spdxcheck"
+	"github.com/org/safe-frontend/rules"
 )
 
 // TestNodeHello builds node-hello in process and through `# syntax=`,
@@ -36,12 +35,8 @@ func TestNodeHello(t *testing.T) {
 	c := img.Config
 
 	t.Run("config", func(t *testing.T) {
-		eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
-		eq(t, "User", c.Config.User, "65532:65532")
-		eq(t, "Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/server.js"})
-		eq(t, "Cmd", c.Config.Cmd, []string{"--listen=:8080"})
-		eq(t, "WorkingDir", c.Config.WorkingDir, "/app")
-		eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
+		requireExampleConfig(t, img, exampleConfig{name: "node-hello", entrypoint: []string{"/nodejs/bin/node", "/app/server.js"}, cmd: []string{"--listen=:8080"},
+			workingDir: "/app", base: "gcr.io/distroless/nodejs22-debian13:nonroot"})
 		if !slices.Contains(c.Config.Env, "NODE_ENV=production") {
 			t.Errorf("Env = %v, want NODE_ENV=production", c.Config.Env)
 		}
@@ -50,35 +45,10 @@ func TestNodeHello(t *testing.T) {
 				t.Errorf("build-step env %q leaked into the image config", kv)
 			}
 		}
-		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
-			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
-		}
-		sum, err := img.Summary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if hc := sum.Healthcheck; hc == nil {
-			t.Errorf("no Healthcheck in the image config")
-		} else {
-			eq(t, "Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
-		}
-		eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
-		l := c.Config.Labels
-		eq(t, "title", l["org.opencontainers.image.title"], "node-hello")
-		eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
-		eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
-		eq(t, "source", l["org.opencontainers.image.source"], testSource)
-		eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq(t, "base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/nodejs22-debian13:nonroot")
-		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
-			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
-		}
 		// The base's layers, then runtime (tini, probe), node_modules, app.
 		var ours []string
-		for _, h := range c.History {
-			if strings.HasPrefix(h.CreatedBy, "safe-frontend: ") {
-				ours = append(ours, strings.SplitN(strings.TrimPrefix(h.CreatedBy, "safe-frontend: "), ":", 2)[0])
-			}
+		for _, l := range ourLayers(img) {
+			ours = append(ours, strings.SplitN(l, ":", 2)[0])
 		}
 		eq(t, "our layers", ours, []string{"runtime", "node_modules", "app"})
 	})
@@ -108,6 +78,7 @@ func TestNodeHello(t *testing.T) {
 				t.Errorf("npm config or cache in the final image: /%s", name)
 			}
 		}
+		requireNoBuildFiles(t, files)
 		// The hidden lockfile the SBOM reads lists express, not prettier.
 		lock := fileInImage(t, inProc, "app/node_modules/.package-lock.json")
 		if !bytes.Contains(lock, []byte(`"node_modules/express"`)) || bytes.Contains(lock, []byte(`"node_modules/prettier"`)) {
@@ -124,69 +95,21 @@ func TestNodeHello(t *testing.T) {
 	})
 }
 
-// runNodeHardened runs the image under runc (uid 65532, read-only root, no
-// capabilities), asks /healthz, then sends SIGTERM: tini forwards it and
-// the app stops gracefully, exit 0, with JSON logs on stdout.
+// runNodeHardened serves node-hello hardened: /healthz, the uid, then
+// SIGTERM, which tini forwards: the app stops gracefully, exit 0, with JSON
+// logs on stdout.
 func runNodeHardened(t *testing.T, ociTar string) {
 	t.Helper()
-	runAndProbe(t, ociTar, "/healthz")
-
-	ctx := testContext(t)
-	const addr = "127.0.0.1:18081"
-	ctr, err := hardened.Run(ctx, hardened.Options{
-		Image:    ociTar,
-		Args:     []string{"--listen=" + addr},
-		StateDir: t.TempDir(),
-		ID:       fmt.Sprintf("node-%d", time.Now().UnixNano()),
-	})
-	if err != nil {
-		t.Fatalf("running hardened: %v", err)
-	}
-	waitHTTP(t, "http://"+addr+"/healthz")
-	code, err := ctr.Stop(ctx, 10*time.Second)
-	if err != nil {
-		t.Fatalf("SIGTERM: %v", err)
-	}
-	if code != 0 {
-		t.Errorf("exit status after SIGTERM = %d, want 0 (a graceful stop)", code)
-	}
-	stdout, _, err := ctr.Logs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msgs []string
-	sc := bufio.NewScanner(bytes.NewReader(stdout))
-	for sc.Scan() {
-		var line struct{ Msg, Level, Signal, Env string }
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Errorf("stdout line is not JSON: %q", sc.Text())
-			continue
-		}
-		msgs = append(msgs, line.Msg)
-		if line.Msg == "listening" && line.Env != "production" {
-			t.Errorf("the app sees NODE_ENV=%q, want production", line.Env)
+	o := listenOpts("node-hello", "127.0.0.1:18081")
+	o.jsonLogs = true
+	_, lines := serveHardened(t, ociTar, o, nil)
+	for _, l := range lines {
+		if l.Msg == "listening" && l.Env != "production" {
+			t.Errorf("the app sees NODE_ENV=%q, want production", l.Env)
 		}
 	}
-	if !slices.Contains(msgs, "shutting down") || !slices.Contains(msgs, "stopped") {
-		t.Errorf("log messages %v: want a graceful shutdown after SIGTERM", msgs)
-	}
-}
-
-func waitHTTP(t *testing.T, url string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s never answered 200: %v", url, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if m := msgs(lines); !slices.Contains(m, "shutting down") || !slices.Contains(m, "stopped") {
+		t.Errorf("log messages %v: want a graceful shutdown after SIGTERM", m)
 	}
 }
 
@@ -211,19 +134,7 @@ func imageFiles(t *testing.T, ociTar string) map[string]bool {
 // but leaves both frozen installs CACHED.
 func TestNodeSourceEditKeepsInstallCached(t *testing.T) {
 	dir := copyDir(t, example("node-hello"))
-	mustBuild(t, buildOpts{dir: dir, inProcess: true})
-	main := filepath.Join(dir, "server.js")
-	src, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edited := strings.Replace(string(src), "hello from", fmt.Sprintf("hello (%d) from", time.Now().UnixNano()), 1)
-	if edited == string(src) {
-		t.Fatal("edit did not apply")
-	}
-	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editAfterBuild(t, dir, "server.js", "hello from")
 	start := time.Now()
 	res := mustBuild(t, buildOpts{dir: dir, inProcess: true})
 	t.Logf("rebuild after a source edit: %s", time.Since(start).Round(time.Millisecond))
@@ -287,6 +198,8 @@ func TestNodeLockfileRefusals(t *testing.T) {
 				t.Errorf("inProcess=%v: error sources %v, want Dockerfile:5 (node.packageManager)", inProcess, lines)
 			}
 		}
+		// --check reads the context's manifests too: the same refusal.
+		requireCheckFinding(t, dir, "Dockerfile", rules.NoLockfile, 5, "package-lock.json")
 	})
 
 	t.Run("dependency-added-without-lock", func(t *testing.T) {
@@ -300,6 +213,7 @@ func TestNodeLockfileRefusals(t *testing.T) {
 		if lines := sourceLines(err); !slices.Contains(lines, "Dockerfile:5") {
 			t.Errorf("error sources %v, want Dockerfile:5", lines)
 		}
+		requireCheckFinding(t, dir, "Dockerfile", rules.LockfileOutOfSync, 5, `"ms" is in package.json but not in the lockfile`)
 	})
 
 	// A range the locked version no longer satisfies passes the name
@@ -322,28 +236,37 @@ func TestNodeLockfileRefusals(t *testing.T) {
 	})
 }
 
-// TestNodePnpmLockfileOutOfSync: pnpm's frozen install refuses a stale
-// pnpm-lock.yaml, and the frontend explains it with the rule and the fix.
-func TestNodePnpmLockfileOutOfSync(t *testing.T) {
-	dir := copyDir(t, filepath.Join(repoRoot, "integration", "testdata", "node-pnpm"))
-	pkgPath := filepath.Join(dir, "package.json")
-	pkg, err := os.ReadFile(pkgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stale := strings.Replace(string(pkg), `"ms": "^2.1.3"`, `"ms": "^2.1.2"`, 1)
-	if stale == string(pkg) {
-		t.Fatal("edit did not apply")
-	}
-	if err := os.WriteFile(pkgPath, []byte(stale), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := build(t, buildOpts{dir: dir, inProcess: true})
-	if err == nil {
-		t.Fatal("pnpm installed from a lockfile out of sync with package.json")
-	}
-	if !strings.Contains(err.Error(), "SF111") || !strings.Contains(err.Error(), "pnpm-lock.yaml does not match package.json") || !strings.Contains(err.Error(), "pnpm install") {
-		t.Errorf("error does not explain the lockfile: %v\n%s", err, tail(res.Logs, 2000))
+// TestNodePnpmAndYarnLockfileOutOfSync: pnpm's and yarn's (classic and
+// Berry) frozen installs refuse a stale lockfile, and the frontend explains
+// it with the rule, the lockfile and the fix.
+func TestNodePnpmAndYarnLockfileOutOfSync(t *testing.T) {
+	for _, tc := range []struct{ fixture, lockfile, fix string }{
+		{"node-pnpm", "pnpm-lock.yaml", "pnpm install"},
+		{"node-yarn", "yarn.lock", "yarn install"},
+		{"node-yarn-berry", "yarn.lock", "yarn install"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			dir := copyDir(t, filepath.Join(repoRoot, "integration", "testdata", tc.fixture))
+			pkgPath := filepath.Join(dir, "package.json")
+			pkg, err := os.ReadFile(pkgPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stale := strings.Replace(string(pkg), `"ms": "^2.1.3"`, `"ms": "^2.1.2"`, 1)
+			if stale == string(pkg) {
+				t.Fatal("edit did not apply")
+			}
+			if err := os.WriteFile(pkgPath, []byte(stale), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res, err := build(t, buildOpts{dir: dir, inProcess: true})
+			if err == nil {
+				t.Fatalf("%s installed from a lockfile out of sync with package.json", tc.fixture)
+			}
+			if !strings.Contains(err.Error(), "SF111") || !strings.Contains(err.Error(), tc.lockfile+" does not match package.json") || !strings.Contains(err.Error(), tc.fix) {
+				t.Errorf("error does not explain the lockfile: %v\n%s", err, tail(res.Logs, 2000))
+			}
+		})
 	}
 }
 
@@ -380,25 +303,37 @@ func TestNodeNpmrcSecret(t *testing.T) {
 	}
 }
 
-// TestNodePnpmAndYarn: a pnpm and a yarn (classic) app, each pinned with
-// package.json "packageManager", build through corepack, hold only their
-// production dependencies and run hardened.
+// TestNodePnpmAndYarn: a pnpm, a yarn classic and a yarn Berry (4, with
+// nodeLinker: node-modules) app, each pinned with package.json
+// "packageManager" and its hash, build through corepack, hold only their
+// production dependencies and none of the build's own files, list their
+// packages in the SBOM and run hardened.
 func TestNodePnpmAndYarn(t *testing.T) {
 	for _, tc := range []struct {
-		manager, lockfile, dev string
+		fixture, lockfile, dev string
 		install, dep           string
 	}{
 		// pnpm links node_modules/ms to its content-addressed copy.
-		{"pnpm", "pnpm-lock.yaml", "app/node_modules/.pnpm/prettier@", "corepack pnpm@12.4.2 install --frozen-lockfile --prod", "app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"},
-		{"yarn", "yarn.lock", "app/node_modules/prettier/", "corepack yarn@1.22.22 install --frozen-lockfile --non-interactive --production=true", "app/node_modules/ms/package.json"},
+		{"node-pnpm", "pnpm-lock.yaml", "app/node_modules/.pnpm/prettier@", "corepack pnpm@12.4.2+sha512.08adc661", "app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"},
+		{"node-yarn", "yarn.lock", "app/node_modules/prettier/", "corepack yarn@1.22.22+sha512.a6b2f790", "app/node_modules/ms/package.json"},
+		{"node-yarn-berry", "yarn.lock", "app/node_modules/prettier/", "corepack yarn@4.18.1+sha512.b2e1e752", "app/node_modules/ms/package.json"},
 	} {
-		t.Run(tc.manager, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), tc.manager+".tar")
+		t.Run(tc.fixture, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), tc.fixture+".tar")
 			start := time.Now()
-			res := mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "node-"+tc.manager), inProcess: true, out: out})
+			res := mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", tc.fixture), inProcess: true, out: out, attrs: sbomAttrs()})
 			t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
-			if name, _ := vertex(t, res, "production install"); !strings.HasSuffix(name, tc.install) {
+			name, _ := vertex(t, res, "production install")
+			if !strings.Contains(name, tc.install) {
 				t.Errorf("install step %q, want %q", name, tc.install)
+			}
+			want := map[string]string{
+				"node-pnpm":       "install --frozen-lockfile --prod",
+				"node-yarn":       "install --frozen-lockfile --non-interactive --production=true",
+				"node-yarn-berry": "workspaces focus --all --production",
+			}[tc.fixture]
+			if !strings.HasSuffix(name, want) {
+				t.Errorf("install step %q, want it to end in %q", name, want)
 			}
 			files := imageFiles(t, out)
 			for _, want := range []string{"app/server.js", "app/" + tc.lockfile, "app/node_modules/ms", tc.dep} {
@@ -411,8 +346,53 @@ func TestNodePnpmAndYarn(t *testing.T) {
 					t.Errorf("the final image holds /%s", name)
 				}
 			}
-			runAndProbe(t, out, "/healthz")
+			requireNoBuildFiles(t, files)
+			requireSBOMLists(t, out, map[string]bool{"pkg:npm/ms@2.1.3": true, "pkg:npm/prettier@3.10.1": false})
+			serveHardened(t, out, listenOpts(tc.fixture, "127.0.0.1:18080"), nil)
 		})
+	}
+}
+
+// requireNoBuildFiles: the app layer carries none of the build's own files
+// (the spec, .dockerignore) nor the package managers' state and config.
+func requireNoBuildFiles(t *testing.T, files map[string]bool) {
+	t.Helper()
+	for name := range files {
+		base := strings.TrimSuffix(name, "/")
+		switch {
+		case strings.HasPrefix(base, "app/") && (path.Base(base) == "Dockerfile" || strings.HasSuffix(base, ".dockerignore")):
+			t.Errorf("build file in the image: /%s", name)
+		case strings.HasPrefix(base, "app/.yarn/") || base == "app/.yarn" || base == "app/.yarnrc.yml" || strings.HasPrefix(base, "app/.pnpm-store"):
+			t.Errorf("package manager state in the image: /%s", name)
+		}
+	}
+}
+
+// requireSBOMLists checks the amd64 SBOM of an image: an application the
+// image contains DEPENDS_ON each purl marked true and on none marked false.
+func requireSBOMLists(t *testing.T, ociTar string, want map[string]bool) {
+	t.Helper()
+	d := sbomsOf(t, ociTar)["amd64"]
+	if d == nil {
+		t.Fatal("no amd64 SBOM")
+	}
+	if cm := d.doc.CreationInfo.CreatorComment; strings.Contains(cm, "Not described") {
+		t.Errorf("sources left unread: %s", cm)
+	}
+	byID := map[string]string{}
+	for _, p := range d.doc.Packages {
+		byID[string(p.PackageSPDXIdentifier)] = spdxcheck.PURL(p)
+	}
+	deps := map[string]bool{}
+	for _, id := range spdxcheck.Related(d.doc, "Image", "CONTAINS") {
+		for _, dep := range spdxcheck.Related(d.doc, id, "DEPENDS_ON") {
+			deps[byID[dep]] = true
+		}
+	}
+	for purl, listed := range want {
+		if deps[purl] != listed {
+			t.Errorf("SBOM: an application DEPENDS_ON %s = %v, want %v; dependencies: %v", purl, deps[purl], listed, slices.Sorted(maps.Keys(deps)))
+		}
 	}
 }
 
@@ -440,6 +420,21 @@ func TestNodeArm64(t *testing.T) {
 	if !imageFiles(t, out)["app/node_modules/express/package.json"] {
 		t.Error("the arm64 image lacks express")
 	}
+
+	// pnpm installs its production tree for the target too.
+	t.Run("pnpm", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "pnpm-arm64.tar")
+		res := mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "node-pnpm"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/arm64"}})
+		if name, _ := vertex(t, res, "production install"); !strings.Contains(name, "--os=linux --cpu=arm64 --libc=glibc") {
+			t.Errorf("production install %q does not install for arm64", name)
+		}
+		if got := openImage(t, out).Config.Architecture; got != "arm64" {
+			t.Errorf("image architecture %s, want arm64", got)
+		}
+		if !imageFiles(t, out)["app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"] {
+			t.Error("the arm64 image lacks ms")
+		}
+	})
 
 	t.Run("native-addon-refused", func(t *testing.T) {
 		dir := copyDir(t, example("node-hello"))
@@ -482,25 +477,42 @@ func TestNodeMultiPlatform(t *testing.T) {
 	}
 }
 
-// TestNodeWorkspace: one package of an npm workspace runs, with its
-// sibling package linked in node_modules; no devDependency ships.
+// TestNodeWorkspace: one package of an npm, a pnpm and a yarn workspace
+// runs, with its sibling package linked in; no devDependency ships. The
+// pnpm one pins a pnpm without a native binary by its hash, so corepack
+// checks it with nothing turned off.
 func TestNodeWorkspace(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "ws.tar")
-	mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "node-workspace"), inProcess: true, out: out})
-	img := openImage(t, out)
-	if want := []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/apps/api/server.js"}; !slices.Equal(img.Config.Config.Entrypoint, want) {
-		t.Errorf("Entrypoint %v, want %v", img.Config.Config.Entrypoint, want)
+	for _, tc := range []struct {
+		fixture string
+		want    []string
+	}{
+		{"node-workspace", []string{"app/node_modules/@demo/greet", "app/packages/greet/index.js", "app/node_modules/ms/package.json"}},
+		{"node-pnpm-workspace", []string{"app/apps/api/node_modules/@demo/greet", "app/packages/greet/node_modules/ms", "app/packages/greet/index.js", "app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"}},
+		{"node-yarn-workspace", []string{"app/node_modules/@demo/greet", "app/packages/greet/index.js", "app/node_modules/ms/package.json"}},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "ws.tar")
+			mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", tc.fixture), inProcess: true, out: out, attrs: sbomAttrs()})
+			img := openImage(t, out)
+			if want := []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/apps/api/server.js"}; !slices.Equal(img.Config.Config.Entrypoint, want) {
+				t.Errorf("Entrypoint %v, want %v", img.Config.Config.Entrypoint, want)
+			}
+			files := imageFiles(t, out)
+			for _, want := range tc.want {
+				if !files[want] && !files[want+"/"] {
+					t.Errorf("the image lacks /%s", want)
+				}
+			}
+			for name := range files {
+				if strings.Contains(name, "prettier") {
+					t.Errorf("the workspace root's devDependency is in the image: /%s", name)
+				}
+			}
+			requireNoBuildFiles(t, files)
+			requireSBOMLists(t, out, map[string]bool{"pkg:npm/ms@2.1.3": true, "pkg:npm/prettier@3.10.1": false})
+			serveHardened(t, out, listenOpts(tc.fixture, "127.0.0.1:18080"), nil)
+		})
 	}
-	files := imageFiles(t, out)
-	for _, want := range []string{"app/node_modules/@demo/greet", "app/packages/greet/index.js", "app/node_modules/ms/package.json"} {
-		if !files[want] {
-			t.Errorf("the image lacks /%s", want)
-		}
-	}
-	if files["app/node_modules/prettier/package.json"] {
-		t.Error("the workspace root's devDependency is in the image")
-	}
-	runAndProbe(t, out, "/healthz")
 }
 
 // TestReproducibleNodeHello: npm's frozen install and the layers made from

@@ -14,7 +14,7 @@ mkdir -p "$out"
 dir=$(debs_state trixie amd64)
 [[ -f $dir/lists/.updated ]] || debs_update "$dir"
 pins=()
-for pkg in openjdk-21-jdk-headless maven; do
+for pkg in openjdk-21-jdk-headless maven binutils; do
 	version=$(debs_apt "$dir" -qq install --print-uris --no-install-recommends -s "$pkg" 2>/dev/null |
 		awk -v p="$pkg" '$1 == "Inst" && $2 == p { gsub(/[()]/, "", $3); print $3; exit }')
 	[[ -n $version ]] || { echo "trixie (amd64) has no $pkg: APT_CONFIG=$dir/apt.conf apt-cache policy $pkg" >&2; exit 1; }
