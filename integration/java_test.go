@@ -379,6 +379,7 @@ func TestJavaMultiModule(t *testing.T) {
 	res := mustBuild(t, buildOpts{dir: fixture, inProcess: true, out: tarball})
 	t.Logf("figure: java-multimodule built in %s", time.Since(start).Round(time.Second))
 	vertex(t, res, "-pl orders-api -am")
+	defer runJavaHardened(t, tarball, "/healthz")
 	files := imageFiles(t, tarball)
 	if !files["app/orders-api.jar"] {
 		t.Errorf("the image lacks /app/orders-api.jar")
@@ -424,7 +425,7 @@ func TestJavaSpringBoot(t *testing.T) {
 	if app > 1<<20 {
 		t.Errorf("the app layer is %d bytes: the framework's jars are in it (a repackaged fat jar?)", app)
 	}
-	runJavaHardened(t, tarball, "/actuator/health")
+	runJavaHardened(t, tarball, "/actuator/health", "--server.port=18090")
 }
 
 // TestJavaRefusals: a Gradle build and a context without pom.xml are
