@@ -639,4 +639,3 @@ func TestPythonUVPackage(t *testing.T) {
 		}
 	})
 }
-
