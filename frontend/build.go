@@ -108,6 +108,9 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			}
 		}
 	}
+	// What the context decides when the spec leaves it open (the release
+	// rust-toolchain.toml pins), before the bases are named.
+	llbgen.ApplyContext(sp, files)
 	lk, err := readLock(ctx, c, bc, src, sp)
 	if err != nil {
 		return nil, err

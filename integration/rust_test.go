@@ -365,3 +365,66 @@ func TestRustArm64(t *testing.T) {
 func TestRustReproducible(t *testing.T) {
 	requireReproducible(t, filepath.Join(repoRoot, "testdata", "rust", "workspace"), reproOpts{epoch: testEpoch})
 }
+
+// TestRustToolchainFile: a rust-toolchain.toml that pins a release picks
+// the builder when the spec names none; a floating channel, or a release
+// rust.version contradicts, is refused with SF132 at the spec line before
+// anything runs.
+func TestRustToolchainFile(t *testing.T) {
+	src := filepath.Join(repoRoot, "testdata", "rust", "workspace")
+	specText, err := os.ReadFile(filepath.Join(src, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pinned = "rust:\n  version: \"1.95\"\n"
+	if !strings.Contains(string(specText), pinned) {
+		t.Fatalf("the fixture's spec no longer pins %q", pinned)
+	}
+	noVersion := strings.Replace(string(specText), pinned, "rust:\n", 1)
+
+	t.Run("release-picks-builder", func(t *testing.T) {
+		dir := copyDir(t, src)
+		writeFiles(t, dir, map[string]string{
+			"Dockerfile": noVersion,
+			// components and targets are the developer's; the build installs
+			// nothing (network off) and still builds.
+			"rust-toolchain.toml": "[toolchain]\nchannel = \"1.95.0\"\ncomponents = [\"clippy\", \"rustfmt\"]\ntargets = [\"wasm32-unknown-unknown\"]\n",
+		})
+		res := mustBuild(t, buildOpts{dir: dir, inProcess: true, attrs: map[string]string{"force-network-mode": "none"}})
+		if !slices.ContainsFunc(names(res), func(n string) bool { return strings.Contains(n, "docker.io/library/rust:1.95.0-trixie") }) {
+			t.Errorf("the builder is not rust:1.95.0-trixie; steps: %v", names(res))
+		}
+		if slices.ContainsFunc(names(res), func(n string) bool { return strings.Contains(n, "rust:1.95-trixie") }) {
+			t.Errorf("the default builder was used as well: %v", names(res))
+		}
+	})
+
+	for _, tc := range []struct {
+		name, spec, file, line, msg string
+	}{
+		{"floating-channel", noVersion, "[toolchain]\nchannel = \"stable\"\n", "Dockerfile:4", `channel "stable" moves over time`},
+		{"contradicts-rust.version", strings.Replace(string(specText), pinned, "rust:\n  version: \"1.94\"\n", 1), "[toolchain]\nchannel = \"1.95.0\"\n", "Dockerfile:6", `rust.version "1.94" and rust-toolchain.toml (channel "1.95.0") name different compilers`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyDir(t, src)
+			writeFiles(t, dir, map[string]string{"Dockerfile": tc.spec, "rust-toolchain.toml": tc.file})
+			res, err := build(t, buildOpts{dir: dir, inProcess: true})
+			if err == nil {
+				t.Fatal("built")
+			}
+			for _, want := range []string{"SF132", tc.msg} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not say %q: %v", want, err)
+				}
+			}
+			if lines := sourceLines(err); !slices.Contains(lines, tc.line) {
+				t.Errorf("error sources %v do not include %s", lines, tc.line)
+			}
+			for name := range res.Vertices {
+				if strings.HasPrefix(name, "[rust ") {
+					t.Errorf("step %q ran although the spec was refused", name)
+				}
+			}
+		})
+	}
+}

@@ -225,7 +225,10 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 			rm = rm.Rm(p, llb.WithAllowNotFound(true))
 		}
 	}
-	copySrc := &llb.CopyInfo{CopyDirContentsOnly: true, ExcludePatterns: []string{"target"}}
+	// The toolchain file was read at conversion (it chose the builder):
+	// left in /src, rustup in the official image would switch toolchains
+	// or download the components and targets it lists.
+	copySrc := &llb.CopyInfo{CopyDirContentsOnly: true, ExcludePatterns: []string{"target", rustToolchainToml, rustToolchainLegacy}}
 	if rm == nil {
 		rm = llb.Copy(in.Context, "/", rustSrc+"/", copySrc)
 	} else {
