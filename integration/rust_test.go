@@ -340,22 +340,42 @@ func TestRustWorkspaceVendoredCC(t *testing.T) {
 	}
 }
 
-// TestRustArm64: cross-compiling for arm64 gives a static aarch64 binary
-// when the builder has the target's standard library and linker; with a
-// builder that has none (the official image has none either) the build
-// fails with what to do, not with a linker error.
+// TestRustArm64: cross-compiling for linux/arm64 on amd64. The official
+// image (and its stand-in) has no aarch64 standard library: the build
+// fails with what to do, not with a linker error. A builder with the
+// target and Debian's cross gcc (testdata/rust-arm64-builder, given as a
+// named context for the rust image) gives a static aarch64 binary on the
+// arm64 distroless static image.
 func TestRustArm64(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "arm64.tar")
-	res, err := build(t, buildOpts{dir: example("rust-hello"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/arm64"}})
-	if err == nil {
-		assertStaticELF(t, fileInImage(t, out, "usr/local/bin/rust-hello"), elf.EM_AARCH64)
-		return
-	}
-	for _, want := range []string{"no standard library for aarch64-unknown-linux-gnu", "rustup target add aarch64-unknown-linux-gnu"} {
-		if !strings.Contains(res.Logs+err.Error(), want) {
-			t.Errorf("the failure does not say %q: %v\n%s", want, err, tail(res.Logs, 2000))
+	attrs := map[string]string{"platform": "linux/arm64"}
+	t.Run("builder-without-target", func(t *testing.T) {
+		res, err := build(t, buildOpts{dir: example("rust-hello"), inProcess: true, attrs: attrs})
+		if err == nil {
+			t.Fatal("the official image's stand-in built for arm64; it has no aarch64 standard library")
 		}
-	}
+		for _, want := range []string{"no standard library for aarch64-unknown-linux-gnu", "rustup target add aarch64-unknown-linux-gnu"} {
+			if !strings.Contains(res.Logs+err.Error(), want) {
+				t.Errorf("the failure does not say %q: %v\n%s", want, err, tail(res.Logs, 2000))
+			}
+		}
+	})
+
+	t.Run("builder-with-target", func(t *testing.T) {
+		builder := registryHost(t) + "/safe-frontend-tests/rust-arm64:1.95.0-trixie"
+		mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "rust-arm64-builder"), push: builder})
+		out := filepath.Join(t.TempDir(), "arm64.tar")
+		withBuilder := map[string]string{"platform": "linux/arm64", "context:rust:1.95-trixie": "docker-image://" + builder}
+		res := mustBuild(t, buildOpts{dir: example("rust-hello"), inProcess: true, out: out, attrs: withBuilder})
+		vertex(t, res, "[rust 5/5] cargo build --release --bin rust-hello")
+		vertex(t, res, "[context rust:1.95-trixie] load metadata for "+builder)
+		img := openImage(t, out)
+		eq(t, "platform", img.Config.OS+"/"+img.Config.Architecture, "linux/arm64")
+		eq(t, "base", img.Config.Config.Labels["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
+		assertStaticELF(t, fileInImage(t, out, "usr/local/bin/rust-hello"), elf.EM_AARCH64)
+		if files := appLayerFiles(t, out, "usr/local/bin/rust-hello"); len(files) != 1 {
+			t.Errorf("the app layer holds %v; want the binary only", files)
+		}
+	})
 }
 
 // TestRustReproducible: the workspace fixture (small, vendored) built on

@@ -247,7 +247,7 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 	appBuild := slices.Concat(build, []string{"--bin", plan.Bin})
 	out := path.Join(rustOut, s.Name)
 	built := sources.Run(append(append([]llb.RunOption{
-		llb.Args([]string{"/bin/sh", "-c", rustScript(in.CA, triple, crossLinker, rustTouch+" && "+shJoin(appBuild), rustCopyOut(triple, plan.Bin, out, static)...)}),
+		llb.Args([]string{"/bin/sh", "-c", rustScript(in.CA, triple, crossLinker, rustTouch+" && "+shJoin(appBuild), rustCopyOut(triple, crossLinker, plan.Bin, out, static)...)}),
 		llb.Dir(rustSrc),
 		targetCache,
 		llb.AddMount(rustMeta, llb.Scratch().File(llb.Mkfile("/"+cargoAuditSection, 0o644, audit),
@@ -308,14 +308,20 @@ const rustTouch = "find " + rustSrc + " -type f -exec touch -c {} +"
 
 // rustCopyOut copies the binary out of the target cache mount, checking
 // that a static build really has no interpreter.
-func rustCopyOut(triple, bin, out string, static bool) []string {
+func rustCopyOut(triple, linker, bin, out string, static bool) []string {
+	// The build machine's objcopy knows its own architecture only; a cross
+	// build uses the binutils that come with the cross gcc.
+	objcopy := "objcopy"
+	if linker != "" {
+		objcopy = strings.TrimSuffix(linker, "gcc") + "objcopy"
+	}
 	cmds := []string{
 		"mkdir -p " + rustOut,
 		"cp " + shQuote(path.Join(cargoTargetDir, triple, "release", bin)) + " " + shQuote(out),
 		// The dependency list goes into the binary, as cargo-auditable
 		// puts it, so the image needs no Cargo.lock to be scanned.
-		fmt.Sprintf(`command -v objcopy >/dev/null 2>&1 || { echo "error: the builder has no objcopy (binutils) to record the dependencies in the binary" >&2; exit 1; }
-objcopy --add-section %[1]s=%[2]s --set-section-flags %[1]s=noload,readonly %[3]s`, cargoAuditSection, shQuote(path.Join(rustMeta, cargoAuditSection)), shQuote(out)),
+		fmt.Sprintf(`command -v %[4]s >/dev/null 2>&1 || { echo "error: the builder has no %[4]s (binutils) to record the dependencies in the binary" >&2; exit 1; }
+%[4]s --add-section %[1]s=%[2]s --set-section-flags %[1]s=noload,readonly %[3]s`, cargoAuditSection, shQuote(path.Join(rustMeta, cargoAuditSection)), shQuote(out), objcopy),
 	}
 	if static {
 		cmds = append(cmds, fmt.Sprintf(`if command -v readelf >/dev/null 2>&1 && readelf -lW %s | grep -q 'program interpreter'; then
