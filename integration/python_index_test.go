@@ -15,6 +15,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/org/safe-frontend/internal/hardened"
 )
 
 // privateIndex is a PEP 503 index on loopback that serves one wheel and
@@ -156,10 +159,13 @@ func makeWheel(t *testing.T, name, version string, files map[string]string) []by
 // no layer, config or history. Without the secret the install fails.
 func TestPythonPrivateIndexSecret(t *testing.T) {
 	ix := startPrivateIndex(t)
-	const base = "# syntax=org/safe-frontend:1\nname: private-deps\nversion: 1.0.0\nlanguage: python\npython:\n  version: \"3.13\"\n  main: app.py\n" +
-		"allow:\n  - rule: SF205\n    reason: a batch job that prints and exits; nothing to probe\n"
+	// The two variants also run the app both ways: a file, and a module.
+	const head = "# syntax=org/safe-frontend:1\nname: private-deps\nversion: 1.0.0\nlanguage: python\npython:\n  version: \"3.13\"\n"
+	const allowNoProbe = "allow:\n  - rule: SF205\n    reason: a batch job that prints and exits; nothing to probe\n"
+	const base = head + "  main: app.py\n" + allowNoProbe
+	const moduleBase = head + "  module: app\n" + allowNoProbe
 	files := map[string]string{
-		"app.py":           "import privpkg\nprint(privpkg.MARKER)\n",
+		"app.py":           "import privpkg\n\nprint(privpkg.MARKER)\n",
 		"requirements.txt": "privpkg==1.0.0 \\\n    --hash=sha256:" + ix.WheelHash + "\n",
 	}
 	pipConf := "[global]\nindex-url = http://" + ix.User + ":" + ix.Token + "@" + strings.TrimPrefix(ix.URL, "http://") + "\n"
@@ -168,11 +174,12 @@ func TestPythonPrivateIndexSecret(t *testing.T) {
 	for _, tc := range []struct {
 		name, spec string
 		secret     map[string][]byte
+		entrypoint []string
 	}{
 		{"pip.conf", base + "secrets:\n  - id: pipconf\n    target: /etc/pip.conf\n    required: true\n",
-			map[string][]byte{"pipconf": []byte(pipConf)}},
-		{"netrc", base + "build:\n  args:\n    PIP_INDEX_URL: " + ix.URL + "\nsecrets:\n  - id: netrc\n    target: /root/.netrc\n    required: true\n",
-			map[string][]byte{"netrc": []byte(netrc)}},
+			map[string][]byte{"pipconf": []byte(pipConf)}, []string{"/sbin/tini", "--", "/venv/bin/python", "/app/app.py"}},
+		{"netrc", moduleBase + "build:\n  args:\n    PIP_INDEX_URL: " + ix.URL + "\nsecrets:\n  - id: netrc\n    target: /root/.netrc\n    required: true\n",
+			map[string][]byte{"netrc": []byte(netrc)}, []string{"/sbin/tini", "--", "/venv/bin/python", "-m", "app"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -206,6 +213,18 @@ func TestPythonPrivateIndexSecret(t *testing.T) {
 			}
 			if dt, err := os.ReadFile(filepath.Join(site, "privpkg", "__init__.py")); err != nil || !strings.Contains(string(dt), ix.Marker) {
 				t.Errorf("privpkg is not the private index's wheel: %v %q", err, dt)
+			}
+			eq(t, "Entrypoint", img.Config.Config.Entrypoint, tc.entrypoint)
+			ctx := testContext(t)
+			ctr, err := hardened.Run(ctx, hardened.Options{Image: out, StateDir: t.TempDir(), ID: fmt.Sprintf("it-py-private-%d", time.Now().UnixNano())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, err := ctr.Wait(ctx)
+			stdout, stderr, _ := ctr.Logs()
+			_, _ = ctr.Stop(ctx, time.Second)
+			if err != nil || code != 0 || strings.TrimSpace(string(stdout)) != ix.Marker {
+				t.Errorf("exit %d, %v; output %q%s, want the private package's marker %s", code, err, stdout, stderr, ix.Marker)
 			}
 		})
 	}
