@@ -146,13 +146,24 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 		rustflags = "-C target-feature=+crt-static " + rustflags
 	}
 	var env []llb.RunOption
+	// Cargo sends a token to a registry that requires one only through a
+	// configured credential provider; cargo:token reads it from
+	// CARGO_REGISTRIES_<NAME>_TOKEN, which a build secret sets. A
+	// provider in the project's .cargo/config.toml or a build arg wins.
+	providers := true
 	for _, kv := range in.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		if k == "RUSTFLAGS" {
 			rustflags = v + " " + rustflags
 			continue
 		}
+		if k == "CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS" {
+			providers = false
+		}
 		env = append(env, llb.AddEnv(k, v))
+	}
+	if providers {
+		env = append(env, llb.AddEnv("CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS", "cargo:token"))
 	}
 	env = append(env,
 		llb.AddEnv("CARGO_HOME", cargoHome),
