@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/org/safe-frontend/internal/hardened"
 	"github.com/org/safe-frontend/internal/ocitar"
+	"github.com/org/safe-frontend/internal/spdxcheck"
 )
 
 // TestNodeHello builds node-hello in process and through `# syntax=`,
@@ -108,6 +111,7 @@ func TestNodeHello(t *testing.T) {
 				t.Errorf("npm config or cache in the final image: /%s", name)
 			}
 		}
+		requireNoBuildFiles(t, files)
 		// The hidden lockfile the SBOM reads lists express, not prettier.
 		lock := fileInImage(t, inProc, "app/node_modules/.package-lock.json")
 		if !bytes.Contains(lock, []byte(`"node_modules/express"`)) || bytes.Contains(lock, []byte(`"node_modules/prettier"`)) {
@@ -322,28 +326,37 @@ func TestNodeLockfileRefusals(t *testing.T) {
 	})
 }
 
-// TestNodePnpmLockfileOutOfSync: pnpm's frozen install refuses a stale
-// pnpm-lock.yaml, and the frontend explains it with the rule and the fix.
-func TestNodePnpmLockfileOutOfSync(t *testing.T) {
-	dir := copyDir(t, filepath.Join(repoRoot, "integration", "testdata", "node-pnpm"))
-	pkgPath := filepath.Join(dir, "package.json")
-	pkg, err := os.ReadFile(pkgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stale := strings.Replace(string(pkg), `"ms": "^2.1.3"`, `"ms": "^2.1.2"`, 1)
-	if stale == string(pkg) {
-		t.Fatal("edit did not apply")
-	}
-	if err := os.WriteFile(pkgPath, []byte(stale), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := build(t, buildOpts{dir: dir, inProcess: true})
-	if err == nil {
-		t.Fatal("pnpm installed from a lockfile out of sync with package.json")
-	}
-	if !strings.Contains(err.Error(), "SF111") || !strings.Contains(err.Error(), "pnpm-lock.yaml does not match package.json") || !strings.Contains(err.Error(), "pnpm install") {
-		t.Errorf("error does not explain the lockfile: %v\n%s", err, tail(res.Logs, 2000))
+// TestNodePnpmAndYarnLockfileOutOfSync: pnpm's and yarn's (classic and
+// Berry) frozen installs refuse a stale lockfile, and the frontend explains
+// it with the rule, the lockfile and the fix.
+func TestNodePnpmAndYarnLockfileOutOfSync(t *testing.T) {
+	for _, tc := range []struct{ fixture, lockfile, fix string }{
+		{"node-pnpm", "pnpm-lock.yaml", "pnpm install"},
+		{"node-yarn", "yarn.lock", "yarn install"},
+		{"node-yarn-berry", "yarn.lock", "yarn install"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			dir := copyDir(t, filepath.Join(repoRoot, "integration", "testdata", tc.fixture))
+			pkgPath := filepath.Join(dir, "package.json")
+			pkg, err := os.ReadFile(pkgPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stale := strings.Replace(string(pkg), `"ms": "^2.1.3"`, `"ms": "^2.1.2"`, 1)
+			if stale == string(pkg) {
+				t.Fatal("edit did not apply")
+			}
+			if err := os.WriteFile(pkgPath, []byte(stale), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res, err := build(t, buildOpts{dir: dir, inProcess: true})
+			if err == nil {
+				t.Fatalf("%s installed from a lockfile out of sync with package.json", tc.fixture)
+			}
+			if !strings.Contains(err.Error(), "SF111") || !strings.Contains(err.Error(), tc.lockfile+" does not match package.json") || !strings.Contains(err.Error(), tc.fix) {
+				t.Errorf("error does not explain the lockfile: %v\n%s", err, tail(res.Logs, 2000))
+			}
+		})
 	}
 }
 
@@ -380,25 +393,37 @@ func TestNodeNpmrcSecret(t *testing.T) {
 	}
 }
 
-// TestNodePnpmAndYarn: a pnpm and a yarn (classic) app, each pinned with
-// package.json "packageManager", build through corepack, hold only their
-// production dependencies and run hardened.
+// TestNodePnpmAndYarn: a pnpm, a yarn classic and a yarn Berry (4, with
+// nodeLinker: node-modules) app, each pinned with package.json
+// "packageManager" and its hash, build through corepack, hold only their
+// production dependencies and none of the build's own files, list their
+// packages in the SBOM and run hardened.
 func TestNodePnpmAndYarn(t *testing.T) {
 	for _, tc := range []struct {
-		manager, lockfile, dev string
+		fixture, lockfile, dev string
 		install, dep           string
 	}{
 		// pnpm links node_modules/ms to its content-addressed copy.
-		{"pnpm", "pnpm-lock.yaml", "app/node_modules/.pnpm/prettier@", "corepack pnpm@12.4.2 install --frozen-lockfile --prod", "app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"},
-		{"yarn", "yarn.lock", "app/node_modules/prettier/", "corepack yarn@1.22.22 install --frozen-lockfile --non-interactive --production=true", "app/node_modules/ms/package.json"},
+		{"node-pnpm", "pnpm-lock.yaml", "app/node_modules/.pnpm/prettier@", "corepack pnpm@12.4.2+sha512.08adc661", "app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"},
+		{"node-yarn", "yarn.lock", "app/node_modules/prettier/", "corepack yarn@1.22.22+sha512.a6b2f790", "app/node_modules/ms/package.json"},
+		{"node-yarn-berry", "yarn.lock", "app/node_modules/prettier/", "corepack yarn@4.18.1+sha512.b2e1e752", "app/node_modules/ms/package.json"},
 	} {
-		t.Run(tc.manager, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), tc.manager+".tar")
+		t.Run(tc.fixture, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), tc.fixture+".tar")
 			start := time.Now()
-			res := mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "node-"+tc.manager), inProcess: true, out: out})
+			res := mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", tc.fixture), inProcess: true, out: out, attrs: sbomAttrs()})
 			t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
-			if name, _ := vertex(t, res, "production install"); !strings.HasSuffix(name, tc.install) {
+			name, _ := vertex(t, res, "production install")
+			if !strings.Contains(name, tc.install) {
 				t.Errorf("install step %q, want %q", name, tc.install)
+			}
+			want := map[string]string{
+				"node-pnpm":       "install --frozen-lockfile --prod",
+				"node-yarn":       "install --frozen-lockfile --non-interactive --production=true",
+				"node-yarn-berry": "workspaces focus --all --production",
+			}[tc.fixture]
+			if !strings.HasSuffix(name, want) {
+				t.Errorf("install step %q, want it to end in %q", name, want)
 			}
 			files := imageFiles(t, out)
 			for _, want := range []string{"app/server.js", "app/" + tc.lockfile, "app/node_modules/ms", tc.dep} {
@@ -411,8 +436,53 @@ func TestNodePnpmAndYarn(t *testing.T) {
 					t.Errorf("the final image holds /%s", name)
 				}
 			}
+			requireNoBuildFiles(t, files)
+			requireSBOMLists(t, out, map[string]bool{"pkg:npm/ms@2.1.3": true, "pkg:npm/prettier@3.10.1": false})
 			runAndProbe(t, out, "/healthz")
 		})
+	}
+}
+
+// requireNoBuildFiles: the app layer carries none of the build's own files
+// (the spec, .dockerignore) nor the package managers' state and config.
+func requireNoBuildFiles(t *testing.T, files map[string]bool) {
+	t.Helper()
+	for name := range files {
+		base := strings.TrimSuffix(name, "/")
+		switch {
+		case strings.HasPrefix(base, "app/") && (path.Base(base) == "Dockerfile" || strings.HasSuffix(base, ".dockerignore")):
+			t.Errorf("build file in the image: /%s", name)
+		case strings.HasPrefix(base, "app/.yarn/") || base == "app/.yarn" || base == "app/.yarnrc.yml" || strings.HasPrefix(base, "app/.pnpm-store"):
+			t.Errorf("package manager state in the image: /%s", name)
+		}
+	}
+}
+
+// requireSBOMLists checks the amd64 SBOM of an image: an application the
+// image contains DEPENDS_ON each purl marked true and on none marked false.
+func requireSBOMLists(t *testing.T, ociTar string, want map[string]bool) {
+	t.Helper()
+	d := sbomsOf(t, ociTar)["amd64"]
+	if d == nil {
+		t.Fatal("no amd64 SBOM")
+	}
+	if cm := d.doc.CreationInfo.CreatorComment; strings.Contains(cm, "Not described") {
+		t.Errorf("sources left unread: %s", cm)
+	}
+	byID := map[string]string{}
+	for _, p := range d.doc.Packages {
+		byID[string(p.PackageSPDXIdentifier)] = spdxcheck.PURL(p)
+	}
+	deps := map[string]bool{}
+	for _, id := range spdxcheck.Related(d.doc, "Image", "CONTAINS") {
+		for _, dep := range spdxcheck.Related(d.doc, id, "DEPENDS_ON") {
+			deps[byID[dep]] = true
+		}
+	}
+	for purl, listed := range want {
+		if deps[purl] != listed {
+			t.Errorf("SBOM: an application DEPENDS_ON %s = %v, want %v; dependencies: %v", purl, deps[purl], listed, slices.Sorted(maps.Keys(deps)))
+		}
 	}
 }
 
@@ -440,6 +510,21 @@ func TestNodeArm64(t *testing.T) {
 	if !imageFiles(t, out)["app/node_modules/express/package.json"] {
 		t.Error("the arm64 image lacks express")
 	}
+
+	// pnpm installs its production tree for the target too.
+	t.Run("pnpm", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "pnpm-arm64.tar")
+		res := mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "node-pnpm"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/arm64"}})
+		if name, _ := vertex(t, res, "production install"); !strings.Contains(name, "--os=linux --cpu=arm64 --libc=glibc") {
+			t.Errorf("production install %q does not install for arm64", name)
+		}
+		if got := openImage(t, out).Config.Architecture; got != "arm64" {
+			t.Errorf("image architecture %s, want arm64", got)
+		}
+		if !imageFiles(t, out)["app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"] {
+			t.Error("the arm64 image lacks ms")
+		}
+	})
 
 	t.Run("native-addon-refused", func(t *testing.T) {
 		dir := copyDir(t, example("node-hello"))
@@ -482,25 +567,42 @@ func TestNodeMultiPlatform(t *testing.T) {
 	}
 }
 
-// TestNodeWorkspace: one package of an npm workspace runs, with its
-// sibling package linked in node_modules; no devDependency ships.
+// TestNodeWorkspace: one package of an npm, a pnpm and a yarn workspace
+// runs, with its sibling package linked in; no devDependency ships. The
+// pnpm one pins a pnpm without a native binary by its hash, so corepack
+// checks it with nothing turned off.
 func TestNodeWorkspace(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "ws.tar")
-	mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "node-workspace"), inProcess: true, out: out})
-	img := openImage(t, out)
-	if want := []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/apps/api/server.js"}; !slices.Equal(img.Config.Config.Entrypoint, want) {
-		t.Errorf("Entrypoint %v, want %v", img.Config.Config.Entrypoint, want)
+	for _, tc := range []struct {
+		fixture string
+		want    []string
+	}{
+		{"node-workspace", []string{"app/node_modules/@demo/greet", "app/packages/greet/index.js", "app/node_modules/ms/package.json"}},
+		{"node-pnpm-workspace", []string{"app/apps/api/node_modules/@demo/greet", "app/packages/greet/node_modules/ms", "app/packages/greet/index.js", "app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"}},
+		{"node-yarn-workspace", []string{"app/node_modules/@demo/greet", "app/packages/greet/index.js", "app/node_modules/ms/package.json"}},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "ws.tar")
+			mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", tc.fixture), inProcess: true, out: out, attrs: sbomAttrs()})
+			img := openImage(t, out)
+			if want := []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/apps/api/server.js"}; !slices.Equal(img.Config.Config.Entrypoint, want) {
+				t.Errorf("Entrypoint %v, want %v", img.Config.Config.Entrypoint, want)
+			}
+			files := imageFiles(t, out)
+			for _, want := range tc.want {
+				if !files[want] && !files[want+"/"] {
+					t.Errorf("the image lacks /%s", want)
+				}
+			}
+			for name := range files {
+				if strings.Contains(name, "prettier") {
+					t.Errorf("the workspace root's devDependency is in the image: /%s", name)
+				}
+			}
+			requireNoBuildFiles(t, files)
+			requireSBOMLists(t, out, map[string]bool{"pkg:npm/ms@2.1.3": true, "pkg:npm/prettier@3.10.1": false})
+			runAndProbe(t, out, "/healthz")
+		})
 	}
-	files := imageFiles(t, out)
-	for _, want := range []string{"app/node_modules/@demo/greet", "app/packages/greet/index.js", "app/node_modules/ms/package.json"} {
-		if !files[want] {
-			t.Errorf("the image lacks /%s", want)
-		}
-	}
-	if files["app/node_modules/prettier/package.json"] {
-		t.Error("the workspace root's devDependency is in the image")
-	}
-	runAndProbe(t, out, "/healthz")
 }
 
 // TestReproducibleNodeHello: npm's frozen install and the layers made from

@@ -230,7 +230,8 @@ func Convert(in *Input) (*Result, error) {
 		Step: func(n, total int, name, path string) llb.ConstraintsOpt {
 			return named(in, fmt.Sprintf("[%s %d/%d] %s", lang.Name(), n, total, name), path)
 		},
-		CA: caPath(s),
+		CA:       caPath(s),
+		SpecFile: specFile(in),
 	})
 	if err != nil {
 		return nil, errors.Wrapf(err, "building %s app", lang.Name())
@@ -332,7 +333,7 @@ func layerState(in *Input, l Layer, name string) llb.State {
 		if f.From != nil {
 			from = *f.From
 		}
-		info := &llb.CopyInfo{CreateDestPath: true, CopyDirContentsOnly: f.Dir, ChownOpt: root, ExcludePatterns: f.Exclude}
+		info := &llb.CopyInfo{CreateDestPath: true, CopyDirContentsOnly: f.Dir, ChownOpt: root, ExcludePatterns: f.Exclude, IncludePatterns: f.Include}
 		if f.Mode != 0 {
 			info.Mode = &llb.ChmodOpt{Mode: f.Mode}
 		}
@@ -370,6 +371,14 @@ func layerPath(s *spec.Spec, l Layer) string {
 		return runtimePath(s)
 	}
 	return finalPath(s)
+}
+
+// specFile is the spec's file name as the build named it.
+func specFile(in *Input) string {
+	if in.SourceMap == nil || in.SourceMap.Filename == "" {
+		return "Dockerfile"
+	}
+	return in.SourceMap.Filename
 }
 
 // caPath is where build steps find the optional CA bundle.

@@ -84,6 +84,9 @@ type BuildInput struct {
 	Step func(n, total int, name, path string) llb.ConstraintsOpt
 	// CA is the path of the optional CA bundle secret in build steps.
 	CA string
+	// SpecFile is the spec's file name ("Dockerfile" unless -f chose
+	// another); a language leaves it, like .dockerignore, out of the app.
+	SpecFile string
 }
 
 // BuildOutput is what the final stage takes from the build stage.
@@ -122,6 +125,9 @@ type Artifact struct {
 	From *llb.State
 	// Exclude are patterns (relative to Src) left out of a directory copy.
 	Exclude []string
+	// Include, when set, are the only patterns (relative to Src) a
+	// directory copy takes.
+	Include []string
 }
 
 // SBOMSource names a place in the final image that describes packages,

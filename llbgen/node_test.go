@@ -6,9 +6,11 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/org/safe-frontend/sbom"
 	"github.com/org/safe-frontend/spec"
 )
 
@@ -212,7 +214,7 @@ func TestNodeYarnBerry(t *testing.T) {
 		".yarnrc.yml": []byte("enableTelemetry: false\nnodeLinker: node-modules # no PnP\n")}
 	def, _ := marshal(t, nodeInput(s, files, amd64))
 	d := dump(t, def)
-	for _, want := range []string{`"corepack" "yarn@4.5.0" "workspaces" "focus" "--all" "--production"`, "YARN_ENABLE_IMMUTABLE_INSTALLS=true"} {
+	for _, want := range []string{`"\"$0\" \"$1\" install --immutable --mode=skip-build && exec \"$0\" \"$1\" workspaces focus --all --production" "corepack" "yarn@4.5.0"]`, "production install: corepack yarn@4.5.0 install --immutable --mode=skip-build && corepack yarn@4.5.0 workspaces focus --all --production", "YARN_ENABLE_IMMUTABLE_INSTALLS=true"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("plan lacks %s:\n%s", want, d)
 		}
@@ -250,4 +252,102 @@ func FuzzNodeManifests(f *testing.F) {
 			}
 		}
 	})
+}
+
+// appCopyExcludes returns the exclude patterns of every copy into /app
+// from the root of its source: the app layer's.
+func appCopyExcludes(t *testing.T, def *llb.Definition) [][]string {
+	t.Helper()
+	var out [][]string
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range op.GetFile().GetActions() {
+			if c := a.GetCopy(); c != nil && c.Dest == "/app" && (c.Src == "/" || c.Src == "/app") {
+				out = append(out, c.ExcludePatterns)
+			}
+		}
+	}
+	return out
+}
+
+// The app layer leaves out the spec (under the name the build gave it),
+// .dockerignore and the package managers' state, with and without a
+// build script, at the root and in the workspace.
+func TestNodeAppLeavesOutBuildFiles(t *testing.T) {
+	for _, build := range []string{"", "build"} {
+		s := nodeSpec()
+		s.Node.Build = build
+		in := nodeInput(s, nodeFiles(), amd64)
+		in.SourceMap = llb.NewSourceMap(nil, "app.spec.yaml", "", nil)
+		def, _ := marshal(t, in)
+		copies := appCopyExcludes(t, def)
+		if len(copies) != 1 {
+			t.Fatalf("build %q: %d copies into /app, want the app layer's one", build, len(copies))
+		}
+		for _, want := range []string{"**/node_modules", "app.spec.yaml", "app.spec.yaml.dockerignore", ".dockerignore", ".yarn", ".yarnrc.yml"} {
+			if !slices.Contains(copies[0], want) {
+				t.Errorf("build %q: app layer excludes %q, want %q among them", build, copies[0], want)
+			}
+		}
+	}
+	p := &nodePlan{workspace: "apps/api"}
+	if ex := p.appExcludes("Dockerfile"); !slices.Contains(ex, "apps/api/Dockerfile") || !slices.Contains(ex, "Dockerfile") {
+		t.Errorf("workspace excludes %q", ex)
+	}
+}
+
+// Corepack's signature check stays on: no node plan sets
+// COREPACK_INTEGRITY_KEYS; Berry comes from the npm registry.
+func TestNodeCorepackChecksStayOn(t *testing.T) {
+	for name, files := range map[string]map[string][]byte{
+		"npm":   nodeFiles(),
+		"pnpm":  {"package.json": []byte(`{"main":"a.js","packageManager":"pnpm@12.4.2"}`), "pnpm-lock.yaml": []byte("")},
+		"yarn":  {"package.json": []byte(`{"main":"a.js","packageManager":"yarn@1.22.22"}`), "yarn.lock": []byte("")},
+		"berry": {"package.json": []byte(`{"main":"a.js","packageManager":"yarn@4.18.1"}`), "yarn.lock": []byte(""), ".yarnrc.yml": []byte("nodeLinker: node-modules\n")},
+	} {
+		def, res := marshal(t, nodeInput(nodeSpec(), files, amd64))
+		d := dump(t, def)
+		if strings.Contains(d, "COREPACK_INTEGRITY_KEYS") {
+			t.Errorf("%s: a step sets COREPACK_INTEGRITY_KEYS", name)
+		}
+		if berry := strings.Contains(d, "COREPACK_NPM_REGISTRY=https://registry.npmjs.org"); berry != (name == "berry") {
+			t.Errorf("%s: COREPACK_NPM_REGISTRY set = %v", name, berry)
+		}
+		for _, src := range res.SBOM {
+			if !slices.Contains(sbom.Kinds(), src.Kind) {
+				t.Errorf("%s: no SBOM reader for kind %q", name, src.Kind)
+			}
+		}
+	}
+}
+
+// A cross build installs pnpm's production tree for the target where the
+// pinned pnpm can (10.14 and later), and runs no install scripts.
+func TestNodePnpmCross(t *testing.T) {
+	for _, c := range []struct {
+		version string
+		want    string
+	}{
+		{"12.4.2+sha512.08adc661", `"--ignore-scripts" "--os=linux" "--cpu=arm64" "--libc=glibc"`},
+		{"10.14.0", `"--cpu=arm64"`},
+		{"10.13.1", `"--ignore-scripts"]`},
+	} {
+		files := map[string][]byte{"package.json": []byte(`{"main":"a.js","packageManager":"pnpm@` + c.version + `"}`), "pnpm-lock.yaml": []byte("")}
+		def, _ := marshal(t, nodeInput(nodeSpec(), files, arm64))
+		d := dump(t, def)
+		if !strings.Contains(d, c.want) {
+			t.Errorf("pnpm %s: plan lacks %s:\n%s", c.version, c.want, d)
+		}
+		if strings.Contains(c.version, "10.13") && strings.Contains(d, "--cpu=") {
+			t.Errorf("pnpm %s does not know --cpu", c.version)
+		}
+	}
+	for v, want := range map[string]bool{"10.14.0": true, "12.4.2+sha512.ab": true, "9.15.0": false, "10.2": false, "x.y": false, "11.0.0-rc.1": true} {
+		if got := versionAtLeast(v, 10, 14); got != want {
+			t.Errorf("versionAtLeast(%q, 10, 14) = %v", v, got)
+		}
+	}
 }

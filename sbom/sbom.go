@@ -1,6 +1,6 @@
 // Package sbom reads what a built image actually holds and writes it down as
 // an SPDX 2.3 document: the Go modules recorded in a binary's build info,
-// npm's, Python's and Rust's packages, the Debian packages of the base,
+// npm's, pnpm's, yarn's, Python's and Rust's packages, the Debian packages of the base,
 // the base image by digest.
 //
 // It is pure: readers see the image's root filesystem through an fs.FS, so
@@ -32,6 +32,12 @@ const (
 	KindDpkgStatus = "dpkg-status"
 	// KindNPMLock is npm's hidden lockfile, node_modules/.package-lock.json.
 	KindNPMLock = "npm-lock"
+	// KindPNPMLock is the lockfile pnpm keeps of an install,
+	// node_modules/.pnpm/lock.yaml (lockfile version 9).
+	KindPNPMLock = "pnpm-lock"
+	// KindYarnLock is a yarn.lock (classic v1 or Berry); its packages
+	// that the node_modules beside it holds are listed.
+	KindYarnLock = "yarn-lock"
 	// KindPythonDistInfo is a site-packages directory; every *.dist-info
 	// in it is an installed distribution.
 	KindPythonDistInfo = "python-dist-info"
@@ -87,6 +93,8 @@ var readers = map[string]Reader{
 	KindGoBinary:       readGoBinary,
 	KindDpkgStatus:     readDpkgStatus,
 	KindNPMLock:        readNPMLock,
+	KindPNPMLock:       readPNPMLock,
+	KindYarnLock:       readYarnLock,
 	KindPythonDistInfo: readDistInfo,
 	KindRustBinary:     readRustBinary,
 }

@@ -194,7 +194,7 @@ func TestDocumentHostileStrings(t *testing.T) {
 // absence is visible instead of looking like an image without packages.
 func TestDocumentNamesUnreadSources(t *testing.T) {
 	img := testImage()
-	img.Unread = []sbom.Source{{Kind: "pnpm-lock", Path: "/app/node_modules/.pnpm/lock.yaml"}, {Kind: "pnpm-lock", Path: "/app/node_modules/.pnpm/lock.yaml"}}
+	img.Unread = []sbom.Source{{Kind: "bun-lock", Path: "/app/bun.lock"}, {Kind: "bun-lock", Path: "/app/bun.lock"}}
 	dt, err := sbom.Document(img, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -203,10 +203,10 @@ func TestDocumentNamesUnreadSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := doc.CreationInfo.CreatorComment; got != "Not described (no reader for their kind yet): pnpm-lock /app/node_modules/.pnpm/lock.yaml" {
+	if got := doc.CreationInfo.CreatorComment; got != "Not described (no reader for their kind yet): bun-lock /app/bun.lock" {
 		t.Errorf("comment %q", got)
 	}
-	if sbom.Readable("pnpm-lock") || !sbom.Readable(sbom.KindGoBinary) {
+	if sbom.Readable("bun-lock") || !sbom.Readable(sbom.KindPNPMLock) || !sbom.Readable(sbom.KindYarnLock) || !sbom.Readable(sbom.KindGoBinary) {
 		t.Error("Readable is wrong")
 	}
 }
