@@ -131,11 +131,6 @@ func rustToolchainFindings(s *spec.Spec, files map[string][]byte) []ContextFindi
 	return nil
 }
 
-// CheckContext reports what is wrong with the project's toolchain file.
-func (rust) CheckContext(s *spec.Spec, files map[string][]byte) []ContextFinding {
-	return rustToolchainFindings(s, files)
-}
-
 // ApplyContext takes the release a toolchain file pins as rust.version
 // when the spec names none, so the builder image is that release's; a
 // file the policy refused (and the spec exempted) is ignored.
