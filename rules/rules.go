@@ -79,6 +79,7 @@ const (
 const (
 	CargoLockMissing = "SF130"
 	CargoManifest    = "SF131"
+	RustToolchain    = "SF132"
 )
 
 // Java: the Maven build, the Java release, the main class.
@@ -158,6 +159,7 @@ var all = []Rule{
 
 	{CargoLockMissing, "CargoLockMissing", Error, "A Rust app has no Cargo.lock: its dependencies would be resolved afresh at build time", []string{"seed", "owasp:#13"}, false},
 	{CargoManifest, "CargoManifestUnusable", Error, "Cargo.toml cannot be read, or does not say which package and binary to build", []string{"seed"}, false},
+	{RustToolchain, "RustToolchainUnpinned", Error, "rust-toolchain.toml does not pin the release the image is built with", []string{"seed"}, true},
 
 	{MavenPomMissing, "MavenPomMissing", Error, "A Java app's build context has no pom.xml at its root", []string{"seed"}, false},
 	{UnsupportedBuildTool, "UnsupportedBuildTool", Error, "java.build names a build tool the frontend does not support (gradle)", []string{"seed"}, false},
@@ -226,6 +228,7 @@ var atBuild = map[string]bool{
 	InvalidLockfile:        true,
 	CargoLockMissing:       true,
 	CargoManifest:          true,
+	RustToolchain:          true,
 	NoLockfile:             true,
 	LockfileOutOfSync:      true,
 	NativeAddonCrossBuild:  true,
