@@ -1,6 +1,6 @@
 // Command bench measures safe-frontend against a hand-written best-practice
 // Dockerfile of the same app, for every example (go-hello, node-hello,
-// python-hello, rust-hello): cold build, no-change rebuild, rebuild after a
+// python-hello, rust-hello, java-hello): cold build, no-change rebuild, rebuild after a
 // source edit (medians of N runs, the two sides alternating), compressed
 // image sizes (for Go and Rust also the scratch variant against the
 // binary's own size), and spec-to-LLB conversion time.
@@ -59,12 +59,15 @@ var apps = []app{
 	// The hand-written Rust Dockerfile has one cargo step (target/ on a
 	// cache mount): none of its steps stays CACHED after an edit.
 	{"rust-hello", "bench/rust-hello.Dockerfile", "src/main.rs", "\n#[allow(dead_code)]\nconst BENCH_EDIT_%[1]d: u32 = %[1]d;\n", []string{"(dependencies of rust-hello)"}},
+	// Both sides resolve from pom.xml alone with the dependency plugin:
+	// "[java 2/6] mvn dependency:go-offline" and the Dockerfile's RUN.
+	{"java-hello", "bench/java-hello.Dockerfile", "src/main/java/org/example/hello/Main.java", "\n// bench edit %d\n", []string{"dependency:go-offline"}},
 }
 
 func main() {
 	runs := flag.Int("runs", 5, "runs per scenario (medians are reported)")
 	out := flag.String("out", "", "also write the report as Markdown to this file")
-	only := flag.String("apps", "go-hello,node-hello,python-hello,rust-hello", "examples to measure, comma-separated")
+	only := flag.String("apps", "go-hello,node-hello,python-hello,rust-hello,java-hello", "examples to measure, comma-separated")
 	builtin := flag.String("builtin", "go-hello", "examples also measured with the daemon's built-in Dockerfile frontend, comma-separated")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

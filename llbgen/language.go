@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -84,6 +85,9 @@ type BuildInput struct {
 	Step func(n, total int, name, path string) llb.ConstraintsOpt
 	// CA is the path of the optional CA bundle secret in build steps.
 	CA string
+	// Epoch is SOURCE_DATE_EPOCH, for tools that stamp times into what
+	// they build (jar entries).
+	Epoch time.Time
 	// SpecFile is the spec's file name ("Dockerfile" unless -f chose
 	// another); a language leaves it, like .dockerignore, out of the app.
 	SpecFile string
@@ -179,6 +183,22 @@ func findingsOf(err error) []ContextFinding {
 		return []ContextFinding{{Rule: re.Rule, Path: re.Path, Message: re.Msg}}
 	}
 	return nil
+}
+
+// ContextApplier is implemented by languages that take settings from the
+// files they read (a toolchain file's release) when the spec leaves them
+// open. It runs after the context checks passed.
+type ContextApplier interface {
+	ApplyContext(s *spec.Spec, files map[string][]byte)
+}
+
+// ApplyContext lets the spec's language fill in what the context decides.
+func ApplyContext(s *spec.Spec, files map[string][]byte) {
+	if l, ok := Lookup(s.Language); ok {
+		if a, ok := l.(ContextApplier); ok {
+			a.ApplyContext(s, files)
+		}
+	}
 }
 
 var languages = map[string]Language{}
