@@ -140,7 +140,11 @@ func run(ctx context.Context, runs int, out string, only, builtin []string) erro
 	for _, name := range only {
 		i := slices.IndexFunc(apps, func(a app) bool { return a.example == name })
 		if i < 0 {
-			return fmt.Errorf("no example %q to measure (have: go-hello, node-hello, python-hello, rust-hello)", name)
+			var have []string
+			for _, a := range apps {
+				have = append(have, a.example)
+			}
+			return fmt.Errorf("no example %q to measure (have: %s)", name, strings.Join(have, ", "))
 		}
 		a := apps[i]
 		section, err := measureApp(ctx, c, work, a, runs, frontendAttrs, slices.Contains(builtin, a.example))
