@@ -2,8 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,7 +18,7 @@ import (
 // javaEntry is the exec-form java command every jlink image runs: java
 // itself (no shell), the container defaults, the class path argfile.
 func javaEntry(java, main string, options ...string) []string {
-	e := []string{"/sbin/tini", "--", java, "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-XX:+PerfDisableSharedMem"}
+	e := []string{"/sbin/tini", "-e", "143", "--", java, "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-XX:+PerfDisableSharedMem"}
 	e = append(e, options...)
 	return append(e, "@/app/classpath.argfile", main)
 }
@@ -172,56 +170,20 @@ func TestJavaHello(t *testing.T) {
 	})
 }
 
-// runJavaHardened runs an image under runc (uid 65532, read-only root, no
-// capabilities), asks path, then sends SIGTERM: tini forwards it, the
-// JVM runs its shutdown hooks and exits (0, or 143 for a JVM that exits on
-// the signal) within the timeout.
+// runJavaHardened serves an image hardened under runc and asks path; on
+// SIGTERM tini forwards the signal, the JVM runs its shutdown hooks and
+// exits 143, which tini (-e 143) reports as the clean stop it is: 0.
 func runJavaHardened(t *testing.T, ociTar, path string, args ...string) {
 	t.Helper()
-	ctx := testContext(t)
 	const addr = "127.0.0.1:18090"
 	if len(args) == 0 {
 		args = []string{"--listen=" + addr}
 	}
-	ctr, err := hardened.Run(ctx, hardened.Options{
-		Image:    ociTar,
-		Args:     args,
-		StateDir: t.TempDir(),
-		ID:       fmt.Sprintf("java-%d", time.Now().UnixNano()),
-	})
-	if err != nil {
-		t.Fatalf("running hardened: %v", err)
+	o := serveOpts{name: "java-" + strings.TrimSuffix(filepath.Base(ociTar), ".tar"), args: args, addr: addr, health: path, start: 90 * time.Second}
+	if path == "/actuator/health" {
+		o.healthHas = `"status":"UP"`
 	}
-	start := time.Now()
-	var body []byte
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		resp, err := http.Get("http://" + addr + path)
-		if err == nil {
-			body, _ = io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("GET %s: %s %s", path, resp.Status, body)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			out, errOut, _ := ctr.Logs()
-			_, _ = ctr.Stop(ctx, time.Second)
-			t.Fatalf("GET %s never answered: %v\n--- stdout\n%s\n--- stderr\n%s", path, err, out, errOut)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Logf("figure: %s answered %s %s after start: %s", filepath.Base(ociTar), path, time.Since(start).Round(10*time.Millisecond), strings.TrimSpace(string(body)))
-	stopStart := time.Now()
-	code, err := ctr.Stop(ctx, 10*time.Second)
-	if err != nil {
-		t.Fatalf("SIGTERM: %v", err)
-	}
-	if code != 0 && code != 143 {
-		out, errOut, _ := ctr.Logs()
-		t.Errorf("exit code %d after SIGTERM, want 0 or 143\n--- stdout\n%s\n--- stderr\n%s", code, out, errOut)
-	}
-	t.Logf("figure: SIGTERM ended it in %s, exit code %d", time.Since(stopStart).Round(time.Millisecond), code)
+	serveHardened(t, ociTar, o, nil)
 }
 
 // layerNames names the layers the frontend added, from the history.
