@@ -436,7 +436,7 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		deps := built.Run(append([]llb.RunOption{
 			llb.Args([]string{"/bin/sh", "-c", javaJdeps(JavaMajor(s))}),
 			llb.Dir(javaOut),
-			in.Step(5, total, "jdeps --print-module-deps", javaPath(s, "runtime")),
+			in.Step(5, total, "jdeps: the JDK modules the jars use", javaPath(s, "runtime")),
 		}, in.RunOpts...)...).Root()
 		// 6: jlink from the module list alone (a copy is keyed by its
 		// content): an edit that uses no new module leaves it cached.
@@ -531,16 +531,53 @@ fi
 }
 
 // javaJdeps lists the JDK modules the app's and the dependencies' classes
-// use (multi-release jars read for the target major).
+// use (multi-release jars read for the target major). On the class path
+// jdeps counts every reference, also those a modular jar declares
+// `requires static` (optional at run time: Jackson's java.beans and
+// java.sql support); a module only such declarations want is left out,
+// unless another jar uses it too or the spec adds it (java.modules).
 func javaJdeps(major string) string {
 	return fmt.Sprintf(`set -eu
 jars=$(ls app/*.jar app/modules/*.jar lib/*.jar 2>/dev/null | LC_ALL=C sort)
-mods=$(jdeps --ignore-missing-deps -q --multi-release %s --print-module-deps $jars)
+jdeps --ignore-missing-deps -q --multi-release %[1]s -s $jars > /tmp/jdeps.summary
+cat > /tmp/StaticRequires.java <<'JAVA'
+import java.lang.module.ModuleDescriptor;
+import java.lang.module.ModuleFinder;
+import java.lang.module.ModuleReference;
+import java.nio.file.Path;
+
+// Prints "<module> <required>" for each requires static of a modular jar.
+public class StaticRequires {
+    public static void main(String[] jars) {
+        for (String jar : jars) {
+            try {
+                for (ModuleReference r : ModuleFinder.of(Path.of(jar)).findAll()) {
+                    ModuleDescriptor d = r.descriptor();
+                    if (d.isAutomatic()) continue;
+                    for (ModuleDescriptor.Requires q : d.requires())
+                        if (q.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC))
+                            System.out.println(d.name() + " " + q.name());
+                }
+            } catch (RuntimeException e) {
+                // not a module (an automatic name it cannot derive): nothing static
+            }
+        }
+    }
+}
+JAVA
+java /tmp/StaticRequires.java $jars > /tmp/static.requires
+java --list-modules | sed 's/@.*//' > /tmp/jdk.modules
+mods=$(awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next }
+  FILENAME == ARGV[2] { optional[$1 " " $2] = 1; next }
+  $2 == "->" && ($3 in jdk) && !(($1 " " $3) in optional) { print $3 }'   /tmp/jdk.modules /tmp/static.requires /tmp/jdeps.summary | LC_ALL=C sort -u | paste -sd, -)
 case "$mods" in
   *[!a-z0-9.,]*|"") echo "error: jdeps found no module list: $mods" >&2; exit 1 ;;
 esac
 printf '%%s\n' "$mods" > jdeps.modules
 echo "jdeps: $mods"
+if [ -s /tmp/static.requires ]; then
+  echo "optional at run time (requires static): $(awk '{ print $1 " -> " $2 }' /tmp/static.requires | paste -sd, -)"
+fi
 `, major)
 }
 
