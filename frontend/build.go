@@ -21,6 +21,7 @@ import (
 	"github.com/org/safe-frontend/llbgen"
 	"github.com/org/safe-frontend/policy"
 	"github.com/org/safe-frontend/rules"
+	"github.com/org/safe-frontend/spec"
 )
 
 // SourceLanguage names the spec's language in source maps.
@@ -52,6 +53,14 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	// --check: answered here rather than by HandleSubrequest so the exit
 	// status reflects severities: warnings are printed, only errors fail.
 	if bc.BuildOpts().Opts[requestIDKey] == lint.SubrequestLintDefinition.Name {
+		// The language's checks of the files it reads (an unpinned
+		// requirement) are findings too: --check reports what the build
+		// would refuse.
+		if sp != nil {
+			if err := checkContextFiles(ctx, c, bc, sp, report); err != nil {
+				return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+			}
+		}
 		return lintResult(src.SourceMap, report)
 	}
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
@@ -195,4 +204,27 @@ const defaultTarget = "default"
 // then re-admits what the spec explicitly includes.
 func contextExcludes(dockerignore []string, include []string) []string {
 	return append(append([]string{}, dockerignore...), policy.ContextExcludes(include)...)
+}
+
+// checkContextFiles adds the language's findings about the context files
+// it reads to the report.
+func checkContextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, sp *spec.Spec, report *policy.Report) error {
+	patterns := llbgen.ContextFiles(sp)
+	if len(patterns) == 0 {
+		return nil
+	}
+	excludes, err := bc.DockerIgnorePatterns(ctx)
+	if err != nil {
+		return errors.Wrap(err, "reading .dockerignore")
+	}
+	files, err := readContextFiles(ctx, c, bc, patterns, contextExcludes(excludes, sp.Include))
+	if err != nil {
+		return err
+	}
+	// Planning refuses one problem at a time: after the language's own
+	// checks have passed.
+	if found := policy.CheckContext(report, sp, files); len(found) == 0 {
+		policy.CheckPlan(report, sp, files)
+	}
+	return nil
 }

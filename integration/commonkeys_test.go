@@ -26,13 +26,39 @@ type commonLanguage struct {
 	final string
 	// arg is a build arg the language's own tools read, set to a harmless value.
 	arg, value string
+	// unlocked breaks the example's lock in a copy of its directory; the
+	// build refuses that with rule lockRule, and so must --check (Go reads
+	// no context file at conversion: nil).
+	unlocked func(t *testing.T, dir string)
+	lockRule string
 }
 
 var commonLanguages = []commonLanguage{
-	{"go", "go-hello", "gcr.io/distroless/static-debian13", "GOFLAGS", "-mod=readonly"},
-	{"node", "node-hello", "gcr.io/distroless/nodejs22-debian13", "npm_config_fund", "false"},
-	{"python", "python-hello", "gcr.io/distroless/python3-debian13", "PIP_DISABLE_PIP_VERSION_CHECK", "1"},
-	{"rust", "rust-hello", "gcr.io/distroless/static-debian13", "CARGO_TERM_COLOR", "never"},
+	{"go", "go-hello", "gcr.io/distroless/static-debian13", "GOFLAGS", "-mod=readonly", nil, ""},
+	{"node", "node-hello", "gcr.io/distroless/nodejs22-debian13", "npm_config_fund", "false", removeFile("package-lock.json"), "SF110"},
+	{"python", "python-hello", "gcr.io/distroless/python3-debian13", "PIP_DISABLE_PIP_VERSION_CHECK", "1", appendFile("requirements.txt", "requests\n"), "SF120"},
+	{"rust", "rust-hello", "gcr.io/distroless/static-debian13", "CARGO_TERM_COLOR", "never", removeFile("Cargo.lock"), "SF130"},
+}
+
+func removeFile(name string) func(*testing.T, string) {
+	return func(t *testing.T, dir string) {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func appendFile(name, line string) func(*testing.T, string) {
+	return func(t *testing.T, dir string) {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(line); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // A fixed file a copy: url downloads (Go's module proxy is reachable
@@ -259,32 +285,46 @@ func TestCommonKeysSubrequests(t *testing.T) {
 			bad := strings.Replace(string(spec), "version: 1.0.0\n", "version: one\n", 1)
 			bad = strings.Replace(bad, "\nrun:\n", "\nrun:\n  user: \"0:0\"\n", 1)
 			writeFiles(t, dir, map[string]string{"check.yaml": bad})
-			for _, tc := range []struct {
-				file   string
-				status string
-				want   []string
-			}{
-				{"Dockerfile", "0", nil},
-				{"check.yaml", "1", []string{"SF201", "SF505"}},
-			} {
-				meta, err := subrequest(t, dir, tc.file, "frontend.lint")
+			type checkCase struct {
+				what, dir, file, status string
+				want                    []string
+			}
+			cases := []checkCase{
+				{"the spec", dir, "Dockerfile", "0", nil},
+				{"a root user and a non-semver version", dir, "check.yaml", "1", []string{"SF201", "SF505"}},
+			}
+			// A lock the build would refuse is reported by --check too.
+			if c.unlocked != nil {
+				unlocked := commonKeysDir(t, c)
+				c.unlocked(t, unlocked)
+				cases = append(cases, checkCase{"a broken lock", unlocked, "Dockerfile", "1", []string{c.lockRule}})
+			}
+			for _, tc := range cases {
+				meta, err := subrequest(t, tc.dir, tc.file, "frontend.lint")
 				if err != nil {
-					t.Fatalf("--check of %s: %v", tc.file, err)
+					t.Fatalf("--check of %s: %v", tc.what, err)
 				}
 				var res lint.LintResults
 				if err := json.Unmarshal(meta["result.json"], &res); err != nil {
-					t.Fatalf("--check of %s: %v: %s", tc.file, err, meta["result.json"])
+					t.Fatalf("--check of %s: %v: %s", tc.what, err, meta["result.json"])
 				}
 				var got []string
 				for _, w := range res.Warnings {
 					got = append(got, strings.Fields(w.RuleName)[0])
 					if w.Location == nil || len(w.Location.Ranges) == 0 || w.Location.Ranges[0].Start.Line == 0 {
-						t.Errorf("--check of %s: %s has no spec line", tc.file, w.RuleName)
+						t.Errorf("--check of %s: %s has no spec line", tc.what, w.RuleName)
 					}
 				}
 				slices.Sort(got)
-				eq(t, "--check findings of "+tc.file, got, tc.want)
-				eq(t, "--check status of "+tc.file, string(meta["result.statuscode"]), tc.status)
+				if tc.what == "a broken lock" {
+					// The lock's rule; a language may name more about it.
+					if !slices.Contains(got, c.lockRule) {
+						t.Errorf("--check findings of %s = %v, want %s", tc.what, got, c.lockRule)
+					}
+				} else {
+					eq(t, "--check findings of "+tc.what, got, tc.want)
+				}
+				eq(t, "--check status of "+tc.what, string(meta["result.statuscode"]), tc.status)
 			}
 		})
 	}

@@ -94,8 +94,22 @@ func CheckContext(r *Report, s *spec.Spec, files map[string][]byte) []Finding {
 	if r == nil || s == nil {
 		return nil
 	}
+	return addContextFindings(r, s, llbgen.CheckContext(s, files))
+}
+
+// CheckPlan adds to r what planning the build from the context files
+// refuses (node's and rust's lockfile rules), as CheckContext does with
+// the language's checks: --check reports them without building.
+func CheckPlan(r *Report, s *spec.Spec, files map[string][]byte) []Finding {
+	if r == nil || s == nil {
+		return nil
+	}
+	return addContextFindings(r, s, llbgen.PlanFindings(s, files))
+}
+
+func addContextFindings(r *Report, s *spec.Spec, found []llbgen.ContextFinding) []Finding {
 	c := &checker{s: s, src: s.Source}
-	for _, f := range llbgen.CheckContext(s, files) {
+	for _, f := range found {
 		rule, ok := rules.Lookup(f.Rule)
 		if !ok {
 			// A language's finding must still refuse, even under an ID
