@@ -25,14 +25,17 @@ type commonLanguage struct {
 	spec      func() *spec.Spec
 	input     func(t testing.TB, s *spec.Spec, target ocispecs.Platform) *Input
 	toolSteps []string
+	// unlock breaks the lock in the context files and returns the rule
+	// the build refuses that with (nil for languages that read none).
+	unlock func(files map[string][]byte) string
 }
 
 var commonLanguages = []commonLanguage{
 	{"go", helloSpec, func(_ testing.TB, s *spec.Spec, target ocispecs.Platform) *Input { return testInput(s, target) },
-		[]string{"go mod download", "go build"}},
+		[]string{"go mod download", "go build"}, nil},
 	{"node", nodeSpec, func(_ testing.TB, s *spec.Spec, target ocispecs.Platform) *Input {
 		return nodeInput(s, nodeFiles(), target)
-	}, []string{"npm ci"}},
+	}, []string{"npm ci"}, removeLock("package-lock.json", "SF110")},
 	{"python", pythonHelloSpec, func(_ testing.TB, s *spec.Spec, target ocispecs.Platform) *Input {
 		in := pythonInput(s, map[string][]byte{"requirements.txt": []byte(pyLock)})
 		in.TargetPlatform = target
@@ -40,8 +43,18 @@ var commonLanguages = []commonLanguage{
 		fin.State = llb.Image(fin.Name+"@"+finalDigest.String(), llb.Platform(target))
 		in.Bases[RoleFinal] = fin
 		return in
-	}, []string{"apt-get install", "pip install"}},
-	{"rust", rustSpec, rustInput, []string{"cargo fetch", "cargo build"}},
+	}, []string{"apt-get install", "pip install"}, func(files map[string][]byte) string {
+		files["requirements.txt"] = []byte("flask>=3\n")
+		return "SF120"
+	}},
+	{"rust", rustSpec, rustInput, []string{"cargo fetch", "cargo build"}, removeLock("Cargo.lock", "SF130")},
+}
+
+func removeLock(name, rule string) func(map[string][]byte) string {
+	return func(files map[string][]byte) string {
+		delete(files, name)
+		return rule
+	}
 }
 
 const (
@@ -287,5 +300,41 @@ func checkCommonSteps(t *testing.T, c commonLanguage, in *Input, ops []commonOp)
 	// runtime, the language's layers, copy: each made with the epoch.
 	if layers < 3 {
 		t.Errorf("%d layers carry the epoch, want every layer the frontend makes (at least 3)", layers)
+	}
+}
+
+// TestCommonLockFindings: a lock the build would refuse is found from the
+// context files alone (the language's checks, then its plan), which is
+// what --check reports without building. Go reads no context file.
+func TestCommonLockFindings(t *testing.T) {
+	for _, c := range commonLanguages {
+		t.Run(c.lang, func(t *testing.T) {
+			in := commonInput(t, c, amd64)
+			if len(ContextFiles(in.Spec)) == 0 {
+				if len(in.Files) > 0 {
+					t.Fatalf("%s reads no context file but its input has %d", c.lang, len(in.Files))
+				}
+				return
+			}
+			if f := append(CheckContext(in.Spec, in.Files), PlanFindings(in.Spec, in.Files)...); len(f) > 0 {
+				t.Fatalf("the example's files give findings: %+v", f)
+			}
+			files := map[string][]byte{}
+			for k, v := range in.Files {
+				files[k] = v
+			}
+			rule := c.unlock(files)
+			found := append(CheckContext(in.Spec, files), PlanFindings(in.Spec, files)...)
+			var rulesFound []string
+			for _, f := range found {
+				rulesFound = append(rulesFound, f.Rule)
+				if f.Path == "" || f.Message == "" {
+					t.Errorf("finding without a spec path or message: %+v", f)
+				}
+			}
+			if !slices.Contains(rulesFound, rule) {
+				t.Errorf("findings %v, want %s", rulesFound, rule)
+			}
+		})
 	}
 }
