@@ -101,6 +101,7 @@ build:
 secrets:
   - id: it-token
     env: SAFE_IT_TOKEN
+    required: true
 include:
   - config/tls.pem
 copy:
@@ -240,6 +241,19 @@ func TestCommonKeys(t *testing.T) {
 					t.Fatalf("the build secret is in the image: %v", hits)
 				}
 			})
+
+			// Without the cache, the first build step needs the secret: a
+			// required one that was not passed is refused at its line.
+			t.Run("required-secret-missing", func(t *testing.T) {
+				_, err := build(t, buildOpts{dir: dir, inProcess: true, noCache: true,
+					attrs: map[string]string{"context:" + c.final: "docker-image://" + c.final + ":" + tag}})
+				if err == nil || !strings.Contains(err.Error(), "SF305") {
+					t.Fatalf("a build without the required secret: err = %v, want SF305", err)
+				}
+				if lines := sourceLines(err); !slices.Contains(lines, "Dockerfile:"+fmt.Sprint(specLine(t, dir, "  - id: it-token"))) {
+					t.Errorf("SF305 points at %v, want the secret's line", lines)
+				}
+			})
 		})
 	}
 }
@@ -328,4 +342,20 @@ func TestCommonKeysSubrequests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// specLine is the 1-based line of the spec in dir that starts with prefix.
+func specLine(t *testing.T, dir, prefix string) int {
+	t.Helper()
+	dt, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(dt), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return i + 1
+		}
+	}
+	t.Fatalf("no line %q in the spec", prefix)
+	return 0
 }
