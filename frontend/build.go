@@ -49,16 +49,20 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, errors.Wrap(err, "reading the spec")
 	}
 	sp, report := policy.Lint(src.Filename, src.Data)
+	buildPlatform := platforms.DefaultSpec()
+	if len(bc.BuildPlatforms) > 0 {
+		buildPlatform = bc.BuildPlatforms[0]
+	}
 
 	// --check: answered here rather than by HandleSubrequest so the exit
 	// status reflects severities: warnings are printed, only errors fail.
+	// It checks what the build reads besides the spec too (the language's
+	// manifests and lockfiles, the base lock), once the spec itself is
+	// sound: a refused spec may name paths the build would never read.
 	if bc.BuildOpts().Opts[requestIDKey] == lint.SubrequestLintDefinition.Name {
-		// The language's checks of the files it reads (an unpinned
-		// requirement) are findings too: --check reports what the build
-		// would refuse.
-		if sp != nil {
-			if err := checkContextFiles(ctx, c, bc, sp, report); err != nil {
-				return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+		if sp != nil && len(report.Errors()) == 0 {
+			if _, _, err := checkInputs(ctx, c, bc, src, sp, report, buildPlatform); err != nil {
+				return nil, err
 			}
 		}
 		return lintResult(src.SourceMap, report)
@@ -93,37 +97,22 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	excludes, err := bc.DockerIgnorePatterns(ctx)
-	if err != nil {
-		return nil, errors.Wrap(err, "reading .dockerignore")
-	}
-	mainContext, err := bc.MainContext(ctx, llb.ExcludePatterns(contextExcludes(excludes, sp.Include)))
-	if err != nil {
-		return nil, errors.Wrap(err, "loading the build context")
-	}
-	files, err := readContextFiles(ctx, c, bc, llbgen.ContextFiles(sp), contextExcludes(excludes, sp.Include))
-	if err != nil {
-		return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
-	}
-	// The language's checks of what it read (an unpinned requirement, a
-	// missing lock) refuse or warn like the spec's own findings.
-	if found := policy.CheckContext(report, sp, files); len(found) > 0 {
-		if err := refuse(src.SourceMap, &policy.Report{Filename: report.Filename, Findings: found}); err != nil {
-			return nil, err
-		}
-		for _, f := range found {
-			if !f.Exempted && f.Severity() == rules.Warning {
-				src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
-			}
-		}
-	}
-	lk, err := readLock(ctx, c, bc, src, sp)
+	in, found, err := checkInputs(ctx, c, bc, src, sp, report, buildPlatform)
 	if err != nil {
 		return nil, err
 	}
-	buildPlatform := platforms.DefaultSpec()
-	if len(bc.BuildPlatforms) > 0 {
-		buildPlatform = bc.BuildPlatforms[0]
+	// What the inputs break refuses or warns like the spec's own findings.
+	if err := refuse(src.SourceMap, &policy.Report{Filename: report.Filename, Findings: found}); err != nil {
+		return nil, err
+	}
+	for _, f := range found {
+		if !f.Exempted && f.Severity() == rules.Warning {
+			src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
+		}
+	}
+	mainContext, err := bc.MainContext(ctx, llb.ExcludePatterns(in.excludes))
+	if err != nil {
+		return nil, errors.Wrap(err, "loading the build context")
 	}
 
 	sb := newSBOMs(bc, opts.epoch) // nil unless attest:sbom asked for one
@@ -137,7 +126,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 		}
-		bases, err := resolveBases(ctx, c, bc, lk, reqs)
+		bases, err := resolveBases(ctx, c, bc, in.lock, reqs)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range(baseErrPath(err)))
 		}
@@ -145,7 +134,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			Spec:            sp,
 			Bases:           bases,
 			Context:         *mainContext,
-			Files:           files,
+			Files:           in.files,
 			BuildPlatform:   buildPlatform,
 			TargetPlatform:  target,
 			BuildArgs:       bc.BuildArgs,
@@ -175,7 +164,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		// back through this frontend and can be explained with its rule.
 		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
 		if err != nil {
-			return nil, explainSolveError(err, sp, files, src.SourceMap)
+			return nil, explainSolveError(err, sp, in.files, src.SourceMap)
 		}
 		ref, err := r.SingleRef()
 		if err != nil {
@@ -200,31 +189,52 @@ const requestIDKey = "requestid"
 // defaultTarget is the one target a spec has, for --target and buildx.
 const defaultTarget = "default"
 
+// inputs is what a build reads besides the spec.
+type inputs struct {
+	excludes []string          // .dockerignore and the secret excludes, less the spec's include:
+	files    map[string][]byte // the language's manifests and lockfiles
+	lock     *baseLock         // nil without a lock
+}
+
+// checkInputs reads the files the spec's language plans the build from
+// and the base lock, and checks them. Their findings join report like the
+// spec's own, with the rule and the spec line: the build refuses the errors
+// among them (returned too), --check lists them all.
+func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, sp *spec.Spec, report *policy.Report, build ocispecs.Platform) (*inputs, []policy.Finding, error) {
+	dockerignore, err := bc.DockerIgnorePatterns(ctx)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "reading .dockerignore")
+	}
+	in := &inputs{excludes: contextExcludes(dockerignore, sp.Include)}
+	in.files, err = readContextFiles(ctx, c, bc, llbgen.ContextFiles(sp), in.excludes)
+	if err != nil {
+		return nil, nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
+	}
+	var lockFound []llbgen.ContextFinding
+	if in.lock, lockFound, err = readLock(ctx, c, bc, src, sp, build, bc.TargetPlatforms); err != nil {
+		return nil, nil, err
+	}
+	found := policy.CheckContext(report, sp, in.files, crossBuild(build, bc.TargetPlatforms))
+	return in, append(found, policy.AddFindings(report, sp, lockFound)...), nil
+}
+
+// crossBuild says whether some target platform differs from the build
+// platform (no targets: the frontend's own platform is the target).
+func crossBuild(build ocispecs.Platform, targets []ocispecs.Platform) bool {
+	if len(targets) == 0 {
+		targets = []ocispecs.Platform{platforms.DefaultSpec()}
+	}
+	b := platforms.Normalize(build)
+	for _, t := range targets {
+		if t = platforms.Normalize(t); t.OS != b.OS || t.Architecture != b.Architecture || t.Variant != b.Variant {
+			return true
+		}
+	}
+	return false
+}
+
 // contextExcludes merges .dockerignore with the default secret excludes,
 // then re-admits what the spec explicitly includes.
 func contextExcludes(dockerignore []string, include []string) []string {
 	return append(append([]string{}, dockerignore...), policy.ContextExcludes(include)...)
-}
-
-// checkContextFiles adds the language's findings about the context files
-// it reads to the report.
-func checkContextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, sp *spec.Spec, report *policy.Report) error {
-	patterns := llbgen.ContextFiles(sp)
-	if len(patterns) == 0 {
-		return nil
-	}
-	excludes, err := bc.DockerIgnorePatterns(ctx)
-	if err != nil {
-		return errors.Wrap(err, "reading .dockerignore")
-	}
-	files, err := readContextFiles(ctx, c, bc, patterns, contextExcludes(excludes, sp.Include))
-	if err != nil {
-		return err
-	}
-	// Planning refuses one problem at a time: after the language's own
-	// checks have passed.
-	if found := policy.CheckContext(report, sp, files); len(found) == 0 {
-		policy.CheckPlan(report, sp, files)
-	}
-	return nil
 }

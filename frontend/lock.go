@@ -18,6 +18,7 @@ import (
 
 	"github.com/org/safe-frontend/llbgen"
 	"github.com/org/safe-frontend/lock"
+	"github.com/org/safe-frontend/rules"
 	"github.com/org/safe-frontend/spec"
 )
 
@@ -37,54 +38,90 @@ type baseLock struct {
 
 // readLock reads `<spec>.lock` from where the spec came from. No lock is
 // not an error: bases are then resolved from their tags. A lock that is
-// malformed, lacks a base the spec names or pins one it no longer names, is.
-func readLock(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, sp *spec.Spec) (*baseLock, error) {
+// malformed, lacks a base the spec needs on the build's platforms, or pins
+// one the spec no longer uses, gives SF104 findings (the build refuses
+// them, --check lists them); err is for the read itself.
+func readLock(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, sp *spec.Spec, build ocispecs.Platform, targets []ocispecs.Platform) (*baseLock, []llbgen.ContextFinding, error) {
 	specFile := src.Filename
 	dt, err := readLockFile(ctx, c, bc, lock.Name(specFile))
+	var le *lock.Error
+	if errors.As(err, &le) {
+		return nil, []llbgen.ContextFinding{lockFinding("", le)}, nil
+	}
 	if err != nil || dt == nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f, err := lock.Parse(lock.Name(specFile), specFile, dt)
-	if err != nil {
-		return nil, err
+	if errors.As(err, &le) {
+		return nil, []llbgen.ContextFinding{lockFinding("", le)}, nil
+	} else if err != nil {
+		return nil, nil, err
 	}
-	// Names do not depend on the platform; any pair gives them all.
-	p := platforms.DefaultSpec()
-	reqs, err := llbgen.Bases(sp, p, p)
-	if err != nil {
-		return nil, err
+	return &baseLock{file: f, spec: specFile}, lockMismatches(f, specFile, sp, build, targets), nil
+}
+
+// lockFinding is an SF104 finding shown at a spec path; the message names
+// the lock (and its line, where there is one) and the fix.
+func lockFinding(path string, e *lock.Error) llbgen.ContextFinding {
+	return llbgen.ContextFinding{Rule: rules.BaseLockMismatch, Path: path, Message: e.Error()}
+}
+
+// lockMismatches compares the lock with the bases a build of sp on build
+// for targets needs: a base it does not pin at all, a base it does not pin
+// for a platform the build needs, an entry the spec no longer uses.
+func lockMismatches(f *lock.File, specFile string, sp *spec.Spec, build ocispecs.Platform, targets []ocispecs.Platform) []llbgen.ContextFinding {
+	if len(targets) == 0 {
+		targets = []ocispecs.Platform{platforms.DefaultSpec()}
 	}
+	var out []llbgen.ContextFinding
 	var needed []string
-	var missing []llbgen.BaseRequest
-	for _, r := range reqs {
-		if !lockable(r) {
-			continue
+	reported := map[string]bool{}
+	for _, t := range targets {
+		reqs, err := llbgen.Bases(sp, platforms.Normalize(build), platforms.Normalize(t))
+		if err != nil {
+			return nil // the conversion reports it, at its spec line
 		}
-		needed = append(needed, r.Name)
-		if !slices.Contains(f.Names(), r.Name) {
-			missing = append(missing, r)
+		for _, r := range reqs {
+			if !lockable(r) {
+				continue
+			}
+			if !slices.Contains(needed, r.Name) {
+				needed = append(needed, r.Name)
+			}
+			plat := lock.FormatPlatform(r.Platform)
+			switch {
+			case reported[r.Name] || reported[r.Name+" "+plat]:
+			case !slices.Contains(f.Names(), r.Name):
+				reported[r.Name] = true
+				out = append(out, lockFinding(r.Path, &lock.Error{File: f.Filename, Fix: lock.FixFor(specFile),
+					Msg: fmt.Sprintf("the lock does not match the spec: the spec needs %s, which the lock does not pin", r.Name)}))
+			default:
+				if _, ok := f.Lookup(r.Name, r.Platform); ok {
+					continue
+				}
+				reported[r.Name+" "+plat] = true
+				flag := "--platform"
+				if r.Role == llbgen.RoleBuilder {
+					flag = "--build-platform"
+				}
+				all := []string{plat}
+				for _, e := range f.Bases {
+					if e.Name == r.Name && !slices.Contains(all, e.Platform) {
+						all = append(all, e.Platform)
+					}
+				}
+				slices.Sort(all)
+				out = append(out, lockFinding(r.Path, &lock.Error{File: f.Filename, Entry: r.Name + " (" + plat + ")",
+					Msg: "the spec needs this base for " + plat + " but the lock does not pin it there",
+					Fix: fmt.Sprintf("run `safe lock %s %s %s` (name every platform you build for: the lock keeps only those)", flag, strings.Join(all, ","), specFile)}))
+			}
 		}
 	}
-	unused := f.Unused(needed)
-	if len(missing) == 0 && len(unused) == 0 {
-		return &baseLock{file: f, spec: specFile}, nil
+	for _, u := range f.Unused(needed) {
+		out = append(out, lockFinding("language", &lock.Error{File: f.Filename, Line: u.Line(), Fix: lock.FixFor(specFile),
+			Msg: fmt.Sprintf("the lock does not match the spec: the lock pins %s, which the spec no longer uses", u.String())}))
 	}
-	e := &lock.Error{File: f.Filename, Fix: lock.FixFor(specFile)}
-	var why []string
-	for _, r := range missing {
-		why = append(why, fmt.Sprintf("the spec needs %s, which the lock does not pin", r.Name))
-	}
-	for _, u := range unused {
-		why = append(why, fmt.Sprintf("the lock pins %s, which the spec no longer uses", u.String()))
-	}
-	e.Msg = "the lock does not match the spec: " + strings.Join(why, "; ")
-	if len(missing) == 0 {
-		e.Entry, e.Line = unused[0].String(), unused[0].Line()
-		return nil, e
-	}
-	// Point at the spec line that chose the base the lock lacks.
-	e.Entry = missing[0].Name
-	return nil, withSource(e, src.SourceMap, sp.Source.Range(missing[0].Path))
+	return out
 }
 
 // readLockFile returns the lock's bytes, or nil when there is none. It reads

@@ -38,7 +38,9 @@ func buildManifests(ctx context.Context, c client.Client, bc *dockerui.Client, s
 	if _, err := manifests.ParseImage(bc.BuildArgs[argImage]); err != nil {
 		return nil, errors.Errorf("the manifests target names the image by digest: pass --build-arg %s=REF@sha256:<digest> (%v)", argImage, err)
 	}
-	res, err := manifests.Generate(sp, manifests.Options{Image: bc.BuildArgs[argImage], Namespace: bc.BuildArgs[argNamespace]})
+	// --platform says which nodes can run the image; the manifests
+	// themselves are plain files and are written once, not per platform.
+	res, err := manifests.Generate(sp, manifests.Options{Image: bc.BuildArgs[argImage], Namespace: bc.BuildArgs[argNamespace], Platforms: bc.TargetPlatforms})
 	if err != nil {
 		return nil, withSource(errors.Wrap(err, "generating the manifests"), src.SourceMap, sp.Source.Range("name"))
 	}

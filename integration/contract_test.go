@@ -54,8 +54,14 @@ func TestDockerGoHello(t *testing.T) {
 		requireFreePort(t, 8080)
 		c := runContainer(t, e, dockerrun.RunOptions{Image: ref})
 		took, st := waitHealth(t, c, "healthy", time.Minute)
-		t.Logf("figure: go-hello healthy %s after docker run (image timings: first probe after the 10 s interval; probe said %q)",
-			took.Round(10*time.Millisecond), st.LastProbeOutput())
+		// Engines before 25 ignore StartInterval (1s) and first probe after
+		// the 10 s interval; newer ones probe every second while starting.
+		v, err := e.ServerVersion(testContext(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("figure: go-hello healthy %s after docker run on Docker %s (image timings: interval 10 s, start interval 1 s from Docker 25; probe said %q)",
+			took.Round(10*time.Millisecond), v, st.LastProbeOutput())
 		requireInitPID1(t, dockerProcesses(t, c), "go-hello")
 		res := stopWithin(t, c, 2*time.Second, 0, 143)
 		t.Logf("figure: go-hello docker stop %s, exit code %d", res.Elapsed.Round(time.Millisecond), res.ExitCode)
@@ -174,7 +180,7 @@ func TestDockerPID1(t *testing.T) {
 				_, _ = ctr.Stop(ctx, time.Second)
 			}
 		}()
-		waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", pid1Port))
+		waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", pid1Port), 20*time.Second, ctr)
 		src := orphanSource{
 			processes: func() ([]dockerrun.Process, error) {
 				pid, err := ctr.Pid(ctx)

@@ -5,9 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/moby/buildkit/client"
 	"github.com/org/safe-frontend/internal/buildrun"
-	"github.com/org/safe-frontend/internal/hardened"
 )
 
 const (
@@ -46,41 +43,20 @@ func TestGoHello(t *testing.T) {
 	c := img.Config
 
 	t.Run("config", func(t *testing.T) {
-		eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
-		eq(t, "User", c.Config.User, "65532:65532")
-		eq(t, "Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/usr/local/bin/go-hello"})
+		requireExampleConfig(t, img, exampleConfig{name: "go-hello", entrypoint: []string{"/usr/local/bin/go-hello"}, cmd: []string{"--listen=:8080"},
+			workingDir: "/", base: "gcr.io/distroless/static-debian13:nonroot"})
 		sum, err := img.Summary()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if hc := sum.Healthcheck; hc == nil {
-			t.Errorf("no Healthcheck in the image config")
-		} else {
-			eq(t, "Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
-			eq(t, "Healthcheck timings", []int64{hc.Interval, hc.Timeout}, []int64{int64(10 * time.Second), int64(3 * time.Second)})
+		if hc := sum.Healthcheck; hc != nil {
+			eq(t, "Healthcheck timings", []int64{hc.Interval, hc.Timeout, hc.StartPeriod, hc.StartInterval}, []int64{int64(10 * time.Second), int64(3 * time.Second), int64(10 * time.Second), int64(time.Second)})
 			eq(t, "Healthcheck.Retries", hc.Retries, 3)
-		}
-		eq(t, "Cmd", c.Config.Cmd, []string{"--listen=:8080"})
-		eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
-		eq(t, "WorkingDir", c.Config.WorkingDir, "/")
-		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
-			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
 		}
 		if !slices.Contains(c.Config.Env, "LOG_FORMAT=json") {
 			t.Errorf("Env = %v, want LOG_FORMAT=json", c.Config.Env)
 		}
-		eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
-		l := c.Config.Labels
-		eq(t, "title", l["org.opencontainers.image.title"], "go-hello")
-		eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
-		eq(t, "created", l["org.opencontainers.image.created"], "2023-11-14T22:13:20Z")
-		eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
-		eq(t, "source", l["org.opencontainers.image.source"], testSource)
-		eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq(t, "base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
-		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
-			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
-		}
+		eq(t, "created", c.Config.Labels["org.opencontainers.image.created"], "2023-11-14T22:13:20Z")
 		for _, h := range c.History {
 			if h.Created == nil || h.Created.UTC().Format(time.RFC3339) > "2023-11-14T22:13:20Z" {
 				t.Errorf("history %q created %v: later than SOURCE_DATE_EPOCH", h.CreatedBy, h.Created)
@@ -100,83 +76,15 @@ func TestGoHello(t *testing.T) {
 	})
 
 	t.Run("run-hardened", func(t *testing.T) {
-		runAndProbe(t, inProc, "/healthz")
+		serveHardened(t, inProc, listenOpts("go-hello", "127.0.0.1:18080"), nil)
 	})
-}
-
-// runAndProbe runs an image under runc as its numeric user with a read-only
-// root, no capabilities and no-new-privileges, and fetches path.
-func runAndProbe(t *testing.T, ociTar, path string) {
-	t.Helper()
-	ctx := testContext(t)
-	const addr = "127.0.0.1:18080"
-	ctr, err := hardened.Run(ctx, hardened.Options{
-		Image:    ociTar,
-		Args:     []string{"--listen=" + addr},
-		StateDir: t.TempDir(),
-		ID:       fmt.Sprintf("it-%d", time.Now().UnixNano()),
-	})
-	if err != nil {
-		t.Fatalf("running hardened: %v", err)
-	}
-	defer func() {
-		if _, err := ctr.Stop(ctx, 10*time.Second); err != nil {
-			t.Errorf("stopping: %v", err)
-		}
-	}()
-	var body []byte
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + path)
-		if err == nil {
-			body, _ = io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("GET %s: %s", path, resp.Status)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s never answered: %v", path, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if !strings.Contains(string(body), "ok") {
-		t.Fatalf("GET %s = %q", path, body)
-	}
-	// The app reports the uid it runs as.
-	resp, err := http.Get("http://" + addr + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var hello map[string]string
-	if err := json.NewDecoder(resp.Body).Decode(&hello); err != nil {
-		t.Fatal(err)
-	}
-	if hello["uid"] != "65532" {
-		t.Fatalf("app runs as uid %q, want 65532", hello["uid"])
-	}
 }
 
 // TestSourceEditKeepsDependencyStepCached: editing a source file re-runs
 // go build but not go mod download.
 func TestSourceEditKeepsDependencyStepCached(t *testing.T) {
 	dir := copyDir(t, example("go-hello"))
-	mustBuild(t, buildOpts{dir: dir, inProcess: true})
-	main := filepath.Join(dir, "cmd", "hello", "main.go")
-	src, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A fresh edit every run: an edit the daemon has seen before is cached.
-	edited := strings.Replace(string(src), "hello from a hardened image", fmt.Sprintf("hello again (%d) from a hardened image", time.Now().UnixNano()), 1)
-	if edited == string(src) {
-		t.Fatal("edit did not apply")
-	}
-	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editAfterBuild(t, dir, "cmd/hello/main.go", "hello from a hardened image")
 	res := mustBuild(t, buildOpts{dir: dir, inProcess: true})
 	downloadName, download := vertex(t, res, "go mod download")
 	if !download.Cached {

@@ -3,21 +3,26 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/solver/errdefs"
 
 	"github.com/org/safe-frontend/frontend"
 	"github.com/org/safe-frontend/internal/buildrun"
 	"github.com/org/safe-frontend/internal/hardened"
 	"github.com/org/safe-frontend/internal/ocitar"
+	"github.com/org/safe-frontend/rules"
 )
 
 // buildOpts describes one build of a spec directory.
@@ -226,4 +231,133 @@ func requireSameImageViaSyntax(t *testing.T, dir string, inProc *hardened.Image)
 	if other := openImage(t, viaSyntax); other.ManifestDigest != inProc.ManifestDigest {
 		t.Errorf("built through # syntax= the manifest is %s, in process %s: the same spec must give the same image", other.ManifestDigest, inProc.ManifestDigest)
 	}
+}
+
+// exampleConfig is what an example's image config must say beyond what
+// every example shares.
+type exampleConfig struct {
+	name       string   // title label
+	entrypoint []string // after the init
+	cmd        []string
+	workingDir string // "" skips the check
+	base       string // final base name label
+}
+
+// requireExampleConfig checks the image config every example built with
+// provenanceAttrs shares: linux/amd64, the numeric user, tini in front of the
+// app, SIGTERM, port 8080 only, the probe on /healthz, SOURCE_DATE_EPOCH as
+// the creation time, and the OCI labels with the base by digest.
+func requireExampleConfig(t *testing.T, img *hardened.Image, want exampleConfig) {
+	t.Helper()
+	c := img.Config
+	eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
+	eq(t, "User", c.Config.User, "65532:65532")
+	eq(t, "Entrypoint", c.Config.Entrypoint, append([]string{"/sbin/tini", "--"}, want.entrypoint...))
+	eq(t, "Cmd", c.Config.Cmd, want.cmd)
+	if want.workingDir != "" {
+		eq(t, "WorkingDir", c.Config.WorkingDir, want.workingDir)
+	}
+	eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
+	if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
+		t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
+	}
+	sum, err := img.Summary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc := sum.Healthcheck; hc == nil {
+		t.Errorf("no Healthcheck in the image config")
+	} else {
+		eq(t, "Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
+	}
+	eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
+	l := c.Config.Labels
+	eq(t, "title", l["org.opencontainers.image.title"], want.name)
+	eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
+	eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
+	eq(t, "source", l["org.opencontainers.image.source"], testSource)
+	eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
+	eq(t, "base.name", l["org.opencontainers.image.base.name"], want.base)
+	if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
+		t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
+	}
+}
+
+// ourLayers lists the history entries the frontend wrote, "safe-frontend: "
+// cut off.
+func ourLayers(img *hardened.Image) []string {
+	var ours []string
+	for _, h := range img.Config.History {
+		if s, ok := strings.CutPrefix(h.CreatedBy, "safe-frontend: "); ok {
+			ours = append(ours, s)
+		}
+	}
+	return ours
+}
+
+// lintCheck answers `--check` for the spec file in dir in process: the
+// status (1 when an error-level rule fired) and every finding.
+func lintCheck(t *testing.T, dir, file string) (string, *lint.LintResults) {
+	t.Helper()
+	meta, err := subrequest(t, dir, file, lint.SubrequestLintDefinition.Name)
+	if err != nil {
+		t.Fatalf("--check: %v", err)
+	}
+	var res lint.LintResults
+	if err := json.Unmarshal(meta["result.json"], &res); err != nil {
+		t.Fatalf("--check result: %v\n%s", err, meta["result.json"])
+	}
+	return string(meta["result.statuscode"]), &res
+}
+
+// requireCheckFinding wants --check on the spec file in dir to fail with a
+// finding of rule (its ID, e.g. SF110) at the spec's line, whose message
+// says each of says; it returns the message.
+func requireCheckFinding(t *testing.T, dir, file, rule string, line int, says ...string) string {
+	t.Helper()
+	status, res := lintCheck(t, dir, file)
+	if status != "1" || res.Error == nil {
+		t.Errorf("--check status %q, error %+v: want a failure", status, res.Error)
+	}
+	var found []string
+	for _, w := range res.Warnings {
+		if !strings.HasPrefix(w.RuleName, rule+" ") {
+			found = append(found, w.RuleName)
+			continue
+		}
+		if w.URL != rules.DocBase+rule+".md" || len(w.Location.Ranges) == 0 || int(w.Location.Ranges[0].Start.Line) != line {
+			t.Errorf("--check %s: page %s, location %+v; want its page and line %d", rule, w.URL, w.Location, line)
+		}
+		for _, s := range says {
+			if !strings.Contains(w.Detail, s) {
+				t.Errorf("--check %s does not say %q: %s", rule, s, w.Detail)
+			}
+		}
+		return w.Detail
+	}
+	t.Fatalf("--check reported no %s (found %v)", rule, found)
+	return ""
+}
+
+// editAfterBuild builds dir in process, then replaces old in its source
+// file with a marker the daemon has not seen (an edit it has seen before
+// is cached) and returns the file's path and the marker, for a test that a
+// rebuild keeps the dependency steps CACHED.
+func editAfterBuild(t *testing.T, dir, file, old string) (path, marker string) {
+	t.Helper()
+	mustBuild(t, buildOpts{dir: dir, inProcess: true})
+	path = filepath.Join(dir, file)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker = fmt.Sprintf("%s (%d)", old, time.Now().UnixNano())
+	edited := strings.Replace(string(src), old, marker, 1)
+	if edited == string(src) {
+		t.Fatalf("%s has no %q to edit", file, old)
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, marker
 }

@@ -15,6 +15,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/org/safe-frontend/lock"
+	"github.com/org/safe-frontend/rules"
 )
 
 var (
@@ -162,6 +163,41 @@ func TestBaseLock(t *testing.T) {
 		// The spec line that chose the base (llbgen's path for the builder).
 		if lines := sourceLines(err); !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Dockerfile:") }) {
 			t.Errorf("error sources %v do not point into the spec", lines)
+		}
+	})
+
+	// --check reads the lock too: the same mismatch is an SF104 finding at
+	// the spec line, with the fix, and a failing status.
+	t.Run("check-reports-the-stale-lock", func(t *testing.T) {
+		stale := copyDir(t, dir)
+		writeFile(t, filepath.Join(stale, "Dockerfile"), string(spec))
+		status, res := lintCheck(t, stale, "Dockerfile")
+		if status != "1" {
+			t.Errorf("--check status %q, want 1 for a stale lock", status)
+		}
+		var msgs []string
+		for _, w := range res.Warnings {
+			if w.RuleName != "SF104 BaseLockMismatch" {
+				continue
+			}
+			msgs = append(msgs, w.Detail)
+			if w.URL != rules.DocBase+"SF104.md" || len(w.Location.Ranges) == 0 || w.Location.Ranges[0].Start.Line < 1 {
+				t.Errorf("SF104 finding without its page or spec line: %+v", w)
+			}
+		}
+		joined := strings.Join(msgs, "\n")
+		for _, want := range []string{"Dockerfile.lock", "the spec needs docker.io/library/golang:1.26,", "the lock pins " + image + " (linux/", "safe lock Dockerfile", "safe lock --update Dockerfile"} {
+			if !strings.Contains(joined, want) {
+				t.Errorf("--check findings do not say %q:\n%s", want, joined)
+			}
+		}
+		if res.Error == nil || !strings.Contains(res.Error.Message, "SF104") {
+			t.Errorf("--check error = %+v, want the SF104 refusal", res.Error)
+		}
+
+		// The lock as written passes.
+		if status, res := lintCheck(t, dir, "Dockerfile"); status != "0" {
+			t.Errorf("--check with a matching lock: status %q, %+v", status, res)
 		}
 	})
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -124,13 +125,19 @@ labels:
 `,
 		"worker-no-port": "name: batch\nlanguage: go\nrun:\n  writable: [/tmp]\n",
 	}
+	specPlatforms := map[string][]ocispecs.Platform{
+		"go-hello":            {{OS: "linux", Architecture: "arm64"}},
+		"tcp-writable-secret": {{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}},
+	}
 	for name, body := range specs {
 		t.Run(name, func(t *testing.T) {
 			s, report := policy.Lint(name+".yaml", []byte(body))
 			if err := report.Err(); err != nil || s == nil {
 				t.Fatalf("spec refused: %v", err)
 			}
-			res, err := manifests.Generate(s, manifests.Options{Image: "127.0.0.1:5000/" + name + "@" + testDigest, Namespace: restricted})
+			// One spec pinned to a platform, one to two: the server takes the
+			// nodeSelector and the node affinity.
+			res, err := manifests.Generate(s, manifests.Options{Image: "127.0.0.1:5000/" + name + "@" + testDigest, Namespace: restricted, Platforms: specPlatforms[name]})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,6 +170,11 @@ labels:
 			c := created.Spec.Containers[0]
 			if s.Run.Port > 0 && (c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil || c.Lifecycle.PreStop.Sleep.Seconds != 5) {
 				t.Errorf("the server dropped the preStop sleep (is PodLifecycleSleepAction off?): %+v", c.Lifecycle)
+			}
+			if ps := specPlatforms[name]; len(ps) == 1 && created.Spec.NodeSelector["kubernetes.io/arch"] != ps[0].Architecture {
+				t.Errorf("nodeSelector %v, want kubernetes.io/arch %s", created.Spec.NodeSelector, ps[0].Architecture)
+			} else if len(ps) > 1 && (created.Spec.Affinity == nil || created.Spec.Affinity.NodeAffinity == nil) {
+				t.Errorf("no node affinity for %d platforms: %+v", len(ps), created.Spec.Affinity)
 			}
 			if !*created.Spec.SecurityContext.RunAsNonRoot || *c.SecurityContext.AllowPrivilegeEscalation {
 				t.Errorf("security context changed on the way: %+v / %+v", created.Spec.SecurityContext, c.SecurityContext)
@@ -290,6 +302,26 @@ func TestManifestsTarget(t *testing.T) {
 	checkManifestFiles(t, out, time.Unix(1700000000, 0))
 	if _, ok := res.Vertices["[manifests] write deployment.yaml, service.yaml"]; !ok {
 		t.Errorf("no [manifests] progress step; vertices: %v", vertexNames(res))
+	}
+
+	// --platform keeps the pod on nodes that can run the image.
+	for platform, want := range map[string]string{
+		"linux/arm64":             "      nodeSelector:\n        kubernetes.io/arch: arm64\n        kubernetes.io/os: linux\n",
+		"linux/amd64,linux/arm64": "              - key: kubernetes.io/arch\n                operator: In\n                values:\n                - amd64\n                - arm64\n",
+	} {
+		out := t.TempDir()
+		res, err := build(t, buildOpts{dir: example("go-hello"), inProcess: true, localDir: out,
+			attrs: map[string]string{"target": "manifests", "platform": platform, "build-arg:IMAGE": img}})
+		if err != nil {
+			t.Fatalf("--target manifests --platform %s: %v\n%s", platform, err, tail(res.Logs, 4000))
+		}
+		dt, err := os.ReadFile(filepath.Join(out, manifests.DeploymentFile))
+		if err != nil {
+			t.Fatalf("--platform %s: %v", platform, err)
+		}
+		if !strings.Contains(string(dt), want) {
+			t.Errorf("--platform %s: deployment.yaml lacks\n%s\n%s", platform, want, dt)
+		}
 	}
 
 	_, err = build(t, buildOpts{dir: example("go-hello"), inProcess: true, localDir: t.TempDir(),

@@ -2,16 +2,12 @@ package integration
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"debug/elf"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"io"
 	"maps"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -21,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/org/safe-frontend/internal/hardened"
 	"github.com/org/safe-frontend/internal/ocitar"
 	"github.com/org/safe-frontend/internal/spdxcheck"
+	"github.com/org/safe-frontend/rules"
 )
 
 // TestNodeHello builds node-hello in process and through `# syntax=`,
@@ -39,12 +35,8 @@ func TestNodeHello(t *testing.T) {
 	c := img.Config
 
 	t.Run("config", func(t *testing.T) {
-		eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
-		eq(t, "User", c.Config.User, "65532:65532")
-		eq(t, "Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/server.js"})
-		eq(t, "Cmd", c.Config.Cmd, []string{"--listen=:8080"})
-		eq(t, "WorkingDir", c.Config.WorkingDir, "/app")
-		eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
+		requireExampleConfig(t, img, exampleConfig{name: "node-hello", entrypoint: []string{"/nodejs/bin/node", "/app/server.js"}, cmd: []string{"--listen=:8080"},
+			workingDir: "/app", base: "gcr.io/distroless/nodejs22-debian13:nonroot"})
 		if !slices.Contains(c.Config.Env, "NODE_ENV=production") {
 			t.Errorf("Env = %v, want NODE_ENV=production", c.Config.Env)
 		}
@@ -53,35 +45,10 @@ func TestNodeHello(t *testing.T) {
 				t.Errorf("build-step env %q leaked into the image config", kv)
 			}
 		}
-		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
-			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
-		}
-		sum, err := img.Summary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if hc := sum.Healthcheck; hc == nil {
-			t.Errorf("no Healthcheck in the image config")
-		} else {
-			eq(t, "Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
-		}
-		eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
-		l := c.Config.Labels
-		eq(t, "title", l["org.opencontainers.image.title"], "node-hello")
-		eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
-		eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
-		eq(t, "source", l["org.opencontainers.image.source"], testSource)
-		eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq(t, "base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/nodejs22-debian13:nonroot")
-		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
-			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
-		}
 		// The base's layers, then runtime (tini, probe), node_modules, app.
 		var ours []string
-		for _, h := range c.History {
-			if strings.HasPrefix(h.CreatedBy, "safe-frontend: ") {
-				ours = append(ours, strings.SplitN(strings.TrimPrefix(h.CreatedBy, "safe-frontend: "), ":", 2)[0])
-			}
+		for _, l := range ourLayers(img) {
+			ours = append(ours, strings.SplitN(l, ":", 2)[0])
 		}
 		eq(t, "our layers", ours, []string{"runtime", "node_modules", "app"})
 	})
@@ -128,69 +95,21 @@ func TestNodeHello(t *testing.T) {
 	})
 }
 
-// runNodeHardened runs the image under runc (uid 65532, read-only root, no
-// capabilities), asks /healthz, then sends SIGTERM: tini forwards it and
-// the app stops gracefully, exit 0, with JSON logs on stdout.
+// runNodeHardened serves node-hello hardened: /healthz, the uid, then
+// SIGTERM, which tini forwards: the app stops gracefully, exit 0, with JSON
+// logs on stdout.
 func runNodeHardened(t *testing.T, ociTar string) {
 	t.Helper()
-	runAndProbe(t, ociTar, "/healthz")
-
-	ctx := testContext(t)
-	const addr = "127.0.0.1:18081"
-	ctr, err := hardened.Run(ctx, hardened.Options{
-		Image:    ociTar,
-		Args:     []string{"--listen=" + addr},
-		StateDir: t.TempDir(),
-		ID:       fmt.Sprintf("node-%d", time.Now().UnixNano()),
-	})
-	if err != nil {
-		t.Fatalf("running hardened: %v", err)
-	}
-	waitHTTP(t, "http://"+addr+"/healthz")
-	code, err := ctr.Stop(ctx, 10*time.Second)
-	if err != nil {
-		t.Fatalf("SIGTERM: %v", err)
-	}
-	if code != 0 {
-		t.Errorf("exit status after SIGTERM = %d, want 0 (a graceful stop)", code)
-	}
-	stdout, _, err := ctr.Logs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msgs []string
-	sc := bufio.NewScanner(bytes.NewReader(stdout))
-	for sc.Scan() {
-		var line struct{ Msg, Level, Signal, Env string }
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Errorf("stdout line is not JSON: %q", sc.Text())
-			continue
-		}
-		msgs = append(msgs, line.Msg)
-		if line.Msg == "listening" && line.Env != "production" {
-			t.Errorf("the app sees NODE_ENV=%q, want production", line.Env)
+	o := listenOpts("node-hello", "127.0.0.1:18081")
+	o.jsonLogs = true
+	_, lines := serveHardened(t, ociTar, o, nil)
+	for _, l := range lines {
+		if l.Msg == "listening" && l.Env != "production" {
+			t.Errorf("the app sees NODE_ENV=%q, want production", l.Env)
 		}
 	}
-	if !slices.Contains(msgs, "shutting down") || !slices.Contains(msgs, "stopped") {
-		t.Errorf("log messages %v: want a graceful shutdown after SIGTERM", msgs)
-	}
-}
-
-func waitHTTP(t *testing.T, url string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s never answered 200: %v", url, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if m := msgs(lines); !slices.Contains(m, "shutting down") || !slices.Contains(m, "stopped") {
+		t.Errorf("log messages %v: want a graceful shutdown after SIGTERM", m)
 	}
 }
 
@@ -215,19 +134,7 @@ func imageFiles(t *testing.T, ociTar string) map[string]bool {
 // but leaves both frozen installs CACHED.
 func TestNodeSourceEditKeepsInstallCached(t *testing.T) {
 	dir := copyDir(t, example("node-hello"))
-	mustBuild(t, buildOpts{dir: dir, inProcess: true})
-	main := filepath.Join(dir, "server.js")
-	src, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edited := strings.Replace(string(src), "hello from", fmt.Sprintf("hello (%d) from", time.Now().UnixNano()), 1)
-	if edited == string(src) {
-		t.Fatal("edit did not apply")
-	}
-	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editAfterBuild(t, dir, "server.js", "hello from")
 	start := time.Now()
 	res := mustBuild(t, buildOpts{dir: dir, inProcess: true})
 	t.Logf("rebuild after a source edit: %s", time.Since(start).Round(time.Millisecond))
@@ -291,6 +198,8 @@ func TestNodeLockfileRefusals(t *testing.T) {
 				t.Errorf("inProcess=%v: error sources %v, want Dockerfile:5 (node.packageManager)", inProcess, lines)
 			}
 		}
+		// --check reads the context's manifests too: the same refusal.
+		requireCheckFinding(t, dir, "Dockerfile", rules.NoLockfile, 5, "package-lock.json")
 	})
 
 	t.Run("dependency-added-without-lock", func(t *testing.T) {
@@ -304,6 +213,7 @@ func TestNodeLockfileRefusals(t *testing.T) {
 		if lines := sourceLines(err); !slices.Contains(lines, "Dockerfile:5") {
 			t.Errorf("error sources %v, want Dockerfile:5", lines)
 		}
+		requireCheckFinding(t, dir, "Dockerfile", rules.LockfileOutOfSync, 5, `"ms" is in package.json but not in the lockfile`)
 	})
 
 	// A range the locked version no longer satisfies passes the name
@@ -438,7 +348,7 @@ func TestNodePnpmAndYarn(t *testing.T) {
 			}
 			requireNoBuildFiles(t, files)
 			requireSBOMLists(t, out, map[string]bool{"pkg:npm/ms@2.1.3": true, "pkg:npm/prettier@3.10.1": false})
-			runAndProbe(t, out, "/healthz")
+			serveHardened(t, out, listenOpts(tc.fixture, "127.0.0.1:18080"), nil)
 		})
 	}
 }
@@ -600,7 +510,7 @@ func TestNodeWorkspace(t *testing.T) {
 			}
 			requireNoBuildFiles(t, files)
 			requireSBOMLists(t, out, map[string]bool{"pkg:npm/ms@2.1.3": true, "pkg:npm/prettier@3.10.1": false})
-			runAndProbe(t, out, "/healthz")
+			serveHardened(t, out, listenOpts(tc.fixture, "127.0.0.1:18080"), nil)
 		})
 	}
 }

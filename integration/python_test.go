@@ -1,13 +1,9 @@
 package integration
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,37 +36,14 @@ func TestPythonHello(t *testing.T) {
 	t.Logf("python-hello: %.2f MiB compressed; layers (MiB, base first): %s", float64(img.CompressedSize())/(1<<20), strings.Join(sizes, " "))
 
 	t.Run("config", func(t *testing.T) {
-		eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
-		eq(t, "User", c.Config.User, "65532:65532")
-		eq(t, "Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/venv/bin/gunicorn"})
-		eq(t, "Cmd", c.Config.Cmd, []string{"--bind=0.0.0.0:8080", "hello:app"})
-		eq(t, "WorkingDir", c.Config.WorkingDir, "/app")
-		eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
-		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
-			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
-		}
+		requireExampleConfig(t, img, exampleConfig{name: "python-hello", entrypoint: []string{"/venv/bin/gunicorn"}, cmd: []string{"--bind=0.0.0.0:8080", "hello:app"},
+			workingDir: "/app", base: "gcr.io/distroless/python3-debian13:nonroot"})
 		for _, kv := range []string{"PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1", "PATH=/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"} {
 			if !slices.Contains(c.Config.Env, kv) {
 				t.Errorf("Env = %v, want %s", c.Config.Env, kv)
 			}
 		}
-		eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
-		l := c.Config.Labels
-		eq(t, "title", l["org.opencontainers.image.title"], "python-hello")
-		eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
-		eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
-		eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq(t, "base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/python3-debian13:nonroot")
-		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
-			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
-		}
-		var ours []string
-		for _, h := range c.History {
-			if strings.HasPrefix(h.CreatedBy, "safe-frontend: ") {
-				ours = append(ours, strings.TrimPrefix(h.CreatedBy, "safe-frontend: "))
-			}
-		}
-		eq(t, "our layers", ours, []string{"runtime: copy /sbin/tini /var/lib/dpkg/status.d/tini /sbin/safe-probe", "venv: copy /venv", "app: copy /app"})
+		eq(t, "our layers", ourLayers(img), []string{"runtime: copy /sbin/tini /var/lib/dpkg/status.d/tini /sbin/safe-probe", "venv: copy /venv", "app: copy /app"})
 	})
 
 	root := t.TempDir()
@@ -140,91 +113,28 @@ func TestPythonHello(t *testing.T) {
 	})
 }
 
-// runPythonHello runs the example under runc as 65532 with a read-only
-// root, no capabilities and no-new-privileges, checks what it answers, then
+// runPythonHello serves the example hardened, checks what it answers, then
 // stops it with SIGTERM and expects a clean exit and JSON logs.
 func runPythonHello(t *testing.T, ociTar string) {
 	t.Helper()
-	ctx := testContext(t)
-	ctr, err := hardened.Run(ctx, hardened.Options{
-		Image:    ociTar,
-		Args:     []string{"--bind=" + pythonAddr, "hello:app"},
-		StateDir: t.TempDir(),
-		ID:       fmt.Sprintf("it-py-%d", time.Now().UnixNano()),
+	o := serveOpts{name: "python-hello", args: []string{"--bind=" + pythonAddr, "hello:app"}, addr: pythonAddr, uid: "65532", jsonLogs: true}
+	_, lines := serveHardened(t, ociTar, o, func(s *served) {
+		var hello struct {
+			Python, Executable string
+			Speedups           string `json:"markupsafe_speedups"`
+		}
+		if err := json.Unmarshal([]byte(s.get("/")), &hello); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(hello.Python, "3.13.") || hello.Executable != "/venv/bin/python" {
+			t.Errorf("app reports python %q, executable %q; want 3.13.x, /venv/bin/python", hello.Python, hello.Executable)
+		}
+		if !strings.HasPrefix(hello.Speedups, "/venv/lib/python3.13/site-packages/markupsafe/_speedups.cpython-313-") || !strings.HasSuffix(hello.Speedups, ".so") {
+			t.Errorf("markupsafe's compiled _speedups did not load in the final image: %q", hello.Speedups)
+		}
 	})
-	if err != nil {
-		t.Fatalf("running hardened: %v", err)
-	}
-	stopped := false
-	defer func() {
-		if !stopped {
-			_, _ = ctr.Stop(ctx, 10*time.Second)
-		}
-	}()
-	logs := func() string {
-		o, e, _ := ctr.Logs()
-		return string(o) + string(e)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + pythonAddr + "/healthz")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "ok") {
-				t.Fatalf("GET /healthz: %s %q", resp.Status, body)
-			}
-			break
-		}
-		select {
-		case <-ctr.Done():
-			t.Fatalf("the app exited before answering:\n%s", tail(logs(), 3000))
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET /healthz never answered: %v\n%s", err, tail(logs(), 3000))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	resp, err := http.Get("http://" + pythonAddr + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hello struct {
-		UID, Python, Executable string
-		Speedups                string `json:"markupsafe_speedups"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&hello)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hello.UID != "65532" || !strings.HasPrefix(hello.Python, "3.13.") || hello.Executable != "/venv/bin/python" {
-		t.Errorf("app reports uid %q, python %q, executable %q; want 65532, 3.13.x, /venv/bin/python", hello.UID, hello.Python, hello.Executable)
-	}
-	if !strings.HasPrefix(hello.Speedups, "/venv/lib/python3.13/site-packages/markupsafe/_speedups.cpython-313-") || !strings.HasSuffix(hello.Speedups, ".so") {
-		t.Errorf("markupsafe's compiled _speedups did not load in the final image: %q", hello.Speedups)
-	}
-	code, err := ctr.Stop(ctx, 15*time.Second)
-	stopped = true
-	if err != nil || code != 0 {
-		t.Fatalf("after SIGTERM: exit %d, %v\n%s", code, err, tail(logs(), 3000))
-	}
-	out, _, _ := ctr.Logs()
-	var sawStop bool
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var entry map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &entry); err != nil {
-			t.Errorf("log line is not JSON: %q", sc.Text())
-			continue
-		}
-		if msg, _ := entry["msg"].(string); strings.Contains(msg, "stopped after SIGTERM") {
-			sawStop = true
-		}
-	}
-	if !sawStop {
-		t.Errorf("no JSON log line says the app stopped after SIGTERM:\n%s", tail(string(out), 3000))
+	if !slices.ContainsFunc(lines, func(l logLine) bool { return strings.Contains(l.Msg, "stopped after SIGTERM") }) {
+		t.Errorf("no JSON log line says the app stopped after SIGTERM: %v", msgs(lines))
 	}
 }
 
@@ -283,19 +193,7 @@ func normalizeDist(n string) string { return distSep.ReplaceAllString(strings.To
 // bytecode step but not the install.
 func TestPythonSourceEditKeepsInstallCached(t *testing.T) {
 	dir := copyDir(t, example("python-hello"))
-	mustBuild(t, buildOpts{dir: dir, inProcess: true})
-	file := filepath.Join(dir, "hello.py")
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	edited := strings.Replace(string(src), "hello from a hardened image", fmt.Sprintf("hello again (%d) from a hardened image", time.Now().UnixNano()), 1)
-	if edited == string(src) {
-		t.Fatal("edit did not apply")
-	}
-	if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editAfterBuild(t, dir, "hello.py", "hello from a hardened image")
 	res := mustBuild(t, buildOpts{dir: dir, inProcess: true})
 	name, install := vertex(t, res, "] pip install")
 	if !install.Cached {
@@ -324,10 +222,14 @@ func TestPythonRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name, dir, rule, line string
 		msg                   []string
+		specLine              int
 	}{
-		{"unpinned", unpinned, "SF120", "app.yaml:6", []string{"requirements.txt:2: flask>=3 is not pinned"}},
-		{"lockless-pyproject", lockless, "SF121", "app.yaml:4", []string{"pyproject.toml has no lock"}},
+		{"unpinned", unpinned, "SF120", "app.yaml:6", []string{"requirements.txt:2: flask>=3 is not pinned"}, 6},
+		{"lockless-pyproject", lockless, "SF121", "app.yaml:4", []string{"pyproject.toml has no lock"}, 4},
 	} {
+		t.Run(tc.name+"/check", func(t *testing.T) {
+			requireCheckFinding(t, tc.dir, "app.yaml", tc.rule, tc.specLine, tc.msg...)
+		})
 		for _, inProcess := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/inProcess=%v", tc.name, inProcess), func(t *testing.T) {
 				res, err := build(t, buildOpts{dir: tc.dir, filename: "app.yaml", inProcess: inProcess})

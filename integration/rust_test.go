@@ -3,21 +3,17 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"debug/elf"
-	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/org/safe-frontend/internal/hardened"
 	"github.com/org/safe-frontend/internal/ocitar"
+	"github.com/org/safe-frontend/rules"
 )
 
 // TestRustHello builds examples/rust-hello (axum on tokio, static) in
@@ -33,35 +29,12 @@ func TestRustHello(t *testing.T) {
 	c := img.Config
 
 	t.Run("config", func(t *testing.T) {
-		eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
-		eq(t, "User", c.Config.User, "65532:65532")
-		eq(t, "Entrypoint", c.Config.Entrypoint, []string{"/sbin/tini", "--", "/usr/local/bin/rust-hello"})
-		eq(t, "Cmd", c.Config.Cmd, []string{"--listen=:8080"})
-		eq(t, "StopSignal", c.Config.StopSignal, "SIGTERM")
-		if _, ok := c.Config.ExposedPorts["8080/tcp"]; !ok || len(c.Config.ExposedPorts) != 1 {
-			t.Errorf("ExposedPorts = %v, want 8080/tcp", c.Config.ExposedPorts)
-		}
+		requireExampleConfig(t, img, exampleConfig{name: "rust-hello", entrypoint: []string{"/usr/local/bin/rust-hello"}, cmd: []string{"--listen=:8080"},
+			base: "gcr.io/distroless/static-debian13:nonroot"})
 		for _, kv := range c.Config.Env {
 			if strings.HasPrefix(kv, "CARGO") || strings.HasPrefix(kv, "RUST") {
 				t.Errorf("the builder's environment leaked into the image: %s", kv)
 			}
-		}
-		eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
-		l := c.Config.Labels
-		eq(t, "title", l["org.opencontainers.image.title"], "rust-hello")
-		eq(t, "version", l["org.opencontainers.image.version"], "1.0.0")
-		eq(t, "revision", l["org.opencontainers.image.revision"], testRevision)
-		eq(t, "licenses", l["org.opencontainers.image.licenses"], "MIT")
-		eq(t, "base.name", l["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
-		if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(l["org.opencontainers.image.base.digest"]) {
-			t.Errorf("base.digest = %q, want a sha256 digest", l["org.opencontainers.image.base.digest"])
-		}
-		sum, err := img.Summary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if hc := sum.Healthcheck; hc == nil || fmt.Sprint(hc.Test) != "[CMD /sbin/safe-probe -timeout=3s http://127.0.0.1:8080/healthz]" {
-			t.Errorf("Healthcheck = %+v, want the probe on /healthz", hc)
 		}
 		// The runtime (tini, probe) and app layers, every entry at the epoch.
 		requireEpochLayers(t, inProc, img, 2, time.Unix(1700000000, 0))
@@ -90,74 +63,15 @@ func TestRustHello(t *testing.T) {
 	})
 }
 
-// runServeStop runs an image hardened, checks /healthz, / (the uid) and the
-// JSON log lines, then stops it with SIGTERM and wants a clean exit 0.
+// runServeStop serves an image hardened: /healthz, / (the uid), then
+// SIGTERM: a clean exit 0 and JSON log lines that show the shutdown.
 func runServeStop(t *testing.T, ociTar, name string) {
 	t.Helper()
-	ctx := testContext(t)
-	const addr = "127.0.0.1:18081"
-	ctr, err := hardened.Run(ctx, hardened.Options{
-		Image:    ociTar,
-		Args:     []string{"--listen=" + addr},
-		StateDir: t.TempDir(),
-		ID:       fmt.Sprintf("%s-%d", name, time.Now().UnixNano()),
-	})
-	if err != nil {
-		t.Fatalf("running hardened: %v", err)
-	}
-	stopped := false
-	defer func() {
-		if !stopped {
-			_, _ = ctr.Stop(context.WithoutCancel(ctx), 5*time.Second)
-		}
-	}()
-	body := httpGet(t, "http://"+addr+"/healthz", 30*time.Second)
-	if body != "ok\n" {
-		t.Fatalf("/healthz = %q", body)
-	}
-	if hello := httpGet(t, "http://"+addr+"/", time.Second); !strings.Contains(hello, `"uid":"65532"`) {
-		t.Fatalf("/ = %q: the app does not run as 65532", hello)
-	}
-	code, err := ctr.Stop(ctx, 10*time.Second)
-	stopped = true
-	if err != nil {
-		t.Fatalf("stop: %v", err)
-	}
-	if code != 0 {
-		t.Errorf("exit status %d after SIGTERM, want 0", code)
-	}
-	stdout, _, err := ctr.Logs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(stdout)), "\n")
-	for _, l := range lines {
-		if !strings.HasPrefix(l, "{") || !strings.HasSuffix(l, "}") {
-			t.Errorf("log line is not JSON: %q", l)
-		}
-	}
+	o := listenOpts(name, "127.0.0.1:18081")
+	o.healthBody, o.jsonLogs = "ok\n", true
+	stdout, _ := serveHardened(t, ociTar, o, nil)
 	if !strings.Contains(string(stdout), `"msg":"shutting down","signal":"SIGTERM"`) || !strings.Contains(string(stdout), `"msg":"stopped"`) {
 		t.Errorf("the log does not show a SIGTERM shutdown:\n%s", stdout)
-	}
-}
-
-func httpGet(t *testing.T, url string, wait time.Duration) string {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("GET %s: %s", url, resp.Status)
-			}
-			return string(body)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s never answered: %v", url, err)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }
 
@@ -217,20 +131,7 @@ func appLayerFiles(t *testing.T, ociTar, name string) map[string]*tar.Header {
 func TestRustSourceEditKeepsDependencyStepsCached(t *testing.T) {
 	dir := copyDir(t, example("rust-hello"))
 	os.RemoveAll(filepath.Join(dir, "target"))
-	mustBuild(t, buildOpts{dir: dir, inProcess: true})
-	main := filepath.Join(dir, "src", "main.rs")
-	src, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
-	marker := fmt.Sprintf("hello again (%d) from a hardened image", time.Now().UnixNano())
-	edited := strings.Replace(string(src), "hello from a hardened image", marker, 1)
-	if edited == string(src) {
-		t.Fatal("edit did not apply")
-	}
-	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	main, marker := editAfterBuild(t, dir, "src/main.rs", "hello from a hardened image")
 	// An old file time, as a checkout has: the build must not take the
 	// crate for fresh because the cached target/ is newer.
 	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -277,6 +178,7 @@ func TestRustLockRequired(t *testing.T) {
 		if lines := sourceLines(err); !slices.Contains(lines, "Dockerfile:4") {
 			t.Errorf("error points at %v, want the language line Dockerfile:4", lines)
 		}
+		requireCheckFinding(t, dir, "Dockerfile", rules.CargoLockMissing, 4, "cargo generate-lockfile")
 	})
 	t.Run("stale", func(t *testing.T) {
 		dir := copyDir(t, example("rust-hello"))
@@ -325,19 +227,14 @@ func TestRustWorkspaceVendoredCC(t *testing.T) {
 	if libs, _ := f.ImportedLibraries(); !slices.Contains(libs, "libc.so.6") {
 		t.Errorf("static: false gave a binary that does not link glibc (needs %v)", libs)
 	}
-	ctx := testContext(t)
-	const addr = "127.0.0.1:18082"
-	ctr, err := hardened.Run(ctx, hardened.Options{Image: out, Args: []string{"--listen=" + addr}, StateDir: t.TempDir(), ID: fmt.Sprintf("ws-%d", time.Now().UnixNano())})
-	if err != nil {
-		t.Fatalf("running hardened: %v", err)
-	}
-	defer func() { _, _ = ctr.Stop(context.WithoutCancel(ctx), 5*time.Second) }()
-	if body := httpGet(t, "http://"+addr+"/healthz", 20*time.Second); body != "ok\n" {
-		t.Fatalf("/healthz = %q", body)
-	}
-	if body := httpGet(t, "http://"+addr+"/", time.Second); !strings.Contains(body, "workspace member") {
-		t.Fatalf("/ = %q", body)
-	}
+	// The member installs no SIGTERM handler: tini forwards the signal and
+	// the process dies of it (143), at once.
+	o := serveOpts{name: "rust-workspace", args: []string{"--listen=127.0.0.1:18082"}, addr: "127.0.0.1:18082", healthBody: "ok\n", exitCodes: []int{0, 143}}
+	serveHardened(t, out, o, func(s *served) {
+		if body := s.get("/"); !strings.Contains(body, "workspace member") {
+			t.Fatalf("/ = %q", body)
+		}
+	})
 }
 
 // TestRustArm64: cross-compiling for arm64 gives a static aarch64 binary

@@ -177,7 +177,7 @@ func TestImageConfig(t *testing.T) {
 		t.Fatal("no Healthcheck")
 	}
 	check("Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
-	check("Healthcheck timings", []time.Duration{hc.Interval, hc.Timeout, hc.StartPeriod}, []time.Duration{10 * time.Second, 3 * time.Second, 10 * time.Second})
+	check("Healthcheck timings", []time.Duration{hc.Interval, hc.Timeout, hc.StartPeriod, hc.StartInterval}, []time.Duration{10 * time.Second, 3 * time.Second, 10 * time.Second, time.Second})
 	check("Healthcheck.Retries", hc.Retries, 3)
 	check("history", len(img.History), 2)
 	check("Cmd", img.Config.Cmd, []string{"--listen=:8080"})
@@ -211,14 +211,20 @@ func TestImageConfig(t *testing.T) {
 func TestRuntimeOptions(t *testing.T) {
 	s := helloSpec()
 	s.Run.SignalGroup = true
-	s.Run.Health = &spec.Health{TCP: true, Interval: "30s", Timeout: "2s", StartPeriod: "1m", Retries: 5}
+	s.Run.Health = &spec.Health{TCP: true, Interval: "30s", Timeout: "2s", StartPeriod: "1m", StartInterval: "2s", Retries: 5}
 	_, res := marshal(t, testInput(s, amd64))
 	if got := fmt.Sprint(res.Image.Config.Entrypoint); got != "[/sbin/tini -g -- /usr/local/bin/go-hello]" {
 		t.Errorf("Entrypoint = %s", got)
 	}
 	hc := res.Image.Config.Healthcheck
-	if got := fmt.Sprint(hc.Test, hc.Interval, hc.Timeout, hc.StartPeriod, hc.Retries); got != "[CMD /sbin/safe-probe -timeout=2s tcp://127.0.0.1:8080] 30s 2s 1m0s 5" {
+	if got := fmt.Sprint(hc.Test, hc.Interval, hc.Timeout, hc.StartPeriod, hc.StartInterval, hc.Retries); got != "[CMD /sbin/safe-probe -timeout=2s tcp://127.0.0.1:8080] 30s 2s 1m0s 2s 5" {
 		t.Errorf("Healthcheck = %s", got)
+	}
+	// The default start interval never exceeds a short interval.
+	s.Run.Health = &spec.Health{HTTP: "/healthz", Interval: "500ms"}
+	_, res = marshal(t, testInput(s, amd64))
+	if hc := res.Image.Config.Healthcheck; hc.StartInterval != 500*time.Millisecond {
+		t.Errorf("StartInterval with a 500ms interval = %s, want 500ms", hc.StartInterval)
 	}
 
 	off := false

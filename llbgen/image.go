@@ -167,14 +167,18 @@ func healthcheck(s *spec.Spec) *dockerspec.HealthcheckConfig {
 		Interval:    t.Interval,
 		Timeout:     t.Timeout,
 		StartPeriod: t.StartPeriod,
-		Retries:     t.Retries,
+		// Engines before Docker 25 ignore the field and probe every
+		// Interval from the start; newer ones probe this often until the
+		// first success, so the container is healthy as soon as it answers.
+		StartInterval: t.StartInterval,
+		Retries:       t.Retries,
 	}
 }
 
 // Timings of a health check, defaults applied.
 type Timings struct {
-	Interval, Timeout, StartPeriod time.Duration
-	Retries                        int
+	Interval, Timeout, StartPeriod, StartInterval time.Duration
+	Retries                                       int
 }
 
 // Health check defaults: the image's HEALTHCHECK and the manifests' probes
@@ -183,13 +187,16 @@ const (
 	DefaultHealthInterval    = 10 * time.Second
 	DefaultHealthTimeout     = 3 * time.Second
 	DefaultHealthStartPeriod = 10 * time.Second
-	DefaultHealthRetries     = 3
+	// DefaultHealthStartInterval is short so a container is reported
+	// healthy about a second after it answers instead of a whole interval.
+	DefaultHealthStartInterval = time.Second
+	DefaultHealthRetries       = 3
 )
 
 // HealthTimings reads the spec's timings; malformed values (refused by
 // the policy) fall back to the defaults.
 func HealthTimings(h *spec.Health) Timings {
-	t := Timings{DefaultHealthInterval, DefaultHealthTimeout, DefaultHealthStartPeriod, DefaultHealthRetries}
+	t := Timings{DefaultHealthInterval, DefaultHealthTimeout, DefaultHealthStartPeriod, DefaultHealthStartInterval, DefaultHealthRetries}
 	parse := func(v string, d *time.Duration) {
 		if p, err := time.ParseDuration(v); err == nil && p > 0 {
 			*d = p
@@ -198,6 +205,10 @@ func HealthTimings(h *spec.Health) Timings {
 	parse(h.Interval, &t.Interval)
 	parse(h.Timeout, &t.Timeout)
 	parse(h.StartPeriod, &t.StartPeriod)
+	parse(h.StartInterval, &t.StartInterval)
+	// Probing less often while starting than afterwards would only delay
+	// the first healthy status.
+	t.StartInterval = min(t.StartInterval, t.Interval)
 	if h.Retries > 0 {
 		t.Retries = h.Retries
 	}

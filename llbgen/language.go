@@ -148,20 +148,35 @@ type ContextFinding struct {
 
 // ContextChecker is implemented by languages that check the files they
 // read (ContextFiles) before anything is built; the findings go through
-// the policy like the spec's own, exemptions included.
+// the policy like the spec's own, exemptions included, so the build and
+// --check report them alike, with the rule and the spec line. cross says
+// whether some target platform differs from the build platform. A
+// language's Build refuses the same files again (a RuleError), for callers
+// that skip the check.
 type ContextChecker interface {
-	CheckContext(s *spec.Spec, files map[string][]byte) []ContextFinding
+	CheckContext(s *spec.Spec, files map[string][]byte, cross bool) []ContextFinding
 }
 
 // CheckContext runs the spec's language's context checks (nil when it has
 // none).
-func CheckContext(s *spec.Spec, files map[string][]byte) []ContextFinding {
+func CheckContext(s *spec.Spec, files map[string][]byte, cross bool) []ContextFinding {
 	l, ok := Lookup(s.Language)
 	if !ok {
 		return nil
 	}
 	if cc, ok := l.(ContextChecker); ok {
-		return cc.CheckContext(s, files)
+		return cc.CheckContext(s, files, cross)
+	}
+	return nil
+}
+
+// findingsOf is the finding a planning refusal makes. Errors without a rule
+// (a SpecError) are not findings: the conversion reports them at their
+// spec line.
+func findingsOf(err error) []ContextFinding {
+	var re *RuleError
+	if errors.As(err, &re) {
+		return []ContextFinding{{Rule: re.Rule, Path: re.Path, Message: re.Msg}}
 	}
 	return nil
 }

@@ -419,6 +419,13 @@ if (found.length) {
   process.exit(113);
 }`
 
+// CheckContext plans the build from package.json and the lockfile: a
+// missing or stale lockfile, no main file, native addons in a cross build.
+func (node) CheckContext(s *spec.Spec, files map[string][]byte, cross bool) []ContextFinding {
+	_, err := planNode(s, files, cross)
+	return findingsOf(err)
+}
+
 func (node) Build(in *BuildInput) (*BuildOutput, error) {
 	s := in.Spec
 	cross := in.Target.OS != in.Build.OS || in.Target.Architecture != in.Build.Architecture || in.Target.Variant != in.Build.Variant

@@ -258,7 +258,7 @@ func pyprojectPackaged(data []byte) (bool, error) {
 }
 
 // CheckContext reports what is wrong with the lock the build would use.
-func (python) CheckContext(s *spec.Spec, files map[string][]byte) []ContextFinding {
+func (python) CheckContext(s *spec.Spec, files map[string][]byte, _ bool) []ContextFinding {
 	_, findings := findPythonLock(s, files)
 	return findings
 }

@@ -110,6 +110,21 @@ func rustTriple(p ocispecs.Platform) (string, error) {
 	return t, nil
 }
 
+// CheckContext plans the build from Cargo.toml and Cargo.lock: a missing
+// lock, manifests that cannot be read or do not say what to build.
+func (rust) CheckContext(s *spec.Spec, files map[string][]byte, _ bool) []ContextFinding {
+	var cfg spec.Rust
+	if s.Rust != nil {
+		cfg = *s.Rust
+	}
+	plan, err := planCargo(files, cfg.Package, cfg.Bin, "language")
+	if err == nil {
+		dev, bdeps := plan.dependencyKinds()
+		_, err = cargoAudit(files[cargoLock], plan.Package, dev, bdeps)
+	}
+	return findingsOf(err)
+}
+
 func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 	s := in.Spec
 	var cfg spec.Rust

@@ -16,7 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -58,6 +60,13 @@ type Options struct {
 	Image string
 	// Namespace of the objects; empty leaves it to the kubectl context.
 	Namespace string
+	// Platforms the image was built for (--platform). One pins the pod with
+	// a nodeSelector on kubernetes.io/os and kubernetes.io/arch; several
+	// become a required node affinity listing them, so no node the image
+	// has no variant for is picked. None sets nothing: a build without
+	// --platform targets its builder's platform, which need not be the one
+	// that built the pushed image.
+	Platforms []ocispecs.Platform
 }
 
 // Result holds the generated objects.
@@ -133,6 +142,9 @@ func Generate(s *spec.Spec, o Options) (*Result, error) {
 
 	pod, err := r.podSpec(s, name, image)
 	if err != nil {
+		return nil, err
+	}
+	if err := placement(pod, o.Platforms); err != nil {
 		return nil, err
 	}
 	r.Deployment = &appsv1.Deployment{
@@ -289,6 +301,48 @@ func (r *Result) podSpec(s *spec.Spec, name, image string) (*corev1.PodSpec, err
 	}, nil
 }
 
+// Well-known node labels the kubelet sets from the node's GOOS and GOARCH,
+// the same names OCI platforms use.
+const (
+	labelOS   = "kubernetes.io/os"
+	labelArch = "kubernetes.io/arch"
+)
+
+// placement keeps the pod on nodes whose OS and architecture the image was
+// built for. A variant (arm/v7) has no node label, so only the
+// architecture is matched.
+func placement(pod *corev1.PodSpec, ps []ocispecs.Platform) error {
+	var oses, arches []string
+	for _, p := range ps {
+		if p.OS == "" || p.Architecture == "" {
+			return fmt.Errorf("platform %q names no OS or architecture", platforms.Format(p))
+		}
+		if !slices.Contains(oses, p.OS) {
+			oses = append(oses, p.OS)
+		}
+		if !slices.Contains(arches, p.Architecture) {
+			arches = append(arches, p.Architecture)
+		}
+	}
+	slices.Sort(oses)
+	slices.Sort(arches)
+	switch {
+	case len(ps) == 0:
+	case len(oses) == 1 && len(arches) == 1:
+		pod.NodeSelector = map[string]string{labelOS: oses[0], labelArch: arches[0]}
+	default:
+		pod.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+				NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{
+					{Key: labelOS, Operator: corev1.NodeSelectorOpIn, Values: oses},
+					{Key: labelArch, Operator: corev1.NodeSelectorOpIn, Values: arches},
+				}}},
+			},
+		}}
+	}
+	return nil
+}
+
 // user reads run.user ("UID[:GID]", default 65532:65532). Without a GID
 // the runtime picks the image's group for the UID, so none is set.
 func user(u string) (uid, gid int64, hasGID bool, err error) {
@@ -363,10 +417,11 @@ func resources(res *spec.Resources) (*corev1.ResourceRequirements, error) {
 }
 
 // probes mirror the image's HEALTHCHECK. Readiness and liveness use its
-// interval, timeout and retries. The startup probe polls every second, so a
-// pod is ready as soon as the app answers, and gives up after the time
-// Docker would take to call the container unhealthy: startPeriod plus
-// retries intervals. Liveness and readiness wait for it.
+// interval, timeout and retries. The startup probe polls every
+// startInterval (default 1s, Kubernetes' minimum), so a pod is ready as
+// soon as the app answers, and gives up after the time Docker would take to
+// call the container unhealthy: startPeriod plus retries intervals.
+// Liveness and readiness wait for it.
 func probes(s *spec.Spec, c *corev1.Container) error {
 	h := s.Run.Health
 	if h == nil || s.Run.Port == 0 {
@@ -384,6 +439,11 @@ func probes(s *spec.Spec, c *corev1.Container) error {
 	if err != nil {
 		return err
 	}
+	startEvery, err := seconds("run.health.startInterval", h.StartInterval, policy.DefaultHealthStartInterval)
+	if err != nil {
+		return err
+	}
+	startEvery = min(startEvery, interval)
 	retries := int64(h.Retries)
 	if retries == 0 {
 		retries = policy.DefaultHealthRetries
@@ -407,7 +467,8 @@ func probes(s *spec.Spec, c *corev1.Container) error {
 			FailureThreshold: int32(failures),
 		}
 	}
-	c.StartupProbe = probe(1, start+retries*interval)
+	giveUp := start + retries*interval
+	c.StartupProbe = probe(startEvery, (giveUp+startEvery-1)/startEvery)
 	c.ReadinessProbe = probe(interval, retries)
 	c.LivenessProbe = probe(interval, retries)
 	return nil

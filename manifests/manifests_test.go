@@ -3,11 +3,13 @@ package manifests
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -250,6 +252,12 @@ func TestProbes(t *testing.T) {
 		t.Errorf("startup probe = %+v", s)
 	}
 
+	// A longer start interval polls less often over the same time.
+	r = generate(t, base+"run:\n  port: 8080\n  health: {http: /ready, interval: 5s, startPeriod: 1m, startInterval: 3s, retries: 4}\n", Options{})
+	if s := r.Deployment.Spec.Template.Spec.Containers[0].StartupProbe; s.PeriodSeconds != 3 || s.FailureThreshold != 27 {
+		t.Errorf("startup probe with startInterval 3s = %+v", s)
+	}
+
 	r = generate(t, base+"run:\n  port: 9000\n  health: {tcp: true}\n", Options{})
 	c = r.Deployment.Spec.Template.Spec.Containers[0]
 	if c.ReadinessProbe.TCPSocket == nil || c.ReadinessProbe.TCPSocket.Port.StrVal != "tcp" || c.Ports[0].Name != "tcp" || c.ReadinessProbe.HTTPGet != nil {
@@ -389,5 +397,35 @@ func TestParseImage(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("ParseImage(%q) = %q, %v; want %q", in, got, err, want)
 		}
+	}
+}
+
+// TestPlatforms: one platform pins the pod with a nodeSelector, several
+// become a node affinity, none leaves scheduling alone.
+func TestPlatforms(t *testing.T) {
+	body := base + "run:\n  port: 8080\n"
+	pod := func(ps ...ocispecs.Platform) corev1.PodSpec {
+		t.Helper()
+		return generate(t, body, Options{Platforms: ps}).Deployment.Spec.Template.Spec
+	}
+	if p := pod(); p.NodeSelector != nil || p.Affinity != nil {
+		t.Errorf("without platforms: nodeSelector %v, affinity %+v", p.NodeSelector, p.Affinity)
+	}
+	arm64 := ocispecs.Platform{OS: "linux", Architecture: "arm64"}
+	amd64 := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	armv7 := ocispecs.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}
+	if p := pod(arm64); fmt.Sprint(p.NodeSelector) != "map[kubernetes.io/arch:arm64 kubernetes.io/os:linux]" || p.Affinity != nil {
+		t.Errorf("linux/arm64: nodeSelector %v, affinity %+v", p.NodeSelector, p.Affinity)
+	}
+	p := pod(arm64, amd64, armv7, amd64)
+	if p.NodeSelector != nil || p.Affinity == nil || p.Affinity.NodeAffinity == nil || p.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		t.Fatalf("three platforms: nodeSelector %v, affinity %+v", p.NodeSelector, p.Affinity)
+	}
+	terms := p.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	if got := fmt.Sprint(terms); got != "[{[{kubernetes.io/os In [linux]} {kubernetes.io/arch In [amd64 arm arm64]}] []}]" {
+		t.Errorf("three platforms: terms %s", got)
+	}
+	if _, err := Generate(parse(t, body), Options{Image: testImage, Platforms: []ocispecs.Platform{{OS: "linux"}}}); err == nil || !strings.Contains(err.Error(), "architecture") {
+		t.Errorf("a platform without architecture: %v", err)
 	}
 }

@@ -90,36 +90,30 @@ func (c *checker) checkPython() {
 // lock), adds the findings to r with the spec's exemptions applied, and
 // returns the new findings. Exemptions that waived one are added to
 // r.Exemptions, so the image label records them.
-func CheckContext(r *Report, s *spec.Spec, files map[string][]byte) []Finding {
-	if r == nil || s == nil {
+func CheckContext(r *Report, s *spec.Spec, files map[string][]byte, cross bool) []Finding {
+	if s == nil {
 		return nil
 	}
-	return addContextFindings(r, s, llbgen.CheckContext(s, files))
+	return AddFindings(r, s, llbgen.CheckContext(s, files, cross))
 }
 
-// CheckPlan adds to r what planning the build from the context files
-// refuses (node's and rust's lockfile rules), as CheckContext does with
-// the language's checks: --check reports them without building.
-func CheckPlan(r *Report, s *spec.Spec, files map[string][]byte) []Finding {
-	if r == nil || s == nil {
+// AddFindings adds findings made from what the build reads besides the
+// spec (the context's files, the base lock) to r, with the spec's
+// exemptions applied, and returns them. Exemptions that waived one are
+// added to r.Exemptions, so the image label records them.
+func AddFindings(r *Report, s *spec.Spec, found []llbgen.ContextFinding) []Finding {
+	if r == nil || s == nil || len(found) == 0 {
 		return nil
 	}
-	return addContextFindings(r, s, llbgen.PlanFindings(s, files))
-}
-
-func addContextFindings(r *Report, s *spec.Spec, found []llbgen.ContextFinding) []Finding {
 	c := &checker{s: s, src: s.Source}
 	for _, f := range found {
 		rule, ok := rules.Lookup(f.Rule)
 		if !ok {
-			// A language's finding must still refuse, even under an ID
-			// this catalog does not know.
+			// A finding must still refuse, even under an ID this catalog
+			// does not know.
 			rule = rules.Rule{ID: f.Rule, Name: "UnknownRule", Severity: rules.Error}
 		}
 		c.findings = append(c.findings, Finding{Rule: rule, Message: f.Message, Path: f.Path, Range: c.src.Range(f.Path)})
-	}
-	if len(c.findings) == 0 {
-		return nil
 	}
 	valid := (&checker{s: s, src: s.Source}).checkExemptions()
 	exempt(c.findings, valid)

@@ -97,7 +97,7 @@ func TestPythonContextChecks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := pythonSpec(func(p *spec.Python) { p.Requirements = tc.req })
 			r := Check(s)
-			found := CheckContext(r, s, tc.files)
+			found := CheckContext(r, s, tc.files, false)
 			var got []string
 			for _, f := range found {
 				got = append(got, f.Rule.ID+"@"+f.Path+": "+f.Message)
@@ -132,7 +132,7 @@ func TestPythonContextClean(t *testing.T) {
 	} {
 		s := pythonSpec(nil)
 		r := Check(s)
-		if found := CheckContext(r, s, files); len(found) != 0 {
+		if found := CheckContext(r, s, files, false); len(found) != 0 {
 			t.Errorf("%s: findings %+v", name, found)
 		}
 	}
@@ -143,7 +143,7 @@ func TestPythonContextExemption(t *testing.T) {
 	s := pythonSpec(nil)
 	s.Allow = []spec.Exemption{{Rule: rules.UnpinnedRequirement, Reason: "internal wheel without versions, pinned by the index"}}
 	r := Check(s)
-	found := CheckContext(r, s, map[string][]byte{"requirements.txt": []byte("flask>=3\n")})
+	found := CheckContext(r, s, map[string][]byte{"requirements.txt": []byte("flask>=3\n")}, false)
 	if len(found) != 1 || !found[0].Exempted {
 		t.Fatalf("findings = %+v, want one exempted SF120", found)
 	}

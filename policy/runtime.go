@@ -14,11 +14,12 @@ import (
 // Runtime defaults, shared with llbgen (HEALTHCHECK) and the manifests
 // (probes, grace period), so the image and the pod agree.
 const (
-	DefaultHealthInterval    = llbgen.DefaultHealthInterval
-	DefaultHealthTimeout     = llbgen.DefaultHealthTimeout
-	DefaultHealthStartPeriod = llbgen.DefaultHealthStartPeriod
-	DefaultHealthRetries     = llbgen.DefaultHealthRetries
-	DefaultStopGracePeriod   = 30 * time.Second
+	DefaultHealthInterval      = llbgen.DefaultHealthInterval
+	DefaultHealthTimeout       = llbgen.DefaultHealthTimeout
+	DefaultHealthStartPeriod   = llbgen.DefaultHealthStartPeriod
+	DefaultHealthStartInterval = llbgen.DefaultHealthStartInterval
+	DefaultHealthRetries       = llbgen.DefaultHealthRetries
+	DefaultStopGracePeriod     = 30 * time.Second
 	// DrainDelay is the preStop sleep that lets load balancers stop
 	// sending traffic before the app sees SIGTERM.
 	DrainDelay = 5 * time.Second
@@ -34,6 +35,11 @@ func (c *checker) duration(id, p, v string) (time.Duration, bool) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		c.add(id, p, "%s %q is not a positive duration; write it like 10s, 500ms or 1m30s", strings.ReplaceAll(p, "/", "."), v)
+		return 0, false
+	}
+	if id == rules.InvalidHealth && d < time.Millisecond {
+		// Docker refuses to create a container with a health timing under 1ms.
+		c.add(id, p, "%s %q is shorter than 1ms, which Docker refuses; write e.g. 1s", strings.ReplaceAll(p, "/", "."), v)
 		return 0, false
 	}
 	if d%time.Second != 0 && id != rules.InvalidHealth {
@@ -100,6 +106,11 @@ func (c *checker) checkHealthTimings() {
 	}
 	if c.present("run/health/startPeriod", h.StartPeriod != "") {
 		c.duration(rules.InvalidHealth, "run/health/startPeriod", h.StartPeriod)
+	}
+	if c.present("run/health/startInterval", h.StartInterval != "") {
+		if d, ok := c.duration(rules.InvalidHealth, "run/health/startInterval", h.StartInterval); ok && d > interval {
+			c.add(rules.InvalidHealth, "run/health/startInterval", "run.health.startInterval %s is longer than the interval %s; probing less often while the app starts only delays its first healthy status, shorten it (default %s)", d, interval, DefaultHealthStartInterval)
+		}
 	}
 	if c.present("run/health/retries", h.Retries != 0) && (h.Retries < 1 || h.Retries > 100) {
 		c.add(rules.InvalidHealth, "run/health/retries", "run.health.retries %d is out of range; use 1-100 consecutive failures (default %d)", h.Retries, DefaultHealthRetries)

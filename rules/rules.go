@@ -56,6 +56,7 @@ const (
 	UnpinnedVersion    = "SF101"
 	DownloadNoChecksum = "SF102"
 	FinalTooFat        = "SF103"
+	BaseLockMismatch   = "SF104"
 )
 
 // Node: lockfiles, entry point, platforms.
@@ -133,6 +134,7 @@ var all = []Rule{
 
 	{UnpinnedVersion, "UnpinnedVersion", Error, "A base or toolchain version is latest, empty or untagged", []string{"seed", "hadolint:DL3006", "hadolint:DL3007", "cis:4.2"}, true},
 	{DownloadNoChecksum, "DownloadWithoutChecksum", Error, "A remote download has no sha256 checksum", []string{"seed", "hadolint:DL3020", "cis:4.9", "cis:4.11", "owasp:#13"}, true},
+	{BaseLockMismatch, "BaseLockMismatch", Error, "The base-image lock next to the spec does not match the bases the spec needs, or cannot be read", []string{"seed", "cis:4.2"}, false},
 	{FinalTooFat, "FinalTooFat", Warning, "The final base is larger than the language needs", []string{"seed", "cis:4.3"}, true},
 	{UnpinnedRequirement, "UnpinnedRequirement", Error, "A Python requirement is not pinned to one version with == or a hash", []string{"seed", "cis:4.11", "owasp:#13"}, true},
 	{MissingLockfile, "MissingLockfile", Error, "A Python project has no lock (pyproject.toml without uv.lock or poetry.lock)", []string{"seed", "cis:4.11"}, false},
@@ -201,6 +203,7 @@ func AtBuild(id string) bool { return atBuild[id] }
 
 var atBuild = map[string]bool{
 	SecretMissing:         true,
+	BaseLockMismatch:      true,
 	UnpinnedRequirement:   true,
 	MissingLockfile:       true,
 	InvalidLockfile:       true,

@@ -112,7 +112,10 @@ type Health struct {
 	Interval    string `yaml:"interval" doc:"Time between probes, a duration such as 10s. Default 10s."`
 	Timeout     string `yaml:"timeout" doc:"Time one probe may take, a duration such as 3s. Default 3s."`
 	StartPeriod string `yaml:"startPeriod" doc:"Time the app gets to start before failures count, a duration such as 10s. Default 10s."`
-	Retries     int    `yaml:"retries" minimum:"1" maximum:"100" doc:"Consecutive failures before the app is unhealthy. Default 3."`
+	// StartInterval is Docker's --start-interval (Engine 25+; older engines
+	// ignore it and probe every interval from the start).
+	StartInterval string `yaml:"startInterval" doc:"Time between probes during the start period, so the app is healthy as soon as it answers, a duration such as 1s; at most the interval. Default 1s (or the interval when shorter)."`
+	Retries       int    `yaml:"retries" minimum:"1" maximum:"100" doc:"Consecutive failures before the app is unhealthy. Default 3."`
 }
 
 // Resources is what the app needs, in Kubernetes quantities.

@@ -4,7 +4,7 @@
 //	safe lint [--format text|json] FILE...   check specs ("-" reads stdin)
 //	safe rules [--format text|json]          list the rule catalog
 //	safe schema                              print the spec's JSON schema
-//	safe manifest --image REF@DIGEST [--namespace NS] SPEC
+//	safe manifest --image REF@DIGEST [--namespace NS] [--platform P,...] SPEC
 //	                                         print the Kubernetes Deployment and Service
 //	safe lock [--update] [--platform P] SPEC pin the spec's base images in SPEC.lock
 //
@@ -42,7 +42,7 @@ const usage = `usage:
   safe lint [--format text|json] FILE...   check specs ("-" reads stdin)
   safe rules [--format text|json]          list the rule catalog
   safe schema                              print the spec's JSON schema
-  safe manifest --image REF@DIGEST [--namespace NS] SPEC
+  safe manifest --image REF@DIGEST [--namespace NS] [--platform P,...] SPEC
                                            print the Kubernetes Deployment and Service
   safe lock [--update] [--platform P] SPEC pin the spec's base images in SPEC.lock
                                            (resolved through $BUILDKIT_HOST)

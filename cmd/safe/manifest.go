@@ -6,6 +6,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/containerd/platforms"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/org/safe-frontend/manifests"
 	"github.com/org/safe-frontend/policy"
 	"github.com/org/safe-frontend/spec"
@@ -19,6 +22,7 @@ func manifestCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	image := fs.String("image", "", "the pushed image by digest, REF@sha256:... (required)")
 	namespace := fs.String("namespace", "", "namespace of the objects (default: none, the kubectl context's)")
+	platformList := fs.String("platform", "", "platforms the image was built for, comma-separated (linux/arm64): the pod is kept on such nodes")
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -43,6 +47,17 @@ func manifestCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "safe manifest: --namespace: %v\n", err)
 		return exitUsage
 	}
+	var targets []ocispecs.Platform
+	if *platformList != "" {
+		for _, p := range strings.Split(*platformList, ",") {
+			pl, err := platforms.Parse(strings.TrimSpace(p))
+			if err != nil {
+				fmt.Fprintf(stderr, "safe manifest: --platform: %v\n", err)
+				return exitUsage
+			}
+			targets = append(targets, platforms.Normalize(pl))
+		}
+	}
 	data, err := readSpec(name, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "safe manifest: %v\n", err)
@@ -65,7 +80,7 @@ func manifestCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ew.printf("safe manifest: %s was refused (%s); no manifests written\n", name, plural(len(errs), "error"))
 		return exitFindings
 	}
-	res, err := manifests.Generate(s, manifests.Options{Image: *image, Namespace: *namespace})
+	res, err := manifests.Generate(s, manifests.Options{Image: *image, Namespace: *namespace, Platforms: targets})
 	if err != nil {
 		fmt.Fprintf(stderr, "safe manifest: %s: %v\n", name, err)
 		return exitFindings

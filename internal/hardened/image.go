@@ -279,10 +279,12 @@ type Summary struct {
 // dockerHealthConfig mirrors the Docker extension of the image config; the
 // OCI config type has no field for it, so it is decoded separately.
 type dockerHealthConfig struct {
-	Test     []string `json:"Test,omitempty"`
-	Interval int64    `json:"Interval,omitempty"`
-	Timeout  int64    `json:"Timeout,omitempty"`
-	Retries  int      `json:"Retries,omitempty"`
+	Test          []string `json:"Test,omitempty"`
+	Interval      int64    `json:"Interval,omitempty"`
+	Timeout       int64    `json:"Timeout,omitempty"`
+	StartPeriod   int64    `json:"StartPeriod,omitempty"`
+	StartInterval int64    `json:"StartInterval,omitempty"`
+	Retries       int      `json:"Retries,omitempty"`
 }
 
 // Inspect opens an image and summarises it.
