@@ -24,6 +24,9 @@ type commonLanguage struct {
 	example string
 	// final is the final base's name, as a named context replaces it.
 	final string
+	// builder is the builder image (docker.io/library/<builder>), as a
+	// named context replaces it.
+	builder string
 	// arg is a build arg the language's own tools read, set to a harmless value.
 	arg, value string
 	// unlocked breaks the example's lock in a copy of its directory; the
@@ -34,10 +37,10 @@ type commonLanguage struct {
 }
 
 var commonLanguages = []commonLanguage{
-	{"go", "go-hello", "gcr.io/distroless/static-debian13", "GOFLAGS", "-mod=readonly", nil, ""},
-	{"node", "node-hello", "gcr.io/distroless/nodejs22-debian13", "npm_config_fund", "false", removeFile("package-lock.json"), "SF110"},
-	{"python", "python-hello", "gcr.io/distroless/python3-debian13", "PIP_DISABLE_PIP_VERSION_CHECK", "1", appendFile("requirements.txt", "requests\n"), "SF120"},
-	{"rust", "rust-hello", "gcr.io/distroless/static-debian13", "CARGO_TERM_COLOR", "never", removeFile("Cargo.lock"), "SF130"},
+	{"go", "go-hello", "gcr.io/distroless/static-debian13", "golang:1.26", "GOFLAGS", "-mod=readonly", nil, ""},
+	{"node", "node-hello", "gcr.io/distroless/nodejs22-debian13", "node:22-trixie", "npm_config_fund", "false", removeFile("package-lock.json"), "SF110"},
+	{"python", "python-hello", "gcr.io/distroless/python3-debian13", "debian:trixie-slim", "PIP_DISABLE_PIP_VERSION_CHECK", "1", appendFile("requirements.txt", "requests\n"), "SF120"},
+	{"rust", "rust-hello", "gcr.io/distroless/static-debian13", "rust:1.95-trixie", "CARGO_TERM_COLOR", "never", removeFile("Cargo.lock"), "SF130"},
 }
 
 func removeFile(name string) func(*testing.T, string) {
@@ -136,13 +139,17 @@ func TestCommonKeys(t *testing.T) {
 			repo := strings.TrimPrefix(c.final, "gcr.io/")
 			tag := "common-keys-" + c.lang
 			override := pushVariant(t, repo, "nonroot", tag, "common-keys-"+c.lang)
+			// The builder by another tag and digest: the build must start from it.
+			builderName, builderTag, _ := strings.Cut(c.builder, ":")
+			pushVariant(t, "library/"+builderName, builderTag, tag, "common-keys-"+c.lang)
+			builderRef := builderName + ":" + tag
 			raw := make([]byte, 24)
 			if _, err := rand.Read(raw); err != nil {
 				t.Fatal(err)
 			}
 			token := hex.EncodeToString(raw)
 			out := filepath.Join(t.TempDir(), "img.tar")
-			mustBuild(t, buildOpts{dir: dir, inProcess: true, out: out,
+			res := mustBuild(t, buildOpts{dir: dir, inProcess: true, out: out,
 				secrets: map[string][]byte{"it-token": []byte(token)},
 				attrs: map[string]string{
 					"vcs:revision":                testRevision,
@@ -152,6 +159,7 @@ func TestCommonKeys(t *testing.T) {
 					"label:org.example.ci":        "pipeline-42",
 					"label:org.example.team":      "from-the-command-line",
 					"context:" + c.final:          "docker-image://" + c.final + ":" + tag,
+					"context:" + builderName:      "docker-image://" + builderRef,
 				}})
 			img := openImage(t, out)
 			cfg := img.Config.Config
@@ -199,6 +207,13 @@ func TestCommonKeys(t *testing.T) {
 				ex := l["org.safe-frontend.exemptions"]
 				if !strings.Contains(ex, "SF304") || !strings.Contains(ex, "public certificate") {
 					t.Errorf("exemptions label = %q, want SF304 with its reason", ex)
+				}
+			})
+
+			t.Run("named-context-builder", func(t *testing.T) {
+				name, _ := vertex(t, res, "[context "+builderName+"] "+builderRef)
+				if !strings.HasPrefix(name, "[context ") {
+					t.Errorf("the builder came from %q, not the named context", name)
 				}
 			})
 
