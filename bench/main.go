@@ -1,6 +1,6 @@
 // Command bench measures safe-frontend against a hand-written best-practice
 // Dockerfile of the same app on the same BuildKit daemon, for every example
-// (go-hello, node-hello, python-hello, rust-hello): cold build, no-change rebuild, rebuild after a source edit
+// (go-hello, node-hello, python-hello, rust-hello, java-hello): cold build, no-change rebuild, rebuild after a source edit
 // (medians of N runs), image sizes (for Go against the binary's own size),
 // and spec-to-LLB conversion time.
 //
@@ -52,12 +52,15 @@ var apps = []app{
 	// The hand-written Rust Dockerfile has one cargo step (target/ on a
 	// cache mount): none of its steps stays CACHED after an edit.
 	{"rust-hello", "bench/rust-hello.Dockerfile", "src/main.rs", "\n#[allow(dead_code)]\nconst BENCH_EDIT_%[1]d: u32 = %[1]d;\n", []string{"(dependencies of rust-hello)"}},
+	// Both sides resolve from pom.xml alone with the dependency plugin:
+	// "[java 2/6] mvn dependency:go-offline" and the Dockerfile's RUN.
+	{"java-hello", "bench/java-hello.Dockerfile", "src/main/java/org/example/hello/Main.java", "\n// bench edit %d\n", []string{"dependency:go-offline"}},
 }
 
 func main() {
 	runs := flag.Int("runs", 5, "runs per scenario (medians are reported)")
 	out := flag.String("out", "", "also write the report as Markdown to this file")
-	only := flag.String("apps", "go-hello,node-hello,python-hello,rust-hello", "examples to measure, comma-separated")
+	only := flag.String("apps", "go-hello,node-hello,python-hello,rust-hello,java-hello", "examples to measure, comma-separated")
 	flag.Parse()
 	if err := run(*runs, *out, strings.Split(*only, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
