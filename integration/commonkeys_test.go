@@ -16,9 +16,9 @@ import (
 )
 
 // commonLanguage is one row of the common-keys suite: what differs per
-// language is only which example it builds, which final base a named
-// context replaces and which build arg its tools read. Adding a language
-// is one entry here (and one in llbgen's commonkeys_test.go).
+// language is only which example it builds, which bases named contexts
+// replace, which build arg its tools read and how its lock breaks. Adding
+// a language is one entry here (and one in llbgen's commonkeys_test.go).
 type commonLanguage struct {
 	lang    string
 	example string
@@ -126,9 +126,10 @@ allow:
 // TestCommonKeys builds each language's example once, with a spec that
 // uses every common key at once, and checks that each key did for that
 // language what it does for Go: config and labels field by field, the
-// copied and included files, the exemption record, the named context's
-// digest, epoch times on every layer the frontend made, no secret in any
-// blob.
+// copied and included files, the exemption record, the named contexts
+// (the final base's digest recorded, the builder used), epoch times on
+// every layer the frontend made, no secret in any blob, a missing
+// required secret refused at its line.
 func TestCommonKeys(t *testing.T) {
 	const epoch = 1700000000
 	for _, c := range commonLanguages {
