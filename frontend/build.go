@@ -210,6 +210,9 @@ func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 	if err != nil {
 		return nil, nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 	}
+	// What the context decides when the spec leaves it open (the release
+	// rust-toolchain.toml pins), before the bases are named.
+	llbgen.ApplyContext(sp, in.files)
 	var lockFound []llbgen.ContextFinding
 	if in.lock, lockFound, err = readLock(ctx, c, bc, src, sp, build, bc.TargetPlatforms); err != nil {
 		return nil, nil, err

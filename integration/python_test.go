@@ -15,6 +15,7 @@ import (
 	toml "github.com/pelletier/go-toml/v2"
 
 	"github.com/org/safe-frontend/internal/hardened"
+	"github.com/org/safe-frontend/llbgen"
 )
 
 const pythonAddr = "127.0.0.1:18431"
@@ -445,4 +446,98 @@ func TestPythonArm64(t *testing.T) {
 	if got := installedVersions(t, site); fmt.Sprint(got) != fmt.Sprint(locked) {
 		t.Errorf("installed %v\nlocked    %v", got, locked)
 	}
+}
+
+// TestPythonUVPackage: a uv project with a build system is installed into
+// /venv itself, after its dependencies and its sources, as a regular (not
+// editable) install: the console script it declares runs from the final
+// image, the package imports from the venv, the dev group is left out, and
+// a source edit rebuilds the project but leaves the dependency sync CACHED.
+func TestPythonUVPackage(t *testing.T) {
+	dir := copyDir(t, filepath.Join(repoRoot, "integration", "testdata", "python-uv-package"))
+	out := filepath.Join(t.TempDir(), "img.tar")
+	res := mustBuild(t, buildOpts{dir: dir, inProcess: true, out: out})
+	deps, _ := vertex(t, res, "--no-install-project")
+	project, _ := vertex(t, res, "(the project)")
+	eq(t, "dependency step", deps, "[python 3/6] uv "+llbgen.UVVersion+" sync --locked --no-dev --no-install-project into /venv")
+	eq(t, "project step", project, "[python 5/6] uv sync --locked --no-dev --no-editable (the project)")
+
+	img := openImage(t, out)
+	eq(t, "Entrypoint", img.Config.Config.Entrypoint, []string{"/sbin/tini", "--", "/venv/bin/uvpkg"})
+	root := t.TempDir()
+	if err := img.Unpack(root); err != nil {
+		t.Fatal(err)
+	}
+	site := filepath.Join(root, "venv/lib/python3.13/site-packages")
+	want := lockRuntimeVersions(t, filepath.Join(dir, "uv.lock"))
+	want["uvpkg"] = "2.1.0"
+	if got := installedVersions(t, site); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("installed %v\nwant      %v", got, want)
+	}
+	// A regular install: the package's files in site-packages, no path
+	// hook pointing back at the sources.
+	if _, err := os.Stat(filepath.Join(site, "uvpkg", "cli.py")); err != nil {
+		t.Errorf("the project is not installed into site-packages: %v", err)
+	}
+	pths, _ := filepath.Glob(filepath.Join(site, "*.pth"))
+	for _, p := range pths {
+		if dt, _ := os.ReadFile(p); strings.Contains(string(dt), "/app") || strings.Contains(filepath.Base(p), "editable") {
+			t.Errorf("%s makes an editable install: %q", filepath.Base(p), dt)
+		}
+	}
+	script, err := os.ReadFile(filepath.Join(root, "venv/bin/uvpkg"))
+	if err != nil || !strings.HasPrefix(string(script), "#!/venv/bin/python") {
+		t.Errorf("/venv/bin/uvpkg: %v %q", err, tail(string(script), 80))
+	}
+	for _, p := range []string{"venv/bin/pip", "venv/bin/uv", "bin/sh"} {
+		if _, err := os.Lstat(filepath.Join(root, p)); err == nil {
+			t.Errorf("/%s is in the final image", p)
+		}
+	}
+
+	ctx := testContext(t)
+	ctr, err := hardened.Run(ctx, hardened.Options{Image: out, StateDir: t.TempDir(), ID: fmt.Sprintf("it-py-uvpkg-%d", time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := ctr.Wait(ctx)
+	stdout, stderr, _ := ctr.Logs()
+	_, _ = ctr.Stop(ctx, time.Second)
+	if err != nil || code != 0 {
+		t.Fatalf("exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	for _, w := range []string{`"uvpkg": "2.1.0"`, `"idna": "3.10"`, `"six": "1.17.0"`, `"module": "/venv/lib/python3.13/site-packages/uvpkg/__init__.py"`, `"encoded": "xn--bcher-kva.example"`} {
+		if !strings.Contains(string(stdout), w) {
+			t.Errorf("output lacks %s: %s%s", w, stdout, stderr)
+		}
+	}
+
+	t.Run("source-edit", func(t *testing.T) {
+		init := filepath.Join(dir, "src", "uvpkg", "__init__.py")
+		src, err := os.ReadFile(init)
+		if err != nil {
+			t.Fatal(err)
+		}
+		greeting := fmt.Sprintf("edited %d", time.Now().UnixNano())
+		edited := strings.Replace(string(src), "hello from an installed package", greeting, 1)
+		if edited == string(src) {
+			t.Fatal("edit did not apply")
+		}
+		if err := os.WriteFile(init, []byte(edited), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "edited.tar")
+		res := mustBuild(t, buildOpts{dir: dir, inProcess: true, out: out})
+		if name, v := vertex(t, res, "--no-install-project"); !v.Cached {
+			t.Errorf("%q was not CACHED after a source-only edit", name)
+		}
+		if name, v := vertex(t, res, "(the project)"); v.Cached {
+			t.Errorf("%q was CACHED although the project's source changed", name)
+		}
+		if hits := blobsContain(t, out, []byte(greeting)); !slices.ContainsFunc(hits, func(h string) bool {
+			return strings.HasSuffix(h, "venv/lib/python3.13/site-packages/uvpkg/__init__.py")
+		}) {
+			t.Errorf("the edited package is not what /venv holds: %v", hits)
+		}
+	})
 }

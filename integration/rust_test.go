@@ -237,22 +237,42 @@ func TestRustWorkspaceVendoredCC(t *testing.T) {
 	})
 }
 
-// TestRustArm64: cross-compiling for arm64 gives a static aarch64 binary
-// when the builder has the target's standard library and linker; with a
-// builder that has none (the official image has none either) the build
-// fails with what to do, not with a linker error.
+// TestRustArm64: cross-compiling for linux/arm64 on amd64. The official
+// image (and its stand-in) has no aarch64 standard library: the build
+// fails with what to do, not with a linker error. A builder with the
+// target and Debian's cross gcc (testdata/rust-arm64-builder, given as a
+// named context for the rust image) gives a static aarch64 binary on the
+// arm64 distroless static image.
 func TestRustArm64(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "arm64.tar")
-	res, err := build(t, buildOpts{dir: example("rust-hello"), inProcess: true, out: out, attrs: map[string]string{"platform": "linux/arm64"}})
-	if err == nil {
-		assertStaticELF(t, fileInImage(t, out, "usr/local/bin/rust-hello"), elf.EM_AARCH64)
-		return
-	}
-	for _, want := range []string{"no standard library for aarch64-unknown-linux-gnu", "rustup target add aarch64-unknown-linux-gnu"} {
-		if !strings.Contains(res.Logs+err.Error(), want) {
-			t.Errorf("the failure does not say %q: %v\n%s", want, err, tail(res.Logs, 2000))
+	attrs := map[string]string{"platform": "linux/arm64"}
+	t.Run("builder-without-target", func(t *testing.T) {
+		res, err := build(t, buildOpts{dir: example("rust-hello"), inProcess: true, attrs: attrs})
+		if err == nil {
+			t.Fatal("the official image's stand-in built for arm64; it has no aarch64 standard library")
 		}
-	}
+		for _, want := range []string{"no standard library for aarch64-unknown-linux-gnu", "rustup target add aarch64-unknown-linux-gnu"} {
+			if !strings.Contains(res.Logs+err.Error(), want) {
+				t.Errorf("the failure does not say %q: %v\n%s", want, err, tail(res.Logs, 2000))
+			}
+		}
+	})
+
+	t.Run("builder-with-target", func(t *testing.T) {
+		builder := registryHost(t) + "/safe-frontend-tests/rust-arm64:1.95.0-trixie"
+		mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "rust-arm64-builder"), push: builder})
+		out := filepath.Join(t.TempDir(), "arm64.tar")
+		withBuilder := map[string]string{"platform": "linux/arm64", "context:rust:1.95-trixie": "docker-image://" + builder}
+		res := mustBuild(t, buildOpts{dir: example("rust-hello"), inProcess: true, out: out, attrs: withBuilder})
+		vertex(t, res, "[rust 5/5] cargo build --release --bin rust-hello")
+		vertex(t, res, "[context rust:1.95-trixie] load metadata for "+builder)
+		img := openImage(t, out)
+		eq(t, "platform", img.Config.OS+"/"+img.Config.Architecture, "linux/arm64")
+		eq(t, "base", img.Config.Config.Labels["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
+		assertStaticELF(t, fileInImage(t, out, "usr/local/bin/rust-hello"), elf.EM_AARCH64)
+		if files := appLayerFiles(t, out, "usr/local/bin/rust-hello"); len(files) != 1 {
+			t.Errorf("the app layer holds %v; want the binary only", files)
+		}
+	})
 }
 
 // TestRustReproducible: the workspace fixture (small, vendored) built on
@@ -261,4 +281,67 @@ func TestRustArm64(t *testing.T) {
 // deterministic.
 func TestRustReproducible(t *testing.T) {
 	requireReproducible(t, filepath.Join(repoRoot, "testdata", "rust", "workspace"), reproOpts{epoch: testEpoch})
+}
+
+// TestRustToolchainFile: a rust-toolchain.toml that pins a release picks
+// the builder when the spec names none; a floating channel, or a release
+// rust.version contradicts, is refused with SF132 at the spec line before
+// anything runs.
+func TestRustToolchainFile(t *testing.T) {
+	src := filepath.Join(repoRoot, "testdata", "rust", "workspace")
+	specText, err := os.ReadFile(filepath.Join(src, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pinned = "rust:\n  version: \"1.95\"\n"
+	if !strings.Contains(string(specText), pinned) {
+		t.Fatalf("the fixture's spec no longer pins %q", pinned)
+	}
+	noVersion := strings.Replace(string(specText), pinned, "rust:\n", 1)
+
+	t.Run("release-picks-builder", func(t *testing.T) {
+		dir := copyDir(t, src)
+		writeFiles(t, dir, map[string]string{
+			"Dockerfile": noVersion,
+			// components and targets are the developer's; the build installs
+			// nothing (network off) and still builds.
+			"rust-toolchain.toml": "[toolchain]\nchannel = \"1.95.0\"\ncomponents = [\"clippy\", \"rustfmt\"]\ntargets = [\"wasm32-unknown-unknown\"]\n",
+		})
+		res := mustBuild(t, buildOpts{dir: dir, inProcess: true, attrs: map[string]string{"force-network-mode": "none"}})
+		if !slices.ContainsFunc(names(res), func(n string) bool { return strings.Contains(n, "docker.io/library/rust:1.95.0-trixie") }) {
+			t.Errorf("the builder is not rust:1.95.0-trixie; steps: %v", names(res))
+		}
+		if slices.ContainsFunc(names(res), func(n string) bool { return strings.Contains(n, "rust:1.95-trixie") }) {
+			t.Errorf("the default builder was used as well: %v", names(res))
+		}
+	})
+
+	for _, tc := range []struct {
+		name, spec, file, line, msg string
+	}{
+		{"floating-channel", noVersion, "[toolchain]\nchannel = \"stable\"\n", "Dockerfile:4", `channel "stable" moves over time`},
+		{"contradicts-rust.version", strings.Replace(string(specText), pinned, "rust:\n  version: \"1.94\"\n", 1), "[toolchain]\nchannel = \"1.95.0\"\n", "Dockerfile:6", `rust.version "1.94" and rust-toolchain.toml (channel "1.95.0") name different compilers`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyDir(t, src)
+			writeFiles(t, dir, map[string]string{"Dockerfile": tc.spec, "rust-toolchain.toml": tc.file})
+			res, err := build(t, buildOpts{dir: dir, inProcess: true})
+			if err == nil {
+				t.Fatal("built")
+			}
+			for _, want := range []string{"SF132", tc.msg} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not say %q: %v", want, err)
+				}
+			}
+			if lines := sourceLines(err); !slices.Contains(lines, tc.line) {
+				t.Errorf("error sources %v do not include %s", lines, tc.line)
+			}
+			for name := range res.Vertices {
+				if strings.HasPrefix(name, "[rust ") {
+					t.Errorf("step %q ran although the spec was refused", name)
+				}
+			}
+		})
+	}
 }

@@ -32,7 +32,7 @@ const (
 
 // cargoContextFiles are the context files the plan reads.
 func cargoContextFiles() []string {
-	out := []string{"Cargo.toml", cargoLock, ".cargo/config.toml", ".cargo/config"}
+	out := []string{"Cargo.toml", cargoLock, ".cargo/config.toml", ".cargo/config", rustToolchainToml, rustToolchainLegacy}
 	p := "Cargo.toml"
 	for i := 0; i < cargoManifestDepth; i++ {
 		p = "*/" + p

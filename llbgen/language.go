@@ -181,6 +181,22 @@ func findingsOf(err error) []ContextFinding {
 	return nil
 }
 
+// ContextApplier is implemented by languages that take settings from the
+// files they read (a toolchain file's release) when the spec leaves them
+// open. It runs after the context checks passed.
+type ContextApplier interface {
+	ApplyContext(s *spec.Spec, files map[string][]byte)
+}
+
+// ApplyContext lets the spec's language fill in what the context decides.
+func ApplyContext(s *spec.Spec, files map[string][]byte) {
+	if l, ok := Lookup(s.Language); ok {
+		if a, ok := l.(ContextApplier); ok {
+			a.ApplyContext(s, files)
+		}
+	}
+}
+
 var languages = map[string]Language{}
 
 func register(l Language) { languages[l.Name()] = l }

@@ -110,8 +110,9 @@ func rustTriple(p ocispecs.Platform) (string, error) {
 	return t, nil
 }
 
-// CheckContext plans the build from Cargo.toml and Cargo.lock: a missing
-// lock, manifests that cannot be read or do not say what to build.
+// CheckContext plans the build from Cargo.toml and Cargo.lock (a missing
+// lock, manifests that cannot be read or do not say what to build) and
+// checks the toolchain file against the spec.
 func (rust) CheckContext(s *spec.Spec, files map[string][]byte, _ bool) []ContextFinding {
 	var cfg spec.Rust
 	if s.Rust != nil {
@@ -122,7 +123,7 @@ func (rust) CheckContext(s *spec.Spec, files map[string][]byte, _ bool) []Contex
 		dev, bdeps := plan.dependencyKinds()
 		_, err = cargoAudit(files[cargoLock], plan.Package, dev, bdeps)
 	}
-	return findingsOf(err)
+	return append(findingsOf(err), rustToolchainFindings(s, files)...)
 }
 
 func (rust) Build(in *BuildInput) (*BuildOutput, error) {
@@ -161,13 +162,24 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 		rustflags = "-C target-feature=+crt-static " + rustflags
 	}
 	var env []llb.RunOption
+	// Cargo sends a token to a registry that requires one only through a
+	// configured credential provider; cargo:token reads it from
+	// CARGO_REGISTRIES_<NAME>_TOKEN, which a build secret sets. A
+	// provider in the project's .cargo/config.toml or a build arg wins.
+	providers := true
 	for _, kv := range in.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		if k == "RUSTFLAGS" {
 			rustflags = v + " " + rustflags
 			continue
 		}
+		if k == "CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS" {
+			providers = false
+		}
 		env = append(env, llb.AddEnv(k, v))
+	}
+	if providers {
+		env = append(env, llb.AddEnv("CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS", "cargo:token"))
 	}
 	env = append(env,
 		llb.AddEnv("CARGO_HOME", cargoHome),
@@ -240,7 +252,10 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 			rm = rm.Rm(p, llb.WithAllowNotFound(true))
 		}
 	}
-	copySrc := &llb.CopyInfo{CopyDirContentsOnly: true, ExcludePatterns: []string{"target"}}
+	// The toolchain file was read at conversion (it chose the builder):
+	// left in /src, rustup in the official image would switch toolchains
+	// or download the components and targets it lists.
+	copySrc := &llb.CopyInfo{CopyDirContentsOnly: true, ExcludePatterns: []string{"target", rustToolchainToml, rustToolchainLegacy}}
 	if rm == nil {
 		rm = llb.Copy(in.Context, "/", rustSrc+"/", copySrc)
 	} else {
@@ -259,7 +274,7 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 	appBuild := slices.Concat(build, []string{"--bin", plan.Bin})
 	out := path.Join(rustOut, s.Name)
 	built := sources.Run(append(append([]llb.RunOption{
-		llb.Args([]string{"/bin/sh", "-c", rustScript(in.CA, triple, crossLinker, rustTouch+" && "+shJoin(appBuild), rustCopyOut(triple, plan.Bin, out, static)...)}),
+		llb.Args([]string{"/bin/sh", "-c", rustScript(in.CA, triple, crossLinker, rustTouch+" && "+shJoin(appBuild), rustCopyOut(triple, crossLinker, plan.Bin, out, static)...)}),
 		llb.Dir(rustSrc),
 		targetCache,
 		llb.AddMount(rustMeta, llb.Scratch().File(llb.Mkfile("/"+cargoAuditSection, 0o644, audit),
@@ -320,14 +335,20 @@ const rustTouch = "find " + rustSrc + " -type f -exec touch -c {} +"
 
 // rustCopyOut copies the binary out of the target cache mount, checking
 // that a static build really has no interpreter.
-func rustCopyOut(triple, bin, out string, static bool) []string {
+func rustCopyOut(triple, linker, bin, out string, static bool) []string {
+	// The build machine's objcopy knows its own architecture only; a cross
+	// build uses the binutils that come with the cross gcc.
+	objcopy := "objcopy"
+	if linker != "" {
+		objcopy = strings.TrimSuffix(linker, "gcc") + "objcopy"
+	}
 	cmds := []string{
 		"mkdir -p " + rustOut,
 		"cp " + shQuote(path.Join(cargoTargetDir, triple, "release", bin)) + " " + shQuote(out),
 		// The dependency list goes into the binary, as cargo-auditable
 		// puts it, so the image needs no Cargo.lock to be scanned.
-		fmt.Sprintf(`command -v objcopy >/dev/null 2>&1 || { echo "error: the builder has no objcopy (binutils) to record the dependencies in the binary" >&2; exit 1; }
-objcopy --add-section %[1]s=%[2]s --set-section-flags %[1]s=noload,readonly %[3]s`, cargoAuditSection, shQuote(path.Join(rustMeta, cargoAuditSection)), shQuote(out)),
+		fmt.Sprintf(`command -v %[4]s >/dev/null 2>&1 || { echo "error: the builder has no %[4]s (binutils) to record the dependencies in the binary" >&2; exit 1; }
+%[4]s --add-section %[1]s=%[2]s --set-section-flags %[1]s=noload,readonly %[3]s`, cargoAuditSection, shQuote(path.Join(rustMeta, cargoAuditSection)), shQuote(out), objcopy),
 	}
 	if static {
 		cmds = append(cmds, fmt.Sprintf(`if command -v readelf >/dev/null 2>&1 && readelf -lW %s | grep -q 'program interpreter'; then

@@ -79,6 +79,7 @@ const (
 const (
 	CargoLockMissing = "SF130"
 	CargoManifest    = "SF131"
+	RustToolchain    = "SF132"
 )
 
 // User, ports, health.
@@ -148,6 +149,7 @@ var all = []Rule{
 
 	{CargoLockMissing, "CargoLockMissing", Error, "A Rust app has no Cargo.lock: its dependencies would be resolved afresh at build time", []string{"seed", "owasp:#13"}, false},
 	{CargoManifest, "CargoManifestUnusable", Error, "Cargo.toml cannot be read, or does not say which package and binary to build", []string{"seed"}, false},
+	{RustToolchain, "RustToolchainUnpinned", Error, "rust-toolchain.toml does not pin the release the image is built with", []string{"seed"}, true},
 
 	{RootUser, "RootUser", Error, "The image would run as root (uid 0)", []string{"seed", "hadolint:DL3002", "cis:4.1", "owasp:#2", "pss:runAsNonRoot"}, true},
 	{NonNumericUser, "NonNumericUser", Error, "The run user is not a numeric UID:GID", []string{"seed", "pss:runAsNonRoot", "cis:4.1"}, false},
@@ -209,6 +211,7 @@ var atBuild = map[string]bool{
 	InvalidLockfile:       true,
 	CargoLockMissing:      true,
 	CargoManifest:         true,
+	RustToolchain:         true,
 	NoLockfile:            true,
 	LockfileOutOfSync:     true,
 	NativeAddonCrossBuild: true,

@@ -71,7 +71,7 @@ type Python struct {
 
 // Rust configures the Rust builder (cargo, with a committed Cargo.lock).
 type Rust struct {
-	Version  string   `yaml:"version" doc:"Rust toolchain version (rust image tag, built on Debian trixie), e.g. \"1.95\". Never latest."`
+	Version  string   `yaml:"version" doc:"Rust toolchain version (rust image tag, built on Debian trixie), e.g. \"1.95\". Default: the release rust-toolchain.toml pins, else the frontend's pinned default. Never latest."`
 	Bin      string   `yaml:"bin" doc:"Binary target to build (cargo --bin). Default: the package's only binary."`
 	Package  string   `yaml:"package" doc:"Workspace member to build (cargo --package). Default: the root package, or the workspace's only member."`
 	Features []string `yaml:"features" doc:"Cargo features to enable (cargo --features)."`

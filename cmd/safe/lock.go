@@ -20,6 +20,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/org/safe-frontend/frontend"
+	"github.com/org/safe-frontend/llbgen"
 	"github.com/org/safe-frontend/lock"
 	"github.com/org/safe-frontend/policy"
 )
@@ -118,6 +119,9 @@ func writeLock(ctx context.Context, r lockRequest, stdout io.Writer) (int, error
 		}
 		return exitFindings, errors.New(msg)
 	}
+	// The bases can depend on the context (the release a
+	// rust-toolchain.toml pins): the spec's directory is the usual one.
+	llbgen.ApplyContext(sp, specDirFiles(filepath.Dir(r.specPath), llbgen.ContextFiles(sp)))
 	lockPath := lock.Name(r.specPath)
 	lockName := lock.Name(specName)
 	var old *lock.File
@@ -198,4 +202,19 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// specDirFiles reads the context files a language names that are plain
+// paths (not patterns) from dir; missing ones are left out.
+func specDirFiles(dir string, names []string) map[string][]byte {
+	out := map[string][]byte{}
+	for _, n := range names {
+		if strings.ContainsAny(n, "*?[") {
+			continue
+		}
+		if dt, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(n))); err == nil {
+			out[n] = dt
+		}
+	}
+	return out
 }

@@ -149,6 +149,11 @@ func (c *Container) waitCreated(ctx context.Context, limit time.Duration) error 
 	for {
 		select {
 		case <-c.done:
+			if c.waitErr == nil {
+				// A job that ran to completion between two polls: runc
+				// exits 0 only when the process did; Wait reports it.
+				return nil
+			}
 			return fmt.Errorf("container %s exited at start (%v): %s", c.ID, c.waitErr, c.tail())
 		default:
 		}
