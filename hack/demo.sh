@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# hack/demo.sh: build the examples (go-hello, node-hello, python-hello, rust-hello) through
+# hack/demo.sh: build the examples (go-hello, node-hello, python-hello, rust-hello, java-hello) through
 # `# syntax=org/safe-frontend:1`, run each result hardened under runc, check
 # /healthz, print what was built, stop it with SIGTERM.
 #
 # Env:
-#   DEMO_EXAMPLES    examples to build and run (default "go-hello node-hello python-hello rust-hello")
+#   DEMO_EXAMPLES    examples to build and run (default "go-hello node-hello python-hello rust-hello java-hello")
 #   DEMO_DOCKERFILE  build go-hello with this Dockerfile instead of the
 #                    example's spec (e.g. hack/smoke/go-hello.Dockerfile) to
 #                    exercise the runner independently of the frontend
@@ -130,11 +130,12 @@ demo_example() {
 	log "container exit status: $status"
 	log "container stdout:"
 	sed 's/^/  /' "$OUT/run/bundles/$name-demo/stdout.log" >&2 || true
-	((status == 0)) || die "the app did not exit cleanly on SIGTERM (status $status)"
+	# 143 is 128+SIGTERM: a JVM runs its shutdown hooks and exits with it.
+	((status == 0 || status == 143)) || die "the app did not exit cleanly on SIGTERM (status $status)"
 	log "$name OK"
 }
 
-for example in ${DEMO_EXAMPLES:-go-hello node-hello python-hello rust-hello}; do
+for example in ${DEMO_EXAMPLES:-go-hello node-hello python-hello rust-hello java-hello}; do
 	[[ -d $REPO/examples/$example ]] || die "no example $example" "ls $REPO/examples"
 	demo_example "$example"
 done

@@ -124,6 +124,7 @@ func TestDockerExamples(t *testing.T) {
 		// depends on how the kernel names scripts, any child will do.
 		{"python-hello", ""},
 		{"rust-hello", "rust-hello"},
+		{"java-hello", "java"},
 	} {
 		t.Run(ex.name, func(t *testing.T) {
 			tarball := filepath.Join(dir, ex.name+".tar")

@@ -231,6 +231,7 @@ func Convert(in *Input) (*Result, error) {
 			return named(in, fmt.Sprintf("[%s %d/%d] %s", lang.Name(), n, total, name), path)
 		},
 		CA:       caPath(s),
+		Epoch:    in.Epoch,
 		SpecFile: specFile(in),
 	})
 	if err != nil {

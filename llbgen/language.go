@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -84,6 +85,9 @@ type BuildInput struct {
 	Step func(n, total int, name, path string) llb.ConstraintsOpt
 	// CA is the path of the optional CA bundle secret in build steps.
 	CA string
+	// Epoch is SOURCE_DATE_EPOCH, for tools that stamp times into what
+	// they build (jar entries).
+	Epoch time.Time
 	// SpecFile is the spec's file name ("Dockerfile" unless -f chose
 	// another); a language leaves it, like .dockerignore, out of the app.
 	SpecFile string

@@ -56,6 +56,7 @@ func Check(s *spec.Spec) *Report {
 	c.checkNode()
 	c.checkPython()
 	c.checkRust()
+	c.checkJava()
 	c.checkUser()
 	c.checkPort()
 	c.checkHealth()

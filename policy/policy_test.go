@@ -75,6 +75,21 @@ var ruleCases = []ruleCase{
 	{"rust bin", rustWith(func(r *spec.Rust) { r.Bin = "a b" }), rules.InvalidValue, "rust/bin", "not a cargo binary target name"},
 	{"rust package", rustWith(func(r *spec.Rust) { r.Package = "$(x)" }), rules.InvalidValue, "rust/package", "not a cargo package name"},
 	{"rust feature", rustWith(func(r *spec.Rust) { r.Features = []string{"ok", "a b"} }), rules.InvalidValue, "rust/features/1", "not a cargo feature name"},
+	{"java latest", javaWith(func(j *spec.Java) { j.Version = "latest" }), rules.UnpinnedVersion, "java/version", "moves over time"},
+	{"java update release", javaWith(func(j *spec.Java) { j.Version = "21.0.5" }), rules.InvalidValue, "java/version", `write the major "21"`},
+	{"java non-LTS", javaWith(func(j *spec.Java) { j.Version = "23" }), rules.UnsupportedJava, "java/version", "use \"17\", \"21\" or \"25\""},
+	{"java 1.8", javaWith(func(j *spec.Java) { j.Version = "1.8" }), rules.UnsupportedJava, "java/version", "Java 8 has no supported"},
+	{"java gradle", javaWith(func(j *spec.Java) { j.Build = "gradle" }), rules.UnsupportedBuildTool, "java/build", "Gradle builds are not supported"},
+	{"java ant", javaWith(func(j *spec.Java) { j.Build = "ant" }), rules.InvalidValue, "java/build", "write maven"},
+	{"java module escapes", javaWith(func(j *spec.Java) { j.Module = "../other" }), rules.PathEscapes, "java/module", "outside the build context"},
+	{"java module name", javaWith(func(j *spec.Java) { j.Module = "a b" }), rules.InvalidValue, "java/module", "not a Maven module"},
+	{"java main", javaWith(func(j *spec.Java) { j.Main = "com/example/App" }), rules.InvalidValue, "java/main", "fully qualified main class"},
+	{"java option not a flag", javaWith(func(j *spec.Java) { j.Options = []string{"-Xss512k", "serve"} }), rules.InvalidValue, "java/options/1", "not a JVM flag"},
+	{"java option jar", javaWith(func(j *spec.Java) { j.Options = []string{"-jar"} }), rules.ConflictingKey, "java/options/0", "changes what java runs"},
+	{"java option secret", javaWith(func(j *spec.Java) { j.Options = []string{"-Ddb.password=hunter2"} }), rules.SecretInEnv, "java/options/0", "secret-looking property db.password"},
+	{"java modules name", javaWith(func(j *spec.Java) { j.Modules = []string{"jdk.crypto.cryptoki", "java sql"} }), rules.InvalidValue, "java/modules/1", "not a JDK module name"},
+	{"java modules with jre", javaWith(func(j *spec.Java) { j.Runtime, j.Modules = "jre", []string{"java.sql"} }), rules.ConflictingKey, "java/modules", "full runtime has every module"},
+	{"java block, go language", func(s *spec.Spec) { s.Java = &spec.Java{} }, rules.ConflictingKey, "java", "applies only to language: java"},
 	{"rust block, go language", func(s *spec.Spec) { s.Rust = &spec.Rust{} }, rules.ConflictingKey, "rust", "applies only to language: rust"},
 	{"go latest", func(s *spec.Spec) { s.Go.Version = "latest" }, rules.UnpinnedVersion, "go/version", "pin a release"},
 	{"go stable", func(s *spec.Spec) { s.Go.Version = "stable" }, rules.UnpinnedVersion, "go/version", "moves over time"},
@@ -525,6 +540,15 @@ func TestNoFollowOnFindings(t *testing.T) {
 	s.Copy[1].SHA256 = ""
 	if ids := findingIDs(Check(s).Findings); ids != "SF009,SF102" {
 		t.Errorf("findings = %s, want SF009,SF102", ids)
+	}
+}
+
+// javaWith turns the good spec into a java one and edits its java block.
+func javaWith(edit func(*spec.Java)) func(*spec.Spec) {
+	return func(s *spec.Spec) {
+		s.Language, s.Go = "java", nil
+		s.Java = &spec.Java{Version: "21"}
+		edit(s.Java)
 	}
 }
 

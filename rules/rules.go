@@ -82,6 +82,16 @@ const (
 	RustToolchain    = "SF132"
 )
 
+// Java: the Maven build, the Java release, the main class.
+const (
+	MavenPomMissing        = "SF140"
+	UnsupportedBuildTool   = "SF141"
+	UnsupportedJava        = "SF142"
+	MavenPomUnusable       = "SF143"
+	NoMainClass            = "SF144"
+	MavenSettingsInContext = "SF145"
+)
+
 // User, ports, health.
 const (
 	RootUser       = "SF201"
@@ -151,6 +161,13 @@ var all = []Rule{
 	{CargoManifest, "CargoManifestUnusable", Error, "Cargo.toml cannot be read, or does not say which package and binary to build", []string{"seed"}, false},
 	{RustToolchain, "RustToolchainUnpinned", Error, "rust-toolchain.toml does not pin the release the image is built with", []string{"seed"}, true},
 
+	{MavenPomMissing, "MavenPomMissing", Error, "A Java app's build context has no pom.xml at its root", []string{"seed"}, false},
+	{UnsupportedBuildTool, "UnsupportedBuildTool", Error, "java.build names a build tool the frontend does not support (gradle)", []string{"seed"}, false},
+	{UnsupportedJava, "UnsupportedJava", Error, "The Java major has no supported builder and distroless runtime, or no longer gets updates", []string{"seed", "owasp:#13"}, false},
+	{MavenPomUnusable, "MavenPomUnusable", Error, "A pom.xml cannot be read, or does not say which module to build", []string{"seed"}, false},
+	{NoMainClass, "NoMainClass", Error, "No main class is named for java to run (jar manifest, spring-boot start-class or java.main)", []string{"seed"}, false},
+	{MavenSettingsInContext, "MavenSettingsInContext", Error, "A Maven settings.xml with credentials is in the build context instead of a build secret", []string{"seed", "cis:4.10", "owasp:#12"}, true},
+
 	{RootUser, "RootUser", Error, "The image would run as root (uid 0)", []string{"seed", "hadolint:DL3002", "cis:4.1", "owasp:#2", "pss:runAsNonRoot"}, true},
 	{NonNumericUser, "NonNumericUser", Error, "The run user is not a numeric UID:GID", []string{"seed", "pss:runAsNonRoot", "cis:4.1"}, false},
 	{PortOutOfRange, "PortOutOfRange", Error, "A port is outside 1-65535", []string{"docker:ExposeInvalidFormat"}, false},
@@ -204,18 +221,22 @@ func Lookup(id string) (Rule, bool) {
 func AtBuild(id string) bool { return atBuild[id] }
 
 var atBuild = map[string]bool{
-	SecretMissing:         true,
-	BaseLockMismatch:      true,
-	UnpinnedRequirement:   true,
-	MissingLockfile:       true,
-	InvalidLockfile:       true,
-	CargoLockMissing:      true,
-	CargoManifest:         true,
-	RustToolchain:         true,
-	NoLockfile:            true,
-	LockfileOutOfSync:     true,
-	NativeAddonCrossBuild: true,
-	NoMain:                true,
+	SecretMissing:          true,
+	BaseLockMismatch:       true,
+	UnpinnedRequirement:    true,
+	MissingLockfile:        true,
+	InvalidLockfile:        true,
+	CargoLockMissing:       true,
+	CargoManifest:          true,
+	RustToolchain:          true,
+	NoLockfile:             true,
+	LockfileOutOfSync:      true,
+	NativeAddonCrossBuild:  true,
+	NoMain:                 true,
+	MavenPomMissing:        true,
+	MavenPomUnusable:       true,
+	NoMainClass:            true,
+	MavenSettingsInContext: true,
 }
 
 // MustLookup is Lookup for IDs that are constants of this package.

@@ -15,11 +15,12 @@ type Spec struct {
 	// Version is the application version, ideally semver.
 	Version string `yaml:"version" doc:"Application version (org.opencontainers.image.version), semver recommended."`
 	// Language selects the builder implementation in llbgen.
-	Language string  `yaml:"language" required:"true" enum:"go,node,python,rust" doc:"Language of the app; selects the builder."`
+	Language string  `yaml:"language" required:"true" enum:"go,node,python,rust,java" doc:"Language of the app; selects the builder."`
 	Go       *Go     `yaml:"go" doc:"Go builder settings (language: go)."`
 	Node     *Node   `yaml:"node" doc:"Node.js builder settings (language: node)."`
 	Python   *Python `yaml:"python" doc:"Python builder settings (language: python)."`
 	Rust     *Rust   `yaml:"rust" doc:"Rust builder settings (language: rust)."`
+	Java     *Java   `yaml:"java" doc:"Java builder settings (language: java)."`
 	// Build holds build-time configuration (never lands in the image).
 	Build Build `yaml:"build" doc:"Build-time configuration."`
 	// Run holds runtime configuration (lands in the image config).
@@ -78,6 +79,21 @@ type Rust struct {
 	// Static is a pointer so the default (true) is told apart from an
 	// explicit false.
 	Static *bool `yaml:"static" doc:"Link statically (glibc static-pie, final scratch or distroless static). Default true; false links glibc dynamically and runs on distroless cc."`
+}
+
+// Java configures the Java builder: Maven, with the dependencies resolved
+// from the pom.xml files alone, and a runtime trimmed by jlink or the
+// distroless java image.
+type Java struct {
+	Version string   `yaml:"version" doc:"JDK/JRE major, e.g. \"21\" (also 17 and 25). Default 21. Never latest."`
+	Build   string   `yaml:"build" doc:"Build tool: maven (pom.xml; ./mvnw is honoured when present). Default maven. gradle is refused until it is supported."`
+	Module  string   `yaml:"module" doc:"One module of a multi-module Maven build, by artifactId or directory (mvn -pl <module> -am)."`
+	Runtime string   `yaml:"runtime" enum:"jlink,jre" doc:"jlink (default): a runtime of the modules jdeps finds, on distroless cc; jre: the full distroless java image."`
+	Options []string `yaml:"options" doc:"Extra JVM flags, after the container defaults (-XX:MaxRAMPercentage=75, -XX:+ExitOnOutOfMemoryError, ...), e.g. -Xss512k."`
+	Modules []string `yaml:"modules" doc:"JDK modules jlink adds to the ones jdeps finds, for code loaded by reflection or a service loader (e.g. jdk.crypto.cryptoki, java.sql.rowset)."`
+	Main    string   `yaml:"main" doc:"Main class, e.g. com.example.App, when the jar manifest and the pom do not name one."`
+	// Tests is a pointer-free bool: the default (skip) is what CI wants.
+	Tests bool `yaml:"tests" doc:"Run the tests during the build (mvn package without -DskipTests). Default false: tests are CI's job."`
 }
 
 // Build is build-time configuration.
