@@ -41,6 +41,7 @@ var commonLanguages = []commonLanguage{
 	{"node", "node-hello", "gcr.io/distroless/nodejs22-debian13", "node:22-trixie", "npm_config_fund", "false", removeFile("package-lock.json"), "SF110"},
 	{"python", "python-hello", "gcr.io/distroless/python3-debian13", "debian:trixie-slim", "PIP_DISABLE_PIP_VERSION_CHECK", "1", appendFile("requirements.txt", "requests\n"), "SF120"},
 	{"rust", "rust-hello", "gcr.io/distroless/static-debian13", "rust:1.95-trixie", "CARGO_TERM_COLOR", "never", removeFile("Cargo.lock"), "SF130"},
+	{"java", "java-hello", "gcr.io/distroless/cc-debian13", "maven:3-eclipse-temurin-21", "MAVEN_OPTS", "-Djava.awt.headless=true", removeFile("pom.xml"), "SF140"},
 }
 
 func removeFile(name string) func(*testing.T, string) {

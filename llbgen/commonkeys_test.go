@@ -48,7 +48,22 @@ var commonLanguages = []commonLanguage{
 		return "SF120"
 	}},
 	{"rust", rustSpec, rustInput, []string{"cargo fetch", "cargo build"}, removeLock("Cargo.lock", "SF130")},
+	{"java", javaSpec, func(t testing.TB, s *spec.Spec, target ocispecs.Platform) *Input {
+		if target.Architecture != amd64.Architecture {
+			s.Java.Runtime = "jre" // jlink links the builder's own JDK: build platform only
+		}
+		return javaInput(t, s, "hello", target)
+	}, []string{"mvn"}, removeLock("pom.xml", "SF140")},
 }
+
+// The languages that read context files check them as ContextCheckers:
+// a method that drifts from the interface would silently check nothing.
+var (
+	_ ContextChecker = node{}
+	_ ContextChecker = python{}
+	_ ContextChecker = rust{}
+	_ ContextChecker = java{}
+)
 
 func removeLock(name, rule string) func(map[string][]byte) string {
 	return func(files map[string][]byte) string {
