@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -238,6 +239,7 @@ func requireSameImageViaSyntax(t *testing.T, dir string, inProc *hardened.Image)
 type exampleConfig struct {
 	name       string   // title label
 	entrypoint []string // after the init
+	initFlags  []string // tini's flags before "--" (-e 143 for a JVM)
 	cmd        []string
 	workingDir string // "" skips the check
 	base       string // final base name label
@@ -252,7 +254,7 @@ func requireExampleConfig(t *testing.T, img *hardened.Image, want exampleConfig)
 	c := img.Config
 	eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
 	eq(t, "User", c.Config.User, "65532:65532")
-	eq(t, "Entrypoint", c.Config.Entrypoint, append([]string{"/sbin/tini", "--"}, want.entrypoint...))
+	eq(t, "Entrypoint", c.Config.Entrypoint, slices.Concat([]string{"/sbin/tini"}, want.initFlags, []string{"--"}, want.entrypoint))
 	eq(t, "Cmd", c.Config.Cmd, want.cmd)
 	if want.workingDir != "" {
 		eq(t, "WorkingDir", c.Config.WorkingDir, want.workingDir)

@@ -21,9 +21,10 @@ type serveOpts struct {
 	name string   // container ID prefix; says which app in messages
 	args []string // replace the image Cmd: tell the app to listen on addr
 	addr string   // host:port the app listens on
-	// health answers 200 with a body holding "ok" once the app serves;
-	// default /healthz. healthBody, when set, is the exact body wanted.
-	health, healthBody string
+	// health answers 200 with a body holding healthHas (default "ok")
+	// once the app serves; default /healthz. healthBody, when set, is the
+	// exact body wanted.
+	health, healthBody, healthHas string
 	// start is how long the app may take to answer; default 30s.
 	start time.Duration
 	// stopWithin is how long the app may take to exit after SIGTERM
@@ -68,6 +69,9 @@ func serveHardened(t *testing.T, ociTar string, o serveOpts, check func(s *serve
 	if o.health == "" {
 		o.health = "/healthz"
 	}
+	if o.healthHas == "" {
+		o.healthHas = "ok"
+	}
 	if o.start == 0 {
 		o.start = 30 * time.Second
 	}
@@ -97,8 +101,8 @@ func serveHardened(t *testing.T, ociTar string, o serveOpts, check func(s *serve
 	body := waitHTTP(t, "http://"+o.addr+o.health, o.start, ctr)
 	if o.healthBody != "" && body != o.healthBody {
 		t.Fatalf("%s %s = %q, want %q", o.name, o.health, body, o.healthBody)
-	} else if !strings.Contains(body, "ok") {
-		t.Fatalf("%s %s = %q, want ok", o.name, o.health, body)
+	} else if !strings.Contains(body, o.healthHas) {
+		t.Fatalf("%s %s = %q, want %s", o.name, o.health, body, o.healthHas)
 	}
 	if o.uid != "" {
 		var hello map[string]any

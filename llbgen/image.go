@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,7 +64,7 @@ func imageConfig(in *Input, out *BuildOutput, layers []Layer, base Base, hasBase
 	if s.Run.User != "" {
 		img.Config.User = s.Run.User
 	}
-	img.Config.Entrypoint = entrypoint(s, out.Entrypoint)
+	img.Config.Entrypoint = entrypoint(s, out.Entrypoint, out.StopStatus)
 	img.Config.Cmd = slices.Clone(s.Run.Args)
 	img.Config.WorkingDir = "/"
 	if out.WorkingDir != "" {
@@ -139,13 +140,17 @@ func platformString(p ocispecs.Platform) string {
 
 // entrypoint puts the init in front of the app: tini forwards signals to
 // it and reaps orphans, which PID 1 must do and most apps do not.
-func entrypoint(s *spec.Spec, app []string) []string {
+func entrypoint(s *spec.Spec, app []string, stopStatus int) []string {
 	if !initEnabled(s) {
 		return slices.Clone(app)
 	}
 	ep := []string{InitPath}
 	if s.Run.SignalGroup {
 		ep = append(ep, "-g")
+	}
+	if stopStatus > 0 && stopStatus < 256 {
+		// tini -e: this status after SIGTERM is the app's clean stop.
+		ep = append(ep, "-e", strconv.Itoa(stopStatus))
 	}
 	return append(append(ep, "--"), app...)
 }

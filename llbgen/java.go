@@ -462,6 +462,8 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		WorkingDir: javaApp,
 		Env:        outEnv,
 		SBOM:       []SBOMSource{{Kind: "maven-jars", Path: javaApp}},
+		// The JVM exits 128+SIGTERM once its shutdown hooks have run.
+		StopStatus: 143,
 	}, nil
 }
 

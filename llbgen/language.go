@@ -108,6 +108,11 @@ type BuildOutput struct {
 	// SBOM says where in the final image the packages it carries are
 	// described.
 	SBOM []SBOMSource
+	// StopStatus is the status the app exits with after a clean shutdown
+	// on SIGTERM when that is not 0 (a JVM runs its shutdown hooks and
+	// exits 143): the init reports it as 0, so a stopped container or pod
+	// reads as completed, not failed.
+	StopStatus int
 }
 
 // Layer is one layer of the final image: files taken from a build state.

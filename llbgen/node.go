@@ -548,10 +548,9 @@ func (node) Build(in *BuildInput) (*BuildOutput, error) {
 		// conflicts with the root's there.
 		modules = Artifact{Src: nodeApp, Dest: nodeApp, Dir: true, Include: []string{"**/node_modules"}}
 	}
+	// package.json and the lockfile reach the image once, with the app.
 	deps := Layer{Name: "node_modules", State: prod, Files: []Artifact{
 		modules,
-		{Src: nodeApp + "/package.json", Dest: nodeApp + "/package.json", Mode: 0o644},
-		{Src: nodeApp + "/" + p.lockfile, Dest: nodeApp + "/" + p.lockfile, Mode: 0o644},
 	}}
 	var sbom []SBOMSource
 	switch p.manager {

@@ -380,8 +380,10 @@ func (python) Build(in *BuildInput) (*BuildOutput, error) {
 		venv = sources
 	}
 	entry, check := pythonEntrypoint(s)
+	// No -j0 here: this step reruns on every source edit, and for an app's
+	// handful of modules starting a process pool costs more than it saves.
 	compiled := sources.Run(append([]llb.RunOption{
-		shell(check, interp+" -m compileall -q -j0 --invalidation-mode unchecked-hash "+pyApp),
+		shell(check, interp+" -m compileall -q --invalidation-mode unchecked-hash "+pyApp),
 		llb.Dir(pyApp),
 		in.Step(total, total, "compile bytecode of "+pyApp+" (unchecked-hash)", entryPath(s)),
 	}, in.RunOpts...)...).Root()

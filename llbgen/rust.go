@@ -192,9 +192,12 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 		crossLinker = rustLinkers[triple]
 		env = append(env, llb.AddEnv("CARGO_TARGET_"+strings.ToUpper(strings.ReplaceAll(triple, "-", "_"))+"_LINKER", crossLinker))
 	}
+	// Locked: cargo's own lock on these ($CARGO_HOME/.package-cache) is
+	// outside the mounts, so two builds sharing them would unpack the same
+	// crate at once ("failed to open .../.cargo-ok: File exists").
 	caches := []llb.RunOption{
-		in.Cache(cargoHome+"/registry", "cargo-registry"),
-		in.Cache(cargoHome+"/git", "cargo-git"),
+		in.LockedCache(cargoHome+"/registry", "cargo-registry"),
+		in.LockedCache(cargoHome+"/git", "cargo-git"),
 	}
 	targetCache := in.Cache(cargoTargetDir, "cargo-target-"+s.Name)
 

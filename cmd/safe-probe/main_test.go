@@ -302,6 +302,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"http://127.0.0.1:8080/a b\r\nX: y"}, "bad URL"},
 		{[]string{"tcp://127.0.0.1"}, "names no port"},
 		{[]string{"tcp://127.0.0.1:8080/healthz"}, "tcp://HOST:PORT and nothing more"},
+		{[]string{"http://app.internal:8080/healthz"}, "IP address or localhost"},
+		{[]string{"http://[::1:8080/"}, "bad URL"},
 	} {
 		code, out, errOut := probe(t, tc.args...)
 		if code != exitUsage {
@@ -323,7 +325,7 @@ func TestBinarySmallAndStatic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	const maxGzip = 1200 << 10
+	const maxGzip = 800 << 10
 	bin := filepath.Join(t.TempDir(), "safe-probe")
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -347,15 +349,59 @@ func TestBinarySmallAndStatic(t *testing.T) {
 	w.Close()
 	t.Logf("safe-probe: %d bytes, %d gzip", len(dt), gz.Len())
 	if gz.Len() > maxGzip {
-		t.Errorf("safe-probe is %d bytes gzip, over the %d budget; did an import pull in net/http?", gz.Len(), maxGzip)
+		t.Errorf("safe-probe is %d bytes gzip, over the %d budget; did an import pull in net, fmt or flag?", gz.Len(), maxGzip)
 	}
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, heavy := range []string{"net/http", "crypto/tls"} {
+	for _, heavy := range []string{"net", "net/http", "net/url", "crypto/tls", "fmt", "flag"} {
 		if strings.Contains("\n"+string(out), "\n"+heavy+"\n") {
 			t.Errorf("the probe imports %s", heavy)
+		}
+	}
+}
+
+// TestAddresses: the hosts a probe dials without resolving names.
+func TestAddresses(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		ok   bool
+	}{
+		{"127.0.0.1", true}, {"localhost", true}, {"::1", true}, {"fe80::1:2", true},
+		{"2001:db8:0:0:0:0:0:1", true}, {"::", true},
+		{"256.0.0.1", false}, {"127.0.0", false}, {"127.00.0.1", false}, {"1:2:3:4:5:6:7:8:9", false},
+		{"1::2::3", false}, {"12345::1", false}, {"example.com", false}, {"", false},
+	} {
+		_, err := (&ref{host: tc.host}).addr()
+		if (err == nil) != tc.ok {
+			t.Errorf("host %q: err %v, want ok=%v", tc.host, err, tc.ok)
+		}
+	}
+}
+
+// TestResolve: redirect targets are resolved as RFC 3986 says.
+func TestResolve(t *testing.T) {
+	base, err := parseRef("http://127.0.0.1:8080/a/b/c?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for loc, want := range map[string]string{
+		"/ready":                    "http://127.0.0.1:8080/ready",
+		"d":                         "http://127.0.0.1:8080/a/b/d",
+		"../d?y=2":                  "http://127.0.0.1:8080/a/d?y=2",
+		"?y=2":                      "http://127.0.0.1:8080/a/b/c?y=2",
+		"//10.0.0.1/z":              "http://10.0.0.1/z",
+		"HTTP://127.0.0.1:8080/./e": "http://127.0.0.1:8080/e",
+		"/a/../..":                  "http://127.0.0.1:8080/",
+	} {
+		r, err := parseRef(loc)
+		if err != nil {
+			t.Errorf("%q: %v", loc, err)
+			continue
+		}
+		if got := base.resolve(r).String(); got != want {
+			t.Errorf("%q resolves to %q, want %q", loc, got, want)
 		}
 	}
 }
