@@ -168,8 +168,9 @@ func TestCommonKeys(t *testing.T) {
 
 			t.Run("run", func(t *testing.T) {
 				eq(t, "User", cfg.User, "65532:65532")
-				if len(cfg.Entrypoint) < 4 || !slices.Equal(cfg.Entrypoint[:3], []string{"/sbin/tini", "-g", "--"}) {
-					t.Errorf("Entrypoint = %v, want /sbin/tini -g -- (run.signalGroup) in front of the app", cfg.Entrypoint)
+				// A language may add its own init flags (java maps the JVM's exit 143).
+				if len(cfg.Entrypoint) < 4 || !slices.Equal(cfg.Entrypoint[:2], []string{"/sbin/tini", "-g"}) || !slices.Contains(cfg.Entrypoint, "--") {
+					t.Errorf("Entrypoint = %v, want /sbin/tini -g ... -- (run.signalGroup) in front of the app", cfg.Entrypoint)
 				}
 				if len(cfg.Cmd) == 0 || !strings.HasPrefix(cfg.Cmd[0], "--") {
 					t.Errorf("Cmd = %v, want the example's run.args", cfg.Cmd)

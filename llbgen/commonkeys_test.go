@@ -159,8 +159,9 @@ func checkCommonConfig(t *testing.T, in *Input, res *Result) {
 	}
 	// run.*
 	check("User", cfg.User, "1000:1000")
-	if len(cfg.Entrypoint) < 4 || !slices.Equal(cfg.Entrypoint[:3], []string{InitPath, "-g", "--"}) {
-		t.Errorf("Entrypoint = %v, want %s -g -- in front of the app", cfg.Entrypoint, InitPath)
+	// A language may add its own init flags (java maps the JVM's exit 143).
+	if len(cfg.Entrypoint) < 4 || !slices.Equal(cfg.Entrypoint[:2], []string{InitPath, "-g"}) || !slices.Contains(cfg.Entrypoint, "--") {
+		t.Errorf("Entrypoint = %v, want %s -g ... -- in front of the app", cfg.Entrypoint, InitPath)
 	}
 	check("Cmd", cfg.Cmd, in.Spec.Run.Args)
 	check("ExposedPorts", cfg.ExposedPorts, map[string]struct{}{"8080/tcp": {}})
