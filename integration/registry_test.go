@@ -82,14 +82,14 @@ func deleteManifest(t *testing.T, repo string, d digest.Digest) {
 	}
 }
 
-// pushVariant stores a copy of repo:from under repo:tag that differs only
-// by a manifest annotation: a new digest, the same config and layers (so
+// pushVariant stores a copy of repo:from (a manifest or an index) under
+// repo:tag that differs only by an annotation: a new digest, the same config and layers (so
 // builds on it hit the same cache). It is deleted when the test ends.
 func pushVariant(t *testing.T, repo, from, tag, variant string) digest.Digest {
 	t.Helper()
 	dt, mediaType := getManifest(t, repo, from)
-	if mediaType != "application/vnd.oci.image.manifest.v1+json" {
-		t.Fatalf("%s:%s is %s; a variant needs an OCI manifest", repo, from, mediaType)
+	if mediaType != "application/vnd.oci.image.manifest.v1+json" && mediaType != "application/vnd.oci.image.index.v1+json" {
+		t.Fatalf("%s:%s is %s; a variant needs an OCI manifest or index", repo, from, mediaType)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(dt, &m); err != nil {

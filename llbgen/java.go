@@ -226,7 +226,7 @@ var settingsSecretRe = regexp.MustCompile(`<(password|privateKey|passphrase)>\s*
 
 // CheckContext reports what the poms and Maven's files in the context
 // break, before anything is built.
-func (java) CheckContext(s *spec.Spec, files map[string][]byte) []ContextFinding {
+func (java) CheckContext(s *spec.Spec, files map[string][]byte, _ bool) []ContextFinding {
 	var out []ContextFinding
 	if _, err := planJava(s, files); err != nil {
 		var re *RuleError

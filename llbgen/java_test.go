@@ -188,7 +188,7 @@ func TestJavaPlan(t *testing.T) {
 			if !errors.As(err, &re) || re.Rule != tc.rule || !strings.Contains(re.Msg, tc.msg) {
 				t.Fatalf("got %v, want %s with %q", err, tc.rule, tc.msg)
 			}
-			found := (java{}).CheckContext(s, tc.files)
+			found := (java{}).CheckContext(s, tc.files, false)
 			if len(found) != 1 || found[0].Rule != tc.rule {
 				t.Errorf("CheckContext: %+v", found)
 			}
@@ -200,7 +200,7 @@ func TestJavaPlan(t *testing.T) {
 		t.Errorf("java.main: %v %v", p, err)
 	}
 	found := (java{}).CheckContext(javaSpec(), map[string][]byte{"pom.xml": hello["pom.xml"],
-		".mvn/settings.xml": []byte("<settings><servers><server><id>r</id><password> s3cret</password></server></servers></settings>")})
+		".mvn/settings.xml": []byte("<settings><servers><server><id>r</id><password> s3cret</password></server></servers></settings>")}, false)
 	if len(found) != 1 || found[0].Rule != rules.MavenSettingsInContext || !strings.Contains(found[0].Message, ".mvn/settings.xml") {
 		t.Errorf("settings: %+v", found)
 	}

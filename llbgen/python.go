@@ -319,7 +319,9 @@ func (python) Build(in *BuildInput) (*BuildOutput, error) {
 		aptCache(pyAptList, "apt-lists-"+version),
 		aptCache(pyAptDebs, "apt-cache-"+version),
 		in.Step(1, total, "apt-get install "+strings.Join(rt.Packages, " ")+"; python"+version+" -m venv "+pyVenv, "language"),
-	}, in.RunOpts...)...).Root()
+		// Build args reach apt as they reach pip: a proxy or mirror
+		// declared there must serve every download.
+	}, append(buildArgEnv(in), in.RunOpts...)...)...).Root()
 
 	// Step 2-3: the lock alone, then the install: a source edit leaves both cached.
 	deps := setup.File(llb.Mkdir(pySrc, 0o755, llb.WithParents(true)), in.Step(2, total, "copy "+lockName(lk), pythonLockPath(s)))
@@ -553,8 +555,8 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// buildArgEnv passes build args (PIP_INDEX_URL, UV_INDEX_URL...) to the
-// install steps as environment.
+// buildArgEnv passes build args (PIP_INDEX_URL, UV_INDEX_URL, a proxy...)
+// to the download steps as environment.
 func buildArgEnv(in *BuildInput) []llb.RunOption {
 	out := make([]llb.RunOption, 0, len(in.Env))
 	for _, kv := range in.Env {
