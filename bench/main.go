@@ -34,6 +34,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/org/safe-frontend/internal/buildkitd"
 	"github.com/org/safe-frontend/internal/buildrun"
 	"github.com/org/safe-frontend/internal/hardened"
 	"github.com/org/safe-frontend/internal/ocitar"
@@ -92,13 +93,27 @@ func run(ctx context.Context, runs int, out string, only, builtin []string) erro
 	if registry == "" {
 		return errors.New("SAFE_REGISTRY is not set: run `make bench`, which brings the stack up, or `eval \"$(hack/stack env)\"`")
 	}
-	// A daemon of our own: every cold build prunes its whole cache.
-	d, err := startDaemon(ctx, registry)
+	// A daemon of our own (own root, socket and config): every cold build
+	// prunes its whole cache without touching the build cache of the daemon
+	// the user (or the stack) works with.
+	bin, err := filepath.Abs(filepath.Join("_output", "bin", "buildkitd"))
 	if err != nil {
 		return err
 	}
-	defer d.stop()
-	c, err := client.New(ctx, d.addr)
+	d, err := buildkitd.Start(ctx, buildkitd.Options{
+		Bin: bin, Registry: registry, Name: "the benchmark's buildkitd", TempPrefix: "safe-bench-bk-",
+		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) },
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: own buildkitd (pid %d) on %s\n", d.Pid(), d.Addr)
+	defer func() {
+		if err := d.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		}
+	}()
+	c, err := client.New(ctx, d.Addr)
 	if err != nil {
 		return err
 	}
