@@ -8,12 +8,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,26 +19,15 @@ import (
 )
 
 // privateIndex is a PEP 503 index on loopback that serves one wheel and
-// answers 401 to anyone without its basic-auth credentials, as a
-// company's private index does. Build steps share the host's network,
-// so pip inside them reaches it.
+// answers 401 to anyone without its basic-auth credentials.
 type privateIndex struct {
+	*authServer
 	URL         string // http://127.0.0.1:PORT/simple/ (no credentials)
 	Host        string // 127.0.0.1 (netrc's machine)
 	User, Token string
 	Wheel       string // file name
 	WheelHash   string // sha256 hex
 	Marker      string // a value only this wheel holds
-
-	mu         sync.Mutex
-	authorized int // wheel downloads with the right credentials
-	refused    int // requests without them
-}
-
-func (ix *privateIndex) counts() (authorized, refused int) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	return ix.authorized, ix.refused
 }
 
 // startPrivateIndex serves a freshly made pure-Python wheel privpkg 1.0.0
@@ -54,29 +41,13 @@ func startPrivateIndex(t *testing.T) *privateIndex {
 	sum := sha256.Sum256(wheel)
 	ix.WheelHash = hex.EncodeToString(sum[:])
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix.Host = "127.0.0.1"
-	ix.URL = "http://" + ln.Addr().String() + "/simple/"
-	mux := http.NewServeMux()
-	auth := func(w http.ResponseWriter, r *http.Request) bool {
+	ix.authServer = startAuthServer(t, func(r *http.Request) bool {
 		u, p, ok := r.BasicAuth()
-		if ok && u == ix.User && p == ix.Token {
-			return true
-		}
-		ix.mu.Lock()
-		ix.refused++
-		ix.mu.Unlock()
-		w.Header().Set("WWW-Authenticate", `Basic realm="private"`)
-		http.Error(w, "credentials required", http.StatusUnauthorized)
-		return false
-	}
-	mux.HandleFunc("/simple/", func(w http.ResponseWriter, r *http.Request) {
-		if !auth(w, r) {
-			return
-		}
+		return ok && u == ix.User && p == ix.Token
+	}, func(string) string { return `Basic realm="private"` })
+	ix.Host = "127.0.0.1"
+	ix.URL = ix.Base + "/simple/"
+	ix.handle("/simple/", func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/simple/":
 			fmt.Fprint(w, `<!DOCTYPE html><html><body><a href="privpkg/">privpkg</a></body></html>`)
@@ -86,19 +57,11 @@ func startPrivateIndex(t *testing.T) *privateIndex {
 			http.NotFound(w, r)
 		}
 	})
-	mux.HandleFunc("/files/"+ix.Wheel, func(w http.ResponseWriter, r *http.Request) {
-		if !auth(w, r) {
-			return
-		}
-		ix.mu.Lock()
-		ix.authorized++
-		ix.mu.Unlock()
+	ix.handle("/files/"+ix.Wheel, func(w http.ResponseWriter, r *http.Request) {
+		ix.download()
 		w.Header().Set("Content-Type", "application/octet-stream")
 		_, _ = w.Write(wheel)
 	})
-	srv := &http.Server{Handler: mux}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
 	return ix
 }
 

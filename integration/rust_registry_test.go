@@ -7,11 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -19,18 +17,9 @@ import (
 // for a token on every request (auth-required, as a company's registry
 // does) and serves one crate, made afresh on every run.
 type privateCargoRegistry struct {
+	*authServer
 	Index, Token, Marker string
 	Checksum             string // sha256 of the .crate
-
-	mu         sync.Mutex
-	authorized int // crate downloads with the token
-	refused    int
-}
-
-func (r *privateCargoRegistry) counts() (authorized, refused int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.authorized, r.refused
 }
 
 func startCargoRegistry(t *testing.T) *privateCargoRegistry {
@@ -43,48 +32,21 @@ func startCargoRegistry(t *testing.T) *privateCargoRegistry {
 	sum := sha256.Sum256(crate)
 	r.Checksum = hex.EncodeToString(sum[:])
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
+	r.authServer = startAuthServer(t, func(req *http.Request) bool {
+		return req.Header.Get("Authorization") == r.Token
+	}, func(base string) string { return `Cargo login_url="` + base + `/me"` })
+	base := r.Base
 	r.Index = "sparse+" + base + "/index/"
-	mux := http.NewServeMux()
-	auth := func(w http.ResponseWriter, req *http.Request) bool {
-		if req.Header.Get("Authorization") == r.Token {
-			return true
-		}
-		r.mu.Lock()
-		r.refused++
-		r.mu.Unlock()
-		w.Header().Set("WWW-Authenticate", `Cargo login_url="`+base+`/me"`)
-		http.Error(w, "token required", http.StatusUnauthorized)
-		return false
-	}
-	mux.HandleFunc("/index/config.json", func(w http.ResponseWriter, req *http.Request) {
-		if !auth(w, req) {
-			return
-		}
+	r.handle("/index/config.json", func(w http.ResponseWriter, req *http.Request) {
 		fmt.Fprintf(w, `{"dl": "%s/dl/{crate}/{version}/download", "api": "%s", "auth-required": true}`, base, base)
 	})
-	mux.HandleFunc("/index/pr/iv/privcrate", func(w http.ResponseWriter, req *http.Request) {
-		if !auth(w, req) {
-			return
-		}
+	r.handle("/index/pr/iv/privcrate", func(w http.ResponseWriter, req *http.Request) {
 		fmt.Fprintf(w, `{"name":"privcrate","vers":"1.0.0","deps":[],"cksum":"%s","features":{},"yanked":false}`+"\n", r.Checksum)
 	})
-	mux.HandleFunc("/dl/privcrate/1.0.0/download", func(w http.ResponseWriter, req *http.Request) {
-		if !auth(w, req) {
-			return
-		}
-		r.mu.Lock()
-		r.authorized++
-		r.mu.Unlock()
+	r.handle("/dl/privcrate/1.0.0/download", func(w http.ResponseWriter, req *http.Request) {
+		r.download()
 		_, _ = w.Write(crate)
 	})
-	srv := &http.Server{Handler: mux}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
 	return r
 }
 
