@@ -282,20 +282,7 @@ func TestCommonKeysSubrequests(t *testing.T) {
 	for _, c := range commonLanguages {
 		t.Run(c.lang, func(t *testing.T) {
 			dir := commonKeysDir(t, c)
-			meta, err := subrequest(t, dir, "Dockerfile", "frontend.outline")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var o struct {
-				Args    []struct{ Name, Value string }
-				Secrets []struct {
-					Name     string
-					Required bool
-				}
-			}
-			if err := json.Unmarshal(meta["result.json"], &o); err != nil {
-				t.Fatalf("outline: %v: %s", err, meta["result.json"])
-			}
+			o := outlineOf(t, dir)
 			var args, secrets []string
 			for _, a := range o.Args {
 				args = append(args, a.Name+"="+a.Value)

@@ -3,7 +3,6 @@ package integration
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -183,27 +182,14 @@ func TestOutlineAndTargets(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	meta, err := subrequest(t, dir, "Dockerfile", "frontend.outline")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var o struct {
-		Args    []struct{ Name, Value string }
-		Secrets []struct {
-			Name     string
-			Required bool
-		}
-	}
-	if err := json.Unmarshal(meta["result.json"], &o); err != nil {
-		t.Fatalf("outline: %v: %s", err, meta["result.json"])
-	}
+	o := outlineOf(t, dir)
 	if len(o.Args) != 1 || o.Args[0].Name != "GOFLAGS" || o.Args[0].Value != "-mod=readonly" {
 		t.Errorf("outline args = %+v", o.Args)
 	}
 	if len(o.Secrets) != 2 || o.Secrets[0].Name != "netrc" || !o.Secrets[0].Required || o.Secrets[1].Name != "ca" {
 		t.Errorf("outline secrets = %+v, want netrc (required) and ca", o.Secrets)
 	}
-	meta, err = subrequest(t, dir, "Dockerfile", "frontend.targets")
+	meta, err := subrequest(t, dir, "Dockerfile", "frontend.targets")
 	if err != nil {
 		t.Fatal(err)
 	}

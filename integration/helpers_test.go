@@ -363,3 +363,51 @@ func editAfterBuild(t *testing.T, dir, file, old string) (path, marker string) {
 	}
 	return path, marker
 }
+
+// outline is what the frontend.outline subrequest answers for a spec.
+type outline struct {
+	Args    []struct{ Name, Value string }
+	Secrets []struct {
+		Name     string
+		Required bool
+	}
+}
+
+// outlineOf asks the frontend for the outline of dir's Dockerfile.
+func outlineOf(t *testing.T, dir string) outline {
+	t.Helper()
+	meta, err := subrequest(t, dir, "Dockerfile", "frontend.outline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o outline
+	if err := json.Unmarshal(meta["result.json"], &o); err != nil {
+		t.Fatalf("outline: %v: %s", err, meta["result.json"])
+	}
+	return o
+}
+
+// sizeFigure says an image's compressed size and its layers' (MiB, base
+// first).
+func sizeFigure(img *hardened.Image) string {
+	var sizes []string
+	for _, l := range img.Manifest.Layers {
+		sizes = append(sizes, fmt.Sprintf("%.2f", float64(l.Size)/(1<<20)))
+	}
+	return fmt.Sprintf("%.2f MiB compressed; layers (MiB, base first): %s", float64(img.CompressedSize())/(1<<20), strings.Join(sizes, " "))
+}
+
+// runToExit runs an image hardened until it exits and returns its exit
+// code, output and the error of waiting for it.
+func runToExit(t *testing.T, image, id string) (code int, stdout, stderr []byte, err error) {
+	t.Helper()
+	ctx := testContext(t)
+	ctr, err := hardened.Run(ctx, hardened.Options{Image: image, StateDir: t.TempDir(), ID: fmt.Sprintf("%s-%d", id, time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err = ctr.Wait(ctx)
+	stdout, stderr, _ = ctr.Logs()
+	_, _ = ctr.Stop(ctx, time.Second)
+	return code, stdout, stderr, err
+}

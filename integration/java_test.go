@@ -37,11 +37,7 @@ func TestJavaHello(t *testing.T) {
 	t.Logf("figure: java-hello (jlink) built in %s", time.Since(start).Round(time.Second))
 	img := openImage(t, inProc)
 	c := img.Config
-	var sizes []string
-	for _, l := range img.Manifest.Layers {
-		sizes = append(sizes, fmt.Sprintf("%.2f", float64(l.Size)/(1<<20)))
-	}
-	t.Logf("figure: java-hello (jlink) %.2f MiB compressed; layers (MiB, base first): %s", float64(img.CompressedSize())/(1<<20), strings.Join(sizes, " "))
+	t.Logf("figure: java-hello (jlink) %s", sizeFigure(img))
 
 	t.Run("config", func(t *testing.T) {
 		ep := javaEntry("/opt/java/bin/java", javaHelloMain, "-Xss512k")

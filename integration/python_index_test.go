@@ -13,9 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/org/safe-frontend/internal/hardened"
 )
 
 // privateIndex is a PEP 503 index on loopback that serves one wheel and
@@ -178,14 +175,7 @@ func TestPythonPrivateIndexSecret(t *testing.T) {
 				t.Errorf("privpkg is not the private index's wheel: %v %q", err, dt)
 			}
 			eq(t, "Entrypoint", img.Config.Config.Entrypoint, tc.entrypoint)
-			ctx := testContext(t)
-			ctr, err := hardened.Run(ctx, hardened.Options{Image: out, StateDir: t.TempDir(), ID: fmt.Sprintf("it-py-private-%d", time.Now().UnixNano())})
-			if err != nil {
-				t.Fatal(err)
-			}
-			code, err := ctr.Wait(ctx)
-			stdout, stderr, _ := ctr.Logs()
-			_, _ = ctr.Stop(ctx, time.Second)
+			code, stdout, stderr, err := runToExit(t, out, "it-py-private")
 			if err != nil || code != 0 || strings.TrimSpace(string(stdout)) != ix.Marker {
 				t.Errorf("exit %d, %v; output %q%s, want the private package's marker %s", code, err, stdout, stderr, ix.Marker)
 			}

@@ -14,7 +14,6 @@ import (
 
 	toml "github.com/pelletier/go-toml/v2"
 
-	"github.com/org/safe-frontend/internal/hardened"
 	"github.com/org/safe-frontend/llbgen"
 )
 
@@ -30,11 +29,7 @@ func TestPythonHello(t *testing.T) {
 	mustBuild(t, buildOpts{dir: example("python-hello"), inProcess: true, attrs: provenanceAttrs(), out: inProc})
 	img := openImage(t, inProc)
 	c := img.Config
-	var sizes []string
-	for _, l := range img.Manifest.Layers {
-		sizes = append(sizes, fmt.Sprintf("%.2f", float64(l.Size)/(1<<20)))
-	}
-	t.Logf("python-hello: %.2f MiB compressed; layers (MiB, base first): %s", float64(img.CompressedSize())/(1<<20), strings.Join(sizes, " "))
+	t.Logf("python-hello: %s", sizeFigure(img))
 
 	t.Run("config", func(t *testing.T) {
 		requireExampleConfig(t, img, exampleConfig{name: "python-hello", entrypoint: []string{"/venv/bin/gunicorn"}, cmd: []string{"--bind=0.0.0.0:8080", "hello:app"},
@@ -351,14 +346,7 @@ func TestPythonLocks(t *testing.T) {
 					t.Errorf("/%s is in the final image", p)
 				}
 			}
-			ctx := testContext(t)
-			ctr, err := hardened.Run(ctx, hardened.Options{Image: out, StateDir: t.TempDir(), ID: fmt.Sprintf("it-py-lock-%d", time.Now().UnixNano())})
-			if err != nil {
-				t.Fatal(err)
-			}
-			code, err := ctr.Wait(ctx)
-			stdout, stderr, _ := ctr.Logs()
-			_, _ = ctr.Stop(ctx, time.Second)
+			code, stdout, stderr, err := runToExit(t, out, "it-py-lock")
 			if err != nil || code != 0 {
 				t.Fatalf("exit %d, %v\n%s%s", code, err, stdout, stderr)
 			}
@@ -495,14 +483,7 @@ func TestPythonUVPackage(t *testing.T) {
 		}
 	}
 
-	ctx := testContext(t)
-	ctr, err := hardened.Run(ctx, hardened.Options{Image: out, StateDir: t.TempDir(), ID: fmt.Sprintf("it-py-uvpkg-%d", time.Now().UnixNano())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := ctr.Wait(ctx)
-	stdout, stderr, _ := ctr.Logs()
-	_, _ = ctr.Stop(ctx, time.Second)
+	code, stdout, stderr, err := runToExit(t, out, "it-py-uvpkg")
 	if err != nil || code != 0 {
 		t.Fatalf("exit %d, %v\n%s%s", code, err, stdout, stderr)
 	}
