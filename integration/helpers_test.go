@@ -411,3 +411,26 @@ func runToExit(t *testing.T, image, id string) (code int, stdout, stderr []byte,
 	_, _ = ctr.Stop(ctx, time.Second)
 	return code, stdout, stderr, err
 }
+
+// requireRefusedBeforeSteps wants a build refused with an error that says
+// each of says at the spec's line (e.g. Dockerfile:4), before any step
+// whose progress name starts with steps (e.g. "[rust ") ran.
+func requireRefusedBeforeSteps(t *testing.T, res *buildrun.Result, err error, line, steps string, says ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("built")
+	}
+	for _, want := range says {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
+	}
+	if lines := sourceLines(err); !slices.Contains(lines, line) {
+		t.Errorf("error sources %v do not include %s", lines, line)
+	}
+	for name := range res.Vertices {
+		if strings.HasPrefix(name, steps) {
+			t.Errorf("step %q ran although the spec was refused", name)
+		}
+	}
+}

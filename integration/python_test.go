@@ -229,22 +229,7 @@ func TestPythonRefusals(t *testing.T) {
 		for _, inProcess := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/inProcess=%v", tc.name, inProcess), func(t *testing.T) {
 				res, err := build(t, buildOpts{dir: tc.dir, filename: "app.yaml", inProcess: inProcess})
-				if err == nil {
-					t.Fatal("built")
-				}
-				for _, want := range append([]string{tc.rule}, tc.msg...) {
-					if !strings.Contains(err.Error(), want) {
-						t.Errorf("error does not say %q: %v", want, err)
-					}
-				}
-				if lines := sourceLines(err); !slices.Contains(lines, tc.line) {
-					t.Errorf("error sources %v do not include %s", lines, tc.line)
-				}
-				for name := range res.Vertices {
-					if strings.HasPrefix(name, "[python ") {
-						t.Errorf("step %q ran although the spec was refused", name)
-					}
-				}
+				requireRefusedBeforeSteps(t, res, err, tc.line, "[python ", append([]string{tc.rule}, tc.msg...)...)
 			})
 		}
 	}

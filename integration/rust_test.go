@@ -326,22 +326,7 @@ func TestRustToolchainFile(t *testing.T) {
 			dir := copyDir(t, src)
 			writeFiles(t, dir, map[string]string{"Dockerfile": tc.spec, "rust-toolchain.toml": tc.file})
 			res, err := build(t, buildOpts{dir: dir, inProcess: true})
-			if err == nil {
-				t.Fatal("built")
-			}
-			for _, want := range []string{"SF132", tc.msg} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error does not say %q: %v", want, err)
-				}
-			}
-			if lines := sourceLines(err); !slices.Contains(lines, tc.line) {
-				t.Errorf("error sources %v do not include %s", lines, tc.line)
-			}
-			for name := range res.Vertices {
-				if strings.HasPrefix(name, "[rust ") {
-					t.Errorf("step %q ran although the spec was refused", name)
-				}
-			}
+			requireRefusedBeforeSteps(t, res, err, tc.line, "[rust ", "SF132", tc.msg)
 		})
 	}
 }
