@@ -33,10 +33,16 @@ const (
 // cargoContextFiles are the context files the plan reads.
 func cargoContextFiles() []string {
 	out := []string{"Cargo.toml", cargoLock, ".cargo/config.toml", ".cargo/config", rustToolchainToml, rustToolchainLegacy}
-	p := "Cargo.toml"
-	for i := 0; i < cargoManifestDepth; i++ {
-		p = "*/" + p
-		out = append(out, p)
+	return append(out, nestedPatterns("Cargo.toml", cargoManifestDepth)...)
+}
+
+// nestedPatterns matches name in the subdirectories of the context, one
+// pattern a level (*/name, */*/name, ...) down to depth levels.
+func nestedPatterns(name string, depth int) []string {
+	var out []string
+	for i := 0; i < depth; i++ {
+		name = "*/" + name
+		out = append(out, name)
 	}
 	return out
 }

@@ -119,12 +119,7 @@ func (java) ContextFiles(*spec.Spec) []string {
 	out := []string{"pom.xml", "mvnw", ".mvn/wrapper/maven-wrapper.properties", ".mvn/maven.config", ".mvn/jvm.config",
 		"settings.xml", ".mvn/settings.xml",
 		"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts"}
-	p := "pom.xml"
-	for i := 0; i < maxModuleDepth; i++ {
-		p = "*/" + p
-		out = append(out, p)
-	}
-	return out
+	return append(out, nestedPatterns("pom.xml", maxModuleDepth)...)
 }
 
 // javaPlan is what the poms decide.
