@@ -216,7 +216,7 @@ func TestJavaSourceEdit(t *testing.T) {
 	start := time.Now()
 	res := mustBuild(t, buildOpts{dir: dir, inProcess: true, out: after})
 	t.Logf("figure: java-hello rebuild after a source edit: %s", time.Since(start).Round(time.Second))
-	for _, step := range []string{"mvn dependency:go-offline", "jlink --strip-debug"} {
+	for _, step := range []string{"mvn dependency:go-offline", "jdeps: the dependencies' JDK modules", "jlink --strip-debug"} {
 		name, v := vertex(t, res, step)
 		if !v.Cached {
 			t.Errorf("%q was not CACHED after a source-only edit", name)

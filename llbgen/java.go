@@ -427,11 +427,24 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 	entry := []string{javaJREBin}
 	var outEnv []string
 	if jlink {
-		// 5: the JDK modules the app and its dependencies use.
+		// 5: the JDK modules the jars use. The dependencies are read from
+		// a copy of their jars (keyed by content), so a source edit leaves
+		// that part cached and only the app's jars are read again.
+		rt := javaPath(s, "runtime")
+		libs := llb.Scratch().File(llb.Copy(built, javaOut+"/lib", "/", &llb.CopyInfo{CopyDirContentsOnly: true}),
+			in.Step(5, total, "dependency jars", rt))
+		depRun := in.Builder.Run(append([]llb.RunOption{
+			llb.Args([]string{"/bin/sh", "-c", javaJdepsLibs(JavaMajor(s))}),
+			llb.AddMount("/run/lib", libs, llb.Readonly),
+			in.Step(5, total, "jdeps: the dependencies' JDK modules", rt),
+		}, in.RunOpts...)...).Root()
+		depMods := llb.Scratch().File(llb.Copy(depRun, javaOut+"/deps.modules", "/deps.modules"),
+			in.Step(5, total, "the dependencies' module list", rt))
 		deps := built.Run(append([]llb.RunOption{
-			llb.Args([]string{"/bin/sh", "-c", javaJdeps(JavaMajor(s))}),
+			llb.Args([]string{"/bin/sh", "-c", javaJdepsApp(JavaMajor(s))}),
 			llb.Dir(javaOut),
-			in.Step(5, total, "jdeps: the JDK modules the jars use", javaPath(s, "runtime")),
+			llb.AddMount("/run/deps", depMods, llb.Readonly),
+			in.Step(5, total, "jdeps: the JDK modules the jars use", rt),
 		}, in.RunOpts...)...).Root()
 		// 6: jlink from the module list alone (a copy is keyed by its
 		// content): an edit that uses no new module leaves it cached.
@@ -525,15 +538,18 @@ fi
 	return b.String()
 }
 
-// javaJdeps lists the JDK modules the app's and the dependencies' classes
-// use (multi-release jars read for the target major). On the class path
+// javaJdepsLibs lists the JDK modules the dependency jars use (read for
+// the target major), one a line, in /out/deps.modules. On the class path
 // jdeps counts every reference, also those a modular jar declares
 // `requires static` (optional at run time: Jackson's java.beans and
 // java.sql support); a module only such declarations want is left out,
 // unless another jar uses it too or the spec adds it (java.modules).
-func javaJdeps(major string) string {
+func javaJdepsLibs(major string) string {
 	return fmt.Sprintf(`set -eu
-jars=$(ls app/*.jar app/modules/*.jar lib/*.jar 2>/dev/null | LC_ALL=C sort)
+mkdir -p %[2]s
+: > %[2]s/deps.modules
+jars=$(ls /run/lib/*.jar 2>/dev/null | LC_ALL=C sort || true)
+[ -n "$jars" ] || exit 0
 jdeps --ignore-missing-deps -q --multi-release %[1]s -s $jars > /tmp/jdeps.summary
 cat > /tmp/StaticRequires.java <<'JAVA'
 import java.lang.module.ModuleDescriptor;
@@ -562,17 +578,32 @@ public class StaticRequires {
 JAVA
 java /tmp/StaticRequires.java $jars > /tmp/static.requires
 java --list-modules | sed 's/@.*//' > /tmp/jdk.modules
-mods=$(awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next }
+awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next }
   FILENAME == ARGV[2] { optional[$1 " " $2] = 1; next }
-  $2 == "->" && ($3 in jdk) && !(($1 " " $3) in optional) { print $3 }'   /tmp/jdk.modules /tmp/static.requires /tmp/jdeps.summary | LC_ALL=C sort -u | paste -sd, -)
+  $2 == "->" && ($3 in jdk) && !(($1 " " $3) in optional) { print $3 }' \
+  /tmp/jdk.modules /tmp/static.requires /tmp/jdeps.summary | LC_ALL=C sort -u > %[2]s/deps.modules
+echo "jdeps (dependencies): $(paste -sd, %[2]s/deps.modules)"
+if [ -s /tmp/static.requires ]; then
+  echo "optional at run time (requires static): $(awk '{ print $1 " -> " $2 }' /tmp/static.requires | paste -sd, -)"
+fi
+`, major, javaOut)
+}
+
+// javaJdepsApp adds the JDK modules the app's own jars use to the
+// dependencies' list: the module list jlink is made from.
+func javaJdepsApp(major string) string {
+	return fmt.Sprintf(`set -eu
+jars=$(ls app/*.jar app/modules/*.jar 2>/dev/null | LC_ALL=C sort)
+cp=$(ls lib/*.jar 2>/dev/null | LC_ALL=C sort | paste -sd: -)
+jdeps --ignore-missing-deps -q --multi-release %s -s ${cp:+--class-path "$cp"} $jars > /tmp/app.summary
+java --list-modules | sed 's/@.*//' > /tmp/jdk.modules
+mods=$({ awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next } $2 == "->" && ($3 in jdk) { print $3 }' /tmp/jdk.modules /tmp/app.summary
+  cat /run/deps/deps.modules; } | LC_ALL=C sort -u | paste -sd, -)
 case "$mods" in
   *[!a-z0-9.,]*|"") echo "error: jdeps found no module list: $mods" >&2; exit 1 ;;
 esac
 printf '%%s\n' "$mods" > jdeps.modules
 echo "jdeps: $mods"
-if [ -s /tmp/static.requires ]; then
-  echo "optional at run time (requires static): $(awk '{ print $1 " -> " $2 }' /tmp/static.requires | paste -sd, -)"
-fi
 `, major)
 }
 
