@@ -100,8 +100,17 @@ func run(ctx context.Context, runs int, out string, only, builtin []string) erro
 	if err != nil {
 		return err
 	}
+	// Its snapshots and the exported images run to gigabytes: they go
+	// beside the stack's state, not to a /tmp that may be a small tmpfs.
+	scratch, err := filepath.Abs(filepath.Join("_output", "tmp"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(scratch, 0o755); err != nil {
+		return err
+	}
 	d, err := buildkitd.Start(ctx, buildkitd.Options{
-		Bin: bin, Registry: registry, Name: "the benchmark's buildkitd", TempPrefix: "safe-bench-bk-",
+		Bin: bin, Registry: registry, Name: "the benchmark's buildkitd", StateDir: scratch, TempPrefix: "safe-bench-bk-",
 		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) },
 	})
 	if err != nil {
@@ -119,7 +128,7 @@ func run(ctx context.Context, runs int, out string, only, builtin []string) erro
 	}
 	defer c.Close()
 
-	work, err := os.MkdirTemp("", "safe-bench-")
+	work, err := os.MkdirTemp(scratch, "safe-bench-")
 	if err != nil {
 		return err
 	}

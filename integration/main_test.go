@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -33,6 +34,10 @@ func run(m *testing.M) int {
 	repoRoot = filepath.Dir(filepath.Dir(file))
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "integration: these tests run buildkitd with runc and need root; run: sudo make test")
+		return 1
+	}
+	if err := useOutputTmp(); err != nil {
+		fmt.Fprintf(os.Stderr, "integration: %v\n", err)
 		return 1
 	}
 	// kube-apiserver compiles for minutes: in parallel with the stack.
@@ -94,4 +99,25 @@ func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// useOutputTmp points TMPDIR (t.TempDir, the fresh daemons' roots, the
+// stand-in recipes' scratch roots) at _output/tmp, beside the stack's state:
+// image tarballs and daemon snapshots run to gigabytes, more than a small
+// tmpfs /tmp holds. It reports the free space of both for a failing run's log.
+func useOutputTmp() error {
+	tmp := filepath.Join(repoRoot, "_output", "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return fmt.Errorf("making the tests' temporary directory: %w", err)
+	}
+	if err := os.Setenv("TMPDIR", tmp); err != nil {
+		return err
+	}
+	for _, dir := range []string{tmp, "/tmp"} {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(dir, &st); err == nil {
+			fmt.Fprintf(os.Stderr, "integration: %s has %.1f GiB free\n", dir, float64(st.Bavail)*float64(st.Bsize)/(1<<30))
+		}
+	}
+	return nil
 }

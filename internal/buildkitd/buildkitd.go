@@ -26,7 +26,10 @@ type Options struct {
 	Registry string
 	// Name names the daemon in errors, e.g. "fresh buildkitd".
 	Name string
-	// TempPrefix starts the name of its temporary directory.
+	// StateDir holds the daemon's root (its snapshots run to gigabytes);
+	// "" is os.TempDir(). Keep it off a small tmpfs /tmp.
+	StateDir string
+	// TempPrefix starts the names of its temporary directories.
 	TempPrefix string
 	// Logf reports what Stop had to do beyond SIGTERM; nil reports nothing.
 	Logf func(format string, args ...any)
@@ -38,6 +41,7 @@ type Daemon struct {
 	Addr   string
 	opts   Options
 	dir    string
+	sock   string
 	cmd    *exec.Cmd
 	log    *os.File
 	exited chan struct{}
@@ -72,28 +76,35 @@ func Start(ctx context.Context, o Options) (*Daemon, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	// A short path: a unix socket path holds at most 108 bytes.
-	dir, err := os.MkdirTemp("", o.TempPrefix)
+	dir, err := os.MkdirTemp(o.StateDir, o.TempPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.Name, err)
 	}
-	config := filepath.Join(dir, "buildkitd.toml")
-	if err := os.WriteFile(config, []byte(Config(o.Registry, filepath.Join(dir, "otel.sock"))), 0o644); err != nil {
+	// The sockets and the config live in /tmp whatever StateDir is: a unix
+	// socket path holds at most 108 bytes, and they take no space.
+	sock, err := os.MkdirTemp("/tmp", o.TempPrefix+"sock-")
+	if err != nil {
 		os.RemoveAll(dir)
+		return nil, fmt.Errorf("%s: %w", o.Name, err)
+	}
+	cleanup := func() { os.RemoveAll(dir); os.RemoveAll(sock) }
+	config := filepath.Join(sock, "buildkitd.toml")
+	if err := os.WriteFile(config, []byte(Config(o.Registry, filepath.Join(sock, "otel.sock"))), 0o644); err != nil {
+		cleanup()
 		return nil, fmt.Errorf("writing the config of %s: %w", o.Name, err)
 	}
 	logf, err := os.Create(filepath.Join(dir, "buildkitd.log"))
 	if err != nil {
-		os.RemoveAll(dir)
+		cleanup()
 		return nil, fmt.Errorf("%s: %w", o.Name, err)
 	}
-	d := &Daemon{Addr: "unix://" + filepath.Join(dir, "buildkitd.sock"), opts: o, dir: dir, log: logf, exited: make(chan struct{})}
+	d := &Daemon{Addr: "unix://" + filepath.Join(sock, "buildkitd.sock"), opts: o, dir: dir, sock: sock, log: logf, exited: make(chan struct{})}
 	d.cmd = exec.Command(o.Bin, "--root", filepath.Join(dir, "root"), "--addr", d.Addr, "--config", config)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
 		logf.Close()
-		os.RemoveAll(dir)
+		cleanup()
 		return nil, fmt.Errorf("starting %s: %w", o.Bin, err)
 	}
 	go func() { d.cmd.Wait(); close(d.exited) }()
@@ -148,6 +159,7 @@ func (d *Daemon) Stop() error {
 		<-d.exited
 	}
 	errClose := d.log.Close()
+	os.RemoveAll(d.sock)
 	if err := os.RemoveAll(d.dir); err != nil {
 		return fmt.Errorf("removing the state of %s: %w", d.opts.Name, err)
 	}
