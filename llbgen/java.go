@@ -355,11 +355,16 @@ public class ReproducibleJar {
 
 // mavenScript runs Maven with the CA secret as a truststore made in /tmp
 // (a tmpfs: no layer keeps it) and the build args in the environment.
+// Maven offline (-o) without the wrapper (which may still fetch its
+// distribution) opens no TLS connection: it goes without the truststore,
+// whose JVM start costs a second or two.
 func mavenScript(ca string, wrapper bool, args []string, after ...string) string {
 	var b strings.Builder
 	b.WriteString("set -eu\n")
-	b.WriteString(javaTruststore)
-	fmt.Fprintf(&b, "java_truststore %s /tmp/truststore/truststore.p12\n", shQuote(ca))
+	if wrapper || !slices.ContainsFunc(args, func(a string) bool { return a == "-o" || a == "--offline" }) {
+		b.WriteString(javaTruststore)
+		fmt.Fprintf(&b, "java_truststore %s /tmp/truststore/truststore.p12\n", shQuote(ca))
+	}
 	mvn := "mvn"
 	if wrapper {
 		mvn = "sh ./mvnw"
