@@ -662,7 +662,7 @@ func javaJdepsApp(jlink bool, major string) string {
 	}
 	return fmt.Sprintf(`jars=$(ls %[2]s/app/*.jar %[2]s/app/modules/*.jar 2>/dev/null | LC_ALL=C sort)
 cp=$(ls %[2]s/lib/*.jar 2>/dev/null | LC_ALL=C sort | paste -sd: -)
-jdeps --ignore-missing-deps -q --multi-release %[1]s -s ${cp:+--class-path "$cp"} $jars > /tmp/app.summary
+jdeps -J-XX:TieredStopAtLevel=1 -J-XX:+UseSerialGC --ignore-missing-deps -q --multi-release %[1]s -s ${cp:+--class-path "$cp"} $jars > /tmp/app.summary
 java_home=$(dirname "$(dirname "$(readlink -f "$(command -v jdeps)")")")
 if [ -d "$java_home/jmods" ]; then
   ls "$java_home/jmods" | sed -n 's/\.jmod$//p'
