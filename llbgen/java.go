@@ -353,15 +353,40 @@ public class ReproducibleJar {
 }
 `
 
+// pemTrustStoreJava is the Java half of java_truststore.sh (its here
+// document), compiled with the jar tool for the package step.
+var pemTrustStoreJava = func() string {
+	_, rest, _ := strings.Cut(javaTruststore, "<<'JAVA'\n")
+	src, _, _ := strings.Cut(rest, "\nJAVA\n")
+	return src + "\n"
+}()
+
 // mavenScript runs Maven with the CA secret as a truststore made in /tmp
 // (a tmpfs: no layer keeps it) and the build args in the environment.
 // Maven offline (-o) without the wrapper (which may still fetch its
 // distribution) opens no TLS connection: it goes without the truststore,
 // whose JVM start costs a second or two.
 func mavenScript(ca string, wrapper bool, args []string, after ...string) string {
+	return mavenRun(ca, "", wrapper, args, after...)
+}
+
+// mavenRun is mavenScript; with tools (where the javac step put
+// PemTrustStore.class) the truststore is made without the source
+// launcher's compilation.
+func mavenRun(ca, tools string, wrapper bool, args []string, after ...string) string {
 	var b strings.Builder
 	b.WriteString("set -eu\n")
-	if wrapper || !slices.ContainsFunc(args, func(a string) bool { return a == "-o" || a == "--offline" }) {
+	switch {
+	case !wrapper && slices.ContainsFunc(args, func(a string) bool { return a == "-o" || a == "--offline" }):
+	case tools != "":
+		fmt.Fprintf(&b, `if [ -s %[1]s ]; then
+  mkdir -p /tmp/truststore
+  java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp %[2]s PemTrustStore %[1]s /tmp/truststore/truststore.p12
+  MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }-Djavax.net.ssl.trustStore=/tmp/truststore/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit"
+  export MAVEN_OPTS
+fi
+`, shQuote(ca), tools)
+	default:
 		b.WriteString(javaTruststore)
 		fmt.Fprintf(&b, "java_truststore %s /tmp/truststore/truststore.p12\n", shQuote(ca))
 	}
@@ -403,12 +428,13 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		env = append(env, llb.AddEnv(k, v))
 	}
 	// The jar tool, compiled once: keyed by its source and the builder.
-	toolSrc := llb.Scratch().File(llb.Mkfile("/ReproducibleJar.java", 0o644, []byte(reproducibleJar)),
+	toolSrc := llb.Scratch().File(llb.Mkfile("/ReproducibleJar.java", 0o644, []byte(reproducibleJar)).
+		Mkfile("/PemTrustStore.java", 0o644, []byte(pemTrustStoreJava)),
 		in.Step(4, total, "jar rewriter (one entry time)", "language"))
 	tools := in.Builder.Run(append([]llb.RunOption{
-		llb.Args([]string{"javac", "-d", "/run/tools", "/run/tools-src/ReproducibleJar.java"}),
+		llb.Args([]string{"javac", "-d", "/run/tools", "/run/tools-src/ReproducibleJar.java", "/run/tools-src/PemTrustStore.java"}),
 		llb.AddMount("/run/tools-src", toolSrc, llb.Readonly),
-		in.Step(4, total, "javac ReproducibleJar.java", "language"),
+		in.Step(4, total, "javac ReproducibleJar.java PemTrustStore.java", "language"),
 	}, in.RunOpts...)...).AddMount("/run/tools", llb.Scratch())
 	mvnOpts := func(name, path string, n int) []llb.RunOption {
 		opts := []llb.RunOption{
@@ -486,7 +512,7 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		testsPath = javaPath(s, "tests")
 	}
 	built := sources.Run(append([]llb.RunOption{
-		llb.Args([]string{"/bin/sh", "-c", mavenScript(in.CA, p.wrapper, pkg, javaStage(p, epoch), javaJdepsApp(jlink, JavaMajor(s)))}),
+		llb.Args([]string{"/bin/sh", "-c", mavenRun(in.CA, javaTools, p.wrapper, pkg, javaStage(p, epoch), javaJdepsApp(jlink, JavaMajor(s)))}),
 		llb.AddMount(javaTools, tools, llb.Readonly),
 		// A package run is short: the JIT's first tier and one GC thread
 		// start Maven faster than C2 and G1 pay back (MAVEN_OPTS from the

@@ -299,3 +299,11 @@ func TestMavenScriptTruststore(t *testing.T) {
 		}
 	}
 }
+
+// TestPemTrustStoreJava: the package step compiles the truststore maker
+// java_truststore.sh carries.
+func TestPemTrustStoreJava(t *testing.T) {
+	if !strings.HasPrefix(pemTrustStoreJava, "import java.io.*;") || !strings.HasSuffix(pemTrustStoreJava, "}\n") || !strings.Contains(pemTrustStoreJava, "class PemTrustStore {") {
+		t.Errorf("pemTrustStoreJava is not the here document of java_truststore.sh:\n%s", pemTrustStoreJava)
+	}
+}
