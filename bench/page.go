@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -14,6 +15,9 @@ const (
 	sizeTable    = "| example | image via safe-frontend | image via hand-written | ratio | of ours: tini + safe-probe layer | ours without that layer vs hand-written |"
 	scratchTable = "| `final: scratch` variant | binary | tini + safe-probe | all layers, uncompressed | over the binary | over the binary without tini + probe | compressed image |"
 )
+
+// tableHeadings head a table the page lacks when it is appended.
+var tableHeadings = map[string]string{timingTable: "## Summary", eachRunTable: "## Every run"}
 
 // tableRows are rows for one table of the page; keyCells is how many
 // leading cells name a row (example, or example and scenario).
@@ -60,6 +64,9 @@ func mergePage(page string, tables []tableRows) string {
 			}
 		}
 		if h < 0 {
+			if heading := tableHeadings[t.header]; heading != "" && !slices.Contains(lines, heading) {
+				lines = append(lines, "", heading)
+			}
 			sep := "|" + strings.Repeat("---|", len(cells(t.header)))
 			lines = append(lines, "", t.header, sep)
 			h = len(lines) - 2
