@@ -1,15 +1,18 @@
 // Command bench measures safe-frontend against a hand-written best-practice
 // Dockerfile of the same app, for every example (go-hello, node-hello,
 // python-hello, rust-hello, java-hello): cold build, no-change rebuild, rebuild after a
-// source edit (medians of N runs, the two sides alternating), compressed
-// image sizes (for Go and Rust also the scratch variant against the
-// binary's own size), and spec-to-LLB conversion time.
+// source edit, rebuild after a source edit on a fresh CI runner that imports
+// the build cache from the registry (medians of N runs, the two sides
+// alternating), compressed image sizes (for Go and Rust also the scratch
+// variant against the binary's own size), and spec-to-LLB conversion time.
+// -scenarios picks some of them; -out merges the rows measured into the page.
 //
 // It runs on a buildkitd of its own (started here, stopped at the end), so
 // pruning before cold builds never touches the stack's cache; it needs the
 // stack's registry and _output/bin/buildkitd (make bench brings them up).
 //
 //	go run ./bench -runs 5 -out docs/benchmark.md
+//	go run ./bench -runs 1 -apps go-hello -scenarios ci-edit -out docs/benchmark.md
 package main
 
 import (
