@@ -41,6 +41,7 @@ func Build(ctx context.Context, c client.Client) (res *client.Result, err error)
 }
 
 func build(ctx context.Context, c client.Client) (*client.Result, error) {
+	pt := newPhaseTimer()
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
 		return nil, errors.Wrap(err, "reading build options")
@@ -49,6 +50,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "reading the spec")
 	}
+	pt.mark("read spec")
 	sp, report := policy.Lint(src.Filename, src.Data)
 	buildPlatform := platforms.DefaultSpec()
 	if len(bc.BuildPlatforms) > 0 {
@@ -62,7 +64,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	// sound: a refused spec may name paths the build would never read.
 	if bc.BuildOpts().Opts[requestIDKey] == lint.SubrequestLintDefinition.Name {
 		if sp != nil && len(report.Errors()) == 0 {
-			if _, _, err := checkInputs(ctx, c, bc, src, sp, report, buildPlatform); err != nil {
+			if _, _, err := checkInputs(ctx, c, bc, src, sp, report, buildPlatform, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -98,10 +100,16 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, found, err := checkInputs(ctx, c, bc, src, sp, report, buildPlatform)
+	// The bases are resolved while the context is read; the lock, read
+	// alongside, says which digests.
+	memo := newResolveMemo(c)
+	pf := newBasePrefetch(ctx, memo, bc, src.Filename, prefetchRequests(sp, buildPlatform, bc.TargetPlatforms))
+	defer pf.stop()
+	in, found, err := checkInputs(ctx, c, bc, src, sp, report, buildPlatform, pf)
 	if err != nil {
 		return nil, err
 	}
+	pt.mark("read inputs")
 	// What the inputs break refuses or warns like the spec's own findings.
 	if err := refuse(src.SourceMap, &policy.Report{Filename: report.Filename, Findings: found}); err != nil {
 		return nil, err
@@ -127,10 +135,11 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 		}
-		bases, err := resolveBases(ctx, c, bc, in.lock, reqs)
+		bases, err := resolveBases(ctx, memo, bc, in.lock, reqs)
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range(baseErrPath(err)))
 		}
+		pt.mark("resolve bases")
 		conv, err := llbgen.Convert(&llbgen.Input{
 			Spec:            sp,
 			Bases:           bases,
@@ -167,6 +176,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if err != nil {
 			return nil, explainSolveError(err, sp, in.files, src.SourceMap)
 		}
+		pt.mark("solve")
 		ref, err := r.SingleRef()
 		if err != nil {
 			return nil, err
@@ -181,6 +191,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	sb.attach(rb)
+	defer pt.mark("finalize")
 	return rb.Finalize()
 }
 
@@ -201,7 +212,7 @@ type inputs struct {
 // and the base lock, and checks them. Their findings join report like the
 // spec's own, with the rule and the spec line: the build refuses the errors
 // among them (returned too), --check lists them all.
-func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, sp *spec.Spec, report *policy.Report, build ocispecs.Platform) (*inputs, []policy.Finding, error) {
+func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, sp *spec.Spec, report *policy.Report, build ocispecs.Platform, pf *basePrefetch) (*inputs, []policy.Finding, error) {
 	// The lock is read while .dockerignore and the manifests are: small
 	// transfers from the client at once, not one after another (a no-change
 	// rebuild waits for each).
@@ -209,9 +220,11 @@ func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 		dt  []byte
 		err error
 	}
+	pt := newPhaseTimer()
 	lockCh := make(chan lockRead, 1)
 	go func() {
 		dt, err := readLockFile(ctx, c, bc, lock.Name(src.Filename))
+		pf.lockRead(dt, err)
 		lockCh <- lockRead{dt, err}
 	}()
 	readLockDone := func() ([]byte, error) {
@@ -222,6 +235,7 @@ func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "reading .dockerignore")
 	}
+	pt.mark("  .dockerignore")
 	in := &inputs{excludes: contextExcludes(dockerignore, sp.Include)}
 	in.files, err = readContextFiles(ctx, c, bc, llbgen.ContextFiles(sp), in.excludes)
 	if err != nil {
@@ -229,13 +243,32 @@ func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 	}
 	// What the context decides when the spec leaves it open (the release
 	// rust-toolchain.toml pins), before the bases are named.
+	pt.mark("  context files")
 	llbgen.ApplyContext(sp, in.files)
 	var lockFound []llbgen.ContextFinding
 	if in.lock, lockFound, err = readLock(readLockDone, src, sp, build, bc.TargetPlatforms); err != nil {
 		return nil, nil, err
 	}
+	pt.mark("  lock")
 	found := policy.CheckContext(report, sp, in.files, crossBuild(build, bc.TargetPlatforms))
 	return in, append(found, policy.AddFindings(report, sp, lockFound)...), nil
+}
+
+// prefetchRequests are the bases a build of sp needs on every target, as
+// the spec alone names them (none where it cannot say).
+func prefetchRequests(sp *spec.Spec, build ocispecs.Platform, targets []ocispecs.Platform) []llbgen.BaseRequest {
+	if len(targets) == 0 {
+		targets = []ocispecs.Platform{platforms.DefaultSpec()}
+	}
+	var out []llbgen.BaseRequest
+	for _, t := range targets {
+		reqs, err := llbgen.Bases(sp, build, t)
+		if err != nil {
+			return nil
+		}
+		out = append(out, reqs...)
+	}
+	return out
 }
 
 // crossBuild says whether some target platform differs from the build
