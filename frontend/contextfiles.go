@@ -9,6 +9,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/pkg/errors"
+	"golang.org/x/sync/errgroup"
 )
 
 // Limits on what a language may read from the context at conversion time:
@@ -19,6 +20,9 @@ const (
 	maxContextTotal = 64 << 20
 	maxContextFiles = 2000
 	maxContextDepth = 16
+
+	// contextReadConcurrency bounds the file reads in flight at once.
+	contextReadConcurrency = 8
 )
 
 // readContextFiles transfers only the files matching patterns (with the
@@ -50,7 +54,9 @@ func readContextFiles(ctx context.Context, c client.Client, bc *dockerui.Client,
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]byte{}
+	// The tree is listed first, with the limits checked in the order it is
+	// walked; the files are then read at once, not one round trip each.
+	var files []string
 	total := 0
 	var walk func(dir string, depth int) error
 	walk = func(dir string, depth int) error {
@@ -73,7 +79,7 @@ func readContextFiles(ctx context.Context, c client.Client, bc *dockerui.Client,
 			case !mode.IsRegular():
 				continue // symlinks and devices are never followed
 			}
-			if len(out) >= maxContextFiles {
+			if len(files) >= maxContextFiles {
 				return errors.Errorf("more than %d package manifests in the context", maxContextFiles)
 			}
 			if e.Size > maxContextFile {
@@ -83,16 +89,32 @@ func readContextFiles(ctx context.Context, c client.Client, bc *dockerui.Client,
 			if total > maxContextTotal {
 				return errors.Errorf("the package manifests in the context add up to more than %d MiB", maxContextTotal>>20)
 			}
-			dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: p})
-			if err != nil {
-				return errors.Wrapf(err, "reading %s from the context", p)
-			}
-			out[p] = dt
+			files = append(files, p)
 		}
 		return nil
 	}
 	if err := walk(".", 0); err != nil {
 		return nil, err
+	}
+	contents := make([][]byte, len(files))
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(contextReadConcurrency)
+	for i, p := range files {
+		eg.Go(func() error {
+			dt, err := ref.ReadFile(ectx, client.ReadRequest{Filename: p})
+			if err != nil {
+				return errors.Wrapf(err, "reading %s from the context", p)
+			}
+			contents[i] = dt
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(files))
+	for i, p := range files {
+		out[p] = contents[i]
 	}
 	return out, nil
 }

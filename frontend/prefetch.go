@@ -100,7 +100,10 @@ func newBasePrefetch(ctx context.Context, memo *resolveMemo, bc *dockerui.Client
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	return &basePrefetch{memo: memo, bc: bc, reqs: reqs, spec: specFile, ctx: ctx, cancel: cancel}
+	p := &basePrefetch{memo: memo, bc: bc, reqs: reqs, spec: specFile, ctx: ctx, cancel: cancel}
+	// What the lock does not pin (the runtime companion) starts now.
+	p.start(nil, func(req llbgen.BaseRequest) bool { return !lockable(req) })
+	return p
 }
 
 // lockRead starts the resolves once the lock's bytes are known (nil: no
@@ -118,13 +121,18 @@ func (p *basePrefetch) lockRead(dt []byte, err error) {
 		}
 		lk = &baseLock{file: f, spec: p.spec}
 	}
+	p.start(lk, lockable)
+}
+
+// start resolves the requests which says, pinned by lk (nil: no lock).
+func (p *basePrefetch) start(lk *baseLock, which func(llbgen.BaseRequest) bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {
 		return
 	}
 	for _, req := range p.reqs {
-		if namedContext(p.bc, req) {
+		if !which(req) || namedContext(p.bc, req) {
 			continue
 		}
 		if lk != nil && lockable(req) {
