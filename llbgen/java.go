@@ -35,6 +35,10 @@ const mavenDependencyPlugin = "org.apache.maven.plugins:maven-dependency-plugin:
 const (
 	javaSrc      = "/src"
 	javaOut      = "/out"
+	// The local repository and the wrapper's Maven are in the builder's
+	// filesystem, not cache mounts: what step 2 resolves is a layer, which
+	// a registry cache (--cache-to type=registry,mode=max) carries to a
+	// fresh CI runner.
 	mavenRepo    = "/root/.m2/repository"
 	mavenWrapper = "/root/.m2/wrapper"
 	javaTools    = "/run/safe-frontend-java"
@@ -346,8 +350,6 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 	mvnOpts := func(name, path string, n int) []llb.RunOption {
 		opts := []llb.RunOption{
 			llb.Dir(javaSrc),
-			in.Cache(mavenRepo, "maven-repository"),
-			in.Cache(mavenWrapper, "maven-wrapper"),
 			llb.AddMount("/tmp", llb.Scratch(), llb.Tmpfs()),
 			llb.AddMount(javaTools, tools, llb.Readonly),
 			in.Step(n, total, name, path),
