@@ -33,8 +33,8 @@ const mavenDependencyPlugin = "org.apache.maven.plugins:maven-dependency-plugin:
 
 // Paths in the Java build stage and the final image.
 const (
-	javaSrc      = "/src"
-	javaOut      = "/out"
+	javaSrc = "/src"
+	javaOut = "/out"
 	// The local repository and the wrapper's Maven are in the builder's
 	// filesystem, not cache mounts: what step 2 resolves is a layer, which
 	// a registry cache (--cache-to type=registry,mode=max) carries to a
