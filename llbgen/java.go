@@ -33,12 +33,8 @@ const mavenDependencyPlugin = "org.apache.maven.plugins:maven-dependency-plugin:
 
 // Paths in the Java build stage and the final image.
 const (
-	javaSrc = "/src"
-	javaOut = "/out"
-	// The local repository and the wrapper's Maven are in the builder's
-	// filesystem, not cache mounts: what step 2 resolves is a layer, which
-	// a registry cache (--cache-to type=registry,mode=max) carries to a
-	// fresh CI runner.
+	javaSrc      = "/src"
+	javaOut      = "/out"
 	mavenRepo    = "/root/.m2/repository"
 	mavenWrapper = "/root/.m2/wrapper"
 	javaTools    = "/run/safe-frontend-java"
@@ -347,6 +343,10 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 	}
 	tools := llb.Scratch().File(llb.Mkfile("/ReproducibleJar.java", 0o644, []byte(reproducibleJar)),
 		in.Step(4, total, "jar rewriter (one entry time)", "language"))
+	// The local repository and the wrapper's Maven are in the builder's
+	// filesystem, not cache mounts: what step 2 resolves is a layer, which
+	// a registry cache (--cache-to type=registry,mode=max) carries to a
+	// fresh CI runner.
 	mvnOpts := func(name, path string, n int) []llb.RunOption {
 		opts := []llb.RunOption{
 			llb.Dir(javaSrc),
