@@ -36,7 +36,6 @@ const (
 	javaSrc      = "/src"
 	javaOut      = "/out"
 	mavenRepo    = "/root/.m2/repository"
-	mavenWrapper = "/root/.m2/wrapper"
 	javaTools    = "/run/safe-frontend-java"
 	javaApp      = "/app"
 	javaJlinkDir = "/opt/java" // the jlink runtime in the final image
