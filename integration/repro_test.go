@@ -157,13 +157,17 @@ func checkTravel(t *testing.T, c *client.Client, dir string, o reproOpts, repo, 
 	tr := o.travel
 	index, _ := getManifest(t, repo, tag)
 	t.Cleanup(func() { deleteManifest(t, repo, digest.FromBytes(index)) })
-	var idx ocispecs.Index
+	// An index of the blobs, or an image manifest (image-manifest=true).
+	var idx struct {
+		Manifests []ocispecs.Descriptor `json:"manifests"`
+		Layers    []ocispecs.Descriptor `json:"layers"`
+	}
 	if err := json.Unmarshal(index, &idx); err != nil {
-		t.Fatalf("the registry cache %s:%s is no index: %v", repo, tag, err)
+		t.Fatalf("the registry cache %s:%s: %v", repo, tag, err)
 	}
 	var sizes []int64
 	var total int64
-	for _, m := range idx.Manifests {
+	for _, m := range append(idx.Manifests, idx.Layers...) {
 		sizes = append(sizes, m.Size)
 		total += m.Size
 	}
