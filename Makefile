@@ -74,8 +74,11 @@ fuzz-short: ## each fuzz target briefly (part of make test)
 fuzz: ## each fuzz target for longer (FUZZTIME=5m by default here)
 	$(MAKE) fuzz-short FUZZTIME=$(or $(FUZZ),5m)
 
+# TMPDIR beside the stack's state: image tarballs and fresh daemons' roots run
+# to gigabytes, more than a small tmpfs /tmp holds (TestMain sets it too).
 integration: cosign ## integration tests on a real buildkitd + runc + registry (starts the stack)
-	$(GO) test -count=1 -timeout 60m -v ./integration/
+	mkdir -p _output/tmp
+	TMPDIR=$(CURDIR)/_output/tmp $(GO) test -count=1 -timeout 60m -v ./integration/
 
 test: lint unit fuzz-short integration ## everything CI runs
 
