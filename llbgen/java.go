@@ -318,12 +318,16 @@ func mavenScript(ca string, wrapper bool, args []string, after ...string) string
 }
 
 // mavenMisses, after the package step's mvn, names what Maven downloaded
-// that step 2 did not resolve (plugins' own dependencies go-offline does
-// not see): package runs online on top of the resolved repository, so a
-// miss costs a download, not the build. Changed times (-cnewer), since
-// Maven may set a download's modification time to the server's.
-const mavenMisses = `misses=$(find ` + mavenRepo + ` -type f \( -name '*.jar' -o -name '*.pom' \) -cnewer /tmp/maven-start | wc -l)
-if [ "$misses" -gt 0 ]; then echo "note: mvn package downloaded $misses files (jars and poms) that dependency:go-offline did not resolve; they are not in the dependency layer" >&2; fi`
+// that step 2 did not resolve (go-offline does not see everything a
+// lifecycle loads, such as some plugins' own dependencies): package runs
+// online on top of the resolved repository, so a miss costs a download,
+// not the build. Changed times (-cnewer), since Maven may set a
+// download's modification time to the server's.
+const mavenMisses = `misses=$(cd ` + mavenRepo + ` && find . -type f \( -name '*.jar' -o -name '*.pom' \) -cnewer /tmp/maven-start | sort)
+if [ -n "$misses" ]; then
+  echo "note: mvn package downloaded $(printf '%s\n' "$misses" | wc -l) files that dependency:go-offline did not resolve (not in the dependency layer):" >&2
+  printf '%s\n' "$misses" | head -n 20 | sed 's|^\./|  |' >&2
+fi`
 
 func (java) Build(in *BuildInput) (*BuildOutput, error) {
 	s := in.Spec
