@@ -85,8 +85,8 @@ test: lint unit fuzz-short integration ## everything CI runs
 # The benchmark runs on a buildkitd of its own (started and stopped by
 # bench/), so pruning before cold builds leaves the stack's cache alone;
 # hack/stack up provides the registry, the stand-ins and _output/bin/buildkitd.
-bench: ## each example via the frontend vs a hand-written Dockerfile, medians of 5 runs -> docs/benchmark.md (RUNS=, APPS=)
+bench: ## each example via the frontend vs a hand-written Dockerfile, medians of 5 runs, merged into docs/benchmark.md (RUNS=, APPS=, SCENARIOS=cold,no-change,edit,ci-edit,size)
 	hack/stack up
-	. <(hack/stack env) && $(GO) run ./bench -runs $(or $(RUNS),5) $(if $(APPS),-apps $(APPS)) -out docs/benchmark.md
+	. <(hack/stack env) && $(GO) run ./bench -runs $(or $(RUNS),5) $(if $(APPS),-apps $(APPS)) $(if $(SCENARIOS),-scenarios $(SCENARIOS)) -out docs/benchmark.md
 
 .PHONY: lint unit fuzz-short fuzz integration test bench cosign

@@ -52,8 +52,16 @@ RUN --mount=type=cache,target=/root/.m2/repository \
     fi && \
     mvn -B -ntp dependency:go-offline
 COPY src src
+# Not offline: on a runner whose repository cache mount is empty (a fresh CI
+# runner) `package` downloads its plugins and dependencies again.
 RUN --mount=type=cache,target=/root/.m2/repository \
-    mvn -B -ntp -o -DskipTests package dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=target/lib && \
+    --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
+    --mount=type=tmpfs,target=/run/truststore \
+    if [ -s /run/secrets/ca.pem ]; then \
+      java /usr/local/lib/PemTrustStore.java /run/secrets/ca.pem /run/truststore/cacerts.p12 && \
+      export MAVEN_OPTS="-Djavax.net.ssl.trustStore=/run/truststore/cacerts.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit"; \
+    fi && \
+    mvn -B -ntp -DskipTests package dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=target/lib && \
     mkdir /app && mv target/lib /app/lib && mv target/java-hello-1.0.0.jar /app/app.jar
 
 FROM gcr.io/distroless/java21-debian13:nonroot

@@ -1,15 +1,18 @@
 // Command bench measures safe-frontend against a hand-written best-practice
 // Dockerfile of the same app, for every example (go-hello, node-hello,
 // python-hello, rust-hello, java-hello): cold build, no-change rebuild, rebuild after a
-// source edit (medians of N runs, the two sides alternating), compressed
-// image sizes (for Go and Rust also the scratch variant against the
-// binary's own size), and spec-to-LLB conversion time.
+// source edit, rebuild after a source edit on a fresh CI runner that imports
+// the build cache from the registry (medians of N runs, the two sides
+// alternating), compressed image sizes (for Go and Rust also the scratch
+// variant against the binary's own size), and spec-to-LLB conversion time.
+// -scenarios picks some of them; -out merges the rows measured into the page.
 //
 // It runs on a buildkitd of its own (started here, stopped at the end), so
 // pruning before cold builds never touches the stack's cache; it needs the
 // stack's registry and _output/bin/buildkitd (make bench brings them up).
 //
 //	go run ./bench -runs 5 -out docs/benchmark.md
+//	go run ./bench -runs 1 -apps go-hello -scenarios ci-edit -out docs/benchmark.md
 package main
 
 import (
@@ -19,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -67,12 +71,22 @@ var apps = []app{
 
 func main() {
 	runs := flag.Int("runs", 5, "runs per scenario (medians are reported)")
-	out := flag.String("out", "", "also write the report as Markdown to this file")
+	out := flag.String("out", "", "merge the figures into this Markdown page: the rows of the examples and scenarios measured\n"+
+		"are replaced or added, every other row and the prose around the tables stay, so a run of\n"+
+		"some scenarios or examples never loses the others' figures (a missing page is created)")
 	only := flag.String("apps", "go-hello,node-hello,python-hello,rust-hello,java-hello", "examples to measure, comma-separated")
 	builtin := flag.String("builtin", "go-hello", "examples also measured with the daemon's built-in Dockerfile frontend, comma-separated")
+	which := flag.String("scenarios", "all", "scenarios to measure, comma-separated, of: "+strings.Join(scenarioKeys(), ", ")+"\n"+
+		"(ci-edit = source edit on a fresh runner importing the registry cache); no-change and edit\n"+
+		"build once untimed first when cold is not measured")
 	flag.Parse()
+	sel, err := parseScenarios(*which)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, *runs, *out, strings.Split(*only, ","), strings.Split(*builtin, ","))
+	err = run(ctx, *runs, *out, strings.Split(*only, ","), strings.Split(*builtin, ","), sel)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -82,13 +96,15 @@ func main() {
 
 type side struct {
 	name  string
+	slug  string // in the registry cache's name
 	dir   string
 	attrs map[string]string // frontend attrs of every build of this side
 }
 
-type timings struct{ cold, noChange, edit []time.Duration }
+// timings are a side's build times by scenario key, one per run.
+type timings map[string][]time.Duration
 
-func run(ctx context.Context, runs int, out string, only, builtin []string) error {
+func run(ctx context.Context, runs int, out string, only, builtin []string, sel selection) error {
 	registry := os.Getenv("SAFE_REGISTRY")
 	if registry == "" {
 		return errors.New("SAFE_REGISTRY is not set: run `make bench`, which brings the stack up, or `eval \"$(hack/stack env)\"`")
@@ -153,13 +169,6 @@ func run(ctx context.Context, runs int, out string, only, builtin []string) erro
 	frontendAttrs := map[string]string{"build-arg:BUILDKIT_SYNTAX": syntax}
 
 	var report strings.Builder
-	header := "# Benchmark\n\nMeasured with `make bench` on a 2-core machine shared with other work (buildkitd v0.34.2, runc,\n" +
-		"loopback registry). The benchmark starts a buildkitd of its own (own root and socket, the\n" +
-		"stack's registry mirror configuration) and stops it at the end, so pruning before a cold build\n" +
-		"never touches anybody's build cache. It builds the frontend and runtime images from the checkout\n" +
-		"it runs in and points the specs' `# syntax=` line at them with `BUILDKIT_SYNTAX`.\n\n" +
-		"Absolute times move with the machine's load; the two sides of every scenario are built\n" +
-		"alternately (A, B, A, B, who goes first rotating), so the ratios are what to read.\n\n"
 	var failed []string
 	for _, name := range only {
 		i := slices.IndexFunc(apps, func(a app) bool { return a.example == name })
@@ -171,7 +180,7 @@ func run(ctx context.Context, runs int, out string, only, builtin []string) erro
 			return fmt.Errorf("no example %q to measure (have: %s)", name, strings.Join(have, ", "))
 		}
 		a := apps[i]
-		section, err := measureApp(ctx, c, work, a, runs, frontendAttrs, slices.Contains(builtin, a.example))
+		section, tables, err := measureApp(ctx, c, work, registry, a, runs, frontendAttrs, slices.Contains(builtin, a.example), sel)
 		if err != nil {
 			if ctx.Err() != nil {
 				return err
@@ -182,10 +191,10 @@ func run(ctx context.Context, runs int, out string, only, builtin []string) erro
 			section = fmt.Sprintf("## %s\n\nNot measured: %s\n", a.example, strings.SplitN(err.Error(), "\n", 2)[0])
 		}
 		report.WriteString(section + "\n")
-		// Written after every example, so a long run leaves what it has.
-		if out != "" {
-			if err := os.WriteFile(out, []byte(header+report.String()), 0o644); err != nil {
-				return err
+		// Merged after every example, so a long run leaves what it has.
+		if out != "" && len(tables) > 0 {
+			if err := mergeFile(out, tables); err != nil {
+				return fmt.Errorf("writing %s: %w", out, err)
 			}
 		}
 	}
@@ -196,33 +205,44 @@ func run(ctx context.Context, runs int, out string, only, builtin []string) erro
 	return nil
 }
 
-// measureApp times one example and measures its sizes: its report section.
-func measureApp(ctx context.Context, c *client.Client, work string, a app, runs int, frontendAttrs map[string]string, builtin bool) (string, error) {
-	sides, results, err := measure(ctx, c, work, a, runs, frontendAttrs, builtin)
+// measureApp times one example and measures its sizes: its report section
+// and its rows of the page's tables.
+func measureApp(ctx context.Context, c *client.Client, work, registry string, a app, runs int, frontendAttrs map[string]string, builtin bool, sel selection) (string, []tableRows, error) {
+	sides, results, err := measure(ctx, c, work, registry, a, runs, frontendAttrs, builtin, sel)
 	if err != nil {
-		return "", err
+		return "", nil, err
+	}
+	var b strings.Builder
+	tables := timingRows(a.example, sel, results, sides)
+	if len(sel.timed()) > 0 {
+		renderTimings(&b, a.example, a.dockerfile, runs, sel, results, sides)
+	}
+	if !sel["size"] {
+		return b.String(), tables, nil
 	}
 	switch a.example {
 	case "go-hello", "rust-hello":
 		sizes, err := measureSizes(ctx, c, work, a.example, sides[0], sides[1])
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
-		return render(a, runs, results, sides, sizes), nil
+		render(&b, a, sides, sizes)
+		return b.String(), append(tables, sizeRows(a.example, sizes.frontendCompressed, sizes.handCompr, sizes.runtime), scratchRows(a.example, sizes)), nil
 	}
 	front, hand, rt, err := compressedSizes(ctx, c, sides[0], sides[1])
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return renderApp(a, runs, results, sides, front, hand, rt), nil
+	renderApp(&b, front, hand, rt)
+	return b.String(), append(tables, sizeRows(a.example, front, hand, rt)), nil
 }
 
-// measure times cold, no-change and source-edit builds of an example
-// through the frontend and through its hand-written Dockerfile with
+// measure times the selected scenarios of an example built through the
+// frontend and with its hand-written Dockerfile carrying
 // `# syntax=docker/dockerfile:1` (and, with builtin, by the daemon's
 // built-in Dockerfile frontend), alternating the sides and rotating who goes
 // first, so the machine's load hits every side alike.
-func measure(ctx context.Context, c *client.Client, work string, a app, runs int, frontendAttrs map[string]string, builtin bool) ([]side, map[string]*timings, error) {
+func measure(ctx context.Context, c *client.Client, work, registry string, a app, runs int, frontendAttrs map[string]string, builtin bool, sel selection) ([]side, map[string]timings, error) {
 	frontendDir, err := copyExample(work, a, "frontend", "")
 	if err != nil {
 		return nil, nil, err
@@ -236,58 +256,131 @@ func measure(ctx context.Context, c *client.Client, work string, a app, runs int
 	if err := prepend(filepath.Join(syntaxDir, "Dockerfile"), "# syntax=docker/dockerfile:1\n"); err != nil {
 		return nil, nil, err
 	}
-	sides := []side{{"safe-frontend", frontendDir, frontendAttrs}, {"hand-written, # syntax=docker/dockerfile:1", syntaxDir, nil}}
+	sides := []side{{"safe-frontend", "frontend", frontendDir, frontendAttrs}, {"hand-written, # syntax=docker/dockerfile:1", "hand-written", syntaxDir, nil}}
 	if builtin {
 		handDir, err := copyExample(work, a, "dockerfile", a.dockerfile)
 		if err != nil {
 			return nil, nil, err
 		}
-		sides = append(sides, side{"hand-written Dockerfile (built-in)", handDir, nil})
+		sides = append(sides, side{"hand-written Dockerfile (built-in)", "builtin", handDir, nil})
 	}
-	results := map[string]*timings{}
+	results := map[string]timings{}
 	for _, s := range sides {
-		results[s.name] = &timings{}
+		results[s.name] = timings{}
+	}
+	if len(sel.timed()) == 0 {
+		return sides, results, nil
 	}
 
 	for i := 0; i < runs; i++ {
 		order := append(slices.Clone(sides[i%len(sides):]), sides[:i%len(sides)]...)
 		for _, s := range order {
 			t := results[s.name]
-			if err := c.Prune(ctx, nil, client.PruneAll); err != nil {
-				return nil, nil, fmt.Errorf("pruning the build cache: %w", err)
+			built := false
+			if sel["cold"] {
+				if err := c.Prune(ctx, nil, client.PruneAll); err != nil {
+					return nil, nil, fmt.Errorf("pruning the build cache: %w", err)
+				}
+				d, _, err := timedBuild(ctx, c, s)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s %s cold build: %w", a.example, s.name, err)
+				}
+				t["cold"] = append(t["cold"], d)
+				built = true
 			}
-			d, _, err := timedBuild(ctx, c, s)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s %s cold build: %w", a.example, s.name, err)
+			if sel["no-change"] || sel["edit"] {
+				if !built {
+					if _, _, err := timedBuild(ctx, c, s); err != nil {
+						return nil, nil, fmt.Errorf("%s %s first build: %w", a.example, s.name, err)
+					}
+				}
+				if sel["no-change"] {
+					d, _, err := timedBuild(ctx, c, s)
+					if err != nil {
+						return nil, nil, fmt.Errorf("%s %s rebuild: %w", a.example, s.name, err)
+					}
+					t["no-change"] = append(t["no-change"], d)
+				}
+				if sel["edit"] {
+					if err := editSource(s.dir, a, i); err != nil {
+						return nil, nil, err
+					}
+					d, res, err := timedBuild(ctx, c, s)
+					if err != nil {
+						return nil, nil, fmt.Errorf("%s %s edit rebuild: %w", a.example, s.name, err)
+					}
+					// The hand-written Rust Dockerfile has one cargo step, which
+					// reruns on every edit: only a dependency step that exists has
+					// to stay CACHED, and the frontend's always exists.
+					if found, cached := dependencyStep(res, a); (found || s.name == sides[0].name) && !cached {
+						return nil, nil, fmt.Errorf("%s %s: the dependency step was not CACHED after a source edit", a.example, s.name)
+					}
+					if os.Getenv("SAFE_BENCH_VERBOSE") != "" {
+						logVertices(a.example+" "+s.name+" edit", res)
+					}
+					t["edit"] = append(t["edit"], d)
+				}
 			}
-			t.cold = append(t.cold, d)
-			d, _, err = timedBuild(ctx, c, s)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s %s rebuild: %w", a.example, s.name, err)
+			if sel["ci-edit"] {
+				d, err := ciEdit(ctx, c, registry, a, s, i, runs)
+				if err != nil {
+					return nil, nil, err
+				}
+				t["ci-edit"] = append(t["ci-edit"], d)
 			}
-			t.noChange = append(t.noChange, d)
-			if err := editSource(s.dir, a, i); err != nil {
-				return nil, nil, err
+			var line strings.Builder
+			for _, sc := range sel.timed() {
+				fmt.Fprintf(&line, "  %s %s", sc.key, t[sc.key][i].Round(10*time.Millisecond))
 			}
-			d, res, err := timedBuild(ctx, c, s)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s %s edit rebuild: %w", a.example, s.name, err)
-			}
-			// The hand-written Rust Dockerfile has one cargo step, which
-			// reruns on every edit: only a dependency step that exists has
-			// to stay CACHED, and the frontend's always exists.
-			if found, cached := dependencyStep(res, a); (found || s.name == sides[0].name) && !cached {
-				return nil, nil, fmt.Errorf("%s %s: the dependency step was not CACHED after a source edit", a.example, s.name)
-			}
-			if os.Getenv("SAFE_BENCH_VERBOSE") != "" {
-				logVertices(a.example+" "+s.name+" edit", res)
-			}
-			t.edit = append(t.edit, d)
-			fmt.Fprintf(os.Stderr, "%s run %d/%d %-44s cold %6s  no-change %6s  edit %6s\n", a.example, i+1, runs, s.name,
-				t.cold[i].Round(10*time.Millisecond), t.noChange[i].Round(10*time.Millisecond), t.edit[i].Round(10*time.Millisecond))
+			fmt.Fprintf(os.Stderr, "%s run %d/%d %-44s%s\n", a.example, i+1, runs, s.name, line.String())
 		}
 	}
 	return sides, results, nil
+}
+
+// ciEdit is a source edit on a fresh CI runner: a build exports its cache
+// to the registry (mode=max, a ref per example, side and run), the daemon
+// loses its whole cache, cache mounts included, the source is edited, and
+// the timed build imports that cache. Both sides pay the same export and
+// import. The cache's tag is deleted afterwards (and is the same on every
+// benchmark run, so the registry holds at most one per example, side and run).
+func ciEdit(ctx context.Context, c *client.Client, registry string, a app, s side, i, runs int) (time.Duration, error) {
+	repo := "bench-cache/" + a.example + "-" + s.slug
+	tag := fmt.Sprint(i + 1)
+	ref := registry + "/" + repo + ":" + tag
+	importAttrs := map[string]string{"ref": ref, "registry.insecure": "true"}
+	exportAttrs := maps.Clone(importAttrs)
+	exportAttrs["mode"] = "max"
+	defer func() {
+		if err := deleteManifest(registry, repo, tag); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		}
+	}()
+	if _, err := buildrun.Build(ctx, c, buildrun.Options{Dir: s.dir, Attrs: s.attrs,
+		CacheExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: exportAttrs}}}); err != nil {
+		return 0, fmt.Errorf("%s %s: exporting the build cache to %s: %w", a.example, s.name, ref, err)
+	}
+	if err := c.Prune(ctx, nil, client.PruneAll); err != nil {
+		return 0, fmt.Errorf("pruning the build cache: %w", err)
+	}
+	// Its own edit index: the edit scenario's lines are in the source already.
+	if err := editSource(s.dir, a, runs+i); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	res, err := buildrun.Build(ctx, c, buildrun.Options{Dir: s.dir, Attrs: s.attrs,
+		CacheImports: []client.CacheOptionsEntry{{Type: "registry", Attrs: importAttrs}}})
+	d := time.Since(start)
+	if err != nil {
+		if res != nil {
+			err = fmt.Errorf("%w\n%s", err, res.Logs)
+		}
+		return 0, fmt.Errorf("%s %s edit rebuild from the registry cache: %w", a.example, s.name, err)
+	}
+	if os.Getenv("SAFE_BENCH_VERBOSE") != "" {
+		logVertices(a.example+" "+s.name+" edit on a fresh runner", res)
+	}
+	return d, nil
 }
 
 // logVertices prints what a build did, step by step (SAFE_BENCH_VERBOSE=1):
@@ -472,7 +565,7 @@ func measureSizes(ctx context.Context, c *client.Client, work, example string, f
 	for _, b := range []struct {
 		side
 		compr *int64
-	}{{side{"scratch", scratchDir, frontend.attrs}, &r.scratchCompressed}, {frontend, &r.frontendCompressed}, {hand, &r.handCompr}} {
+	}{{side{"scratch", "scratch", scratchDir, frontend.attrs}, &r.scratchCompressed}, {frontend, &r.frontendCompressed}, {hand, &r.handCompr}} {
 		tarPath := b.dir + ".oci.tar"
 		if _, err := buildrun.Build(ctx, c, buildrun.Options{Dir: b.dir, Attrs: b.attrs, OCITar: tarPath}); err != nil {
 			return nil, fmt.Errorf("building %s: %w", b.dir, err)
@@ -558,6 +651,9 @@ func benchmarkConvert(b *testing.B) {
 }
 
 func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	n := len(s)
@@ -570,9 +666,9 @@ func median(ds []time.Duration) time.Duration {
 // renderTimings writes an example's heading and timing table: the
 // frontend against the hand-written Dockerfile with `# syntax=` (gateway
 // against gateway), and against the built-in frontend when measured.
-func renderTimings(b *strings.Builder, example, dockerfile string, runs int, results map[string]*timings, sides []side) {
+func renderTimings(b *strings.Builder, example, dockerfile string, runs int, sel selection, results map[string]timings, sides []side) {
 	fe, hs := results[sides[0].name], results[sides[1].name]
-	var hw *timings
+	var hw timings
 	if len(sides) > 2 {
 		hw = results[sides[2].name]
 	}
@@ -589,63 +685,95 @@ func renderTimings(b *strings.Builder, example, dockerfile string, runs int, res
 	} else {
 		fmt.Fprintf(b, "\n|---|---:|---:|---:|\n")
 	}
-	row := func(name string, pick func(*timings) []time.Duration) {
-		ma, mx := median(pick(fe)), median(pick(hs))
-		fmt.Fprintf(b, "| %s | %.2f s | %.2f s | %.2fx |", name, ma.Seconds(), mx.Seconds(), ma.Seconds()/mx.Seconds())
+	for _, sc := range sel.timed() {
+		ma, mx := median(fe[sc.key]), median(hs[sc.key])
+		fmt.Fprintf(b, "| %s | %.2f s | %.2f s | %.2fx |", sc.label, ma.Seconds(), mx.Seconds(), ma.Seconds()/mx.Seconds())
 		if hw != nil {
-			mh := median(pick(hw))
+			mh := median(hw[sc.key])
 			fmt.Fprintf(b, " %.2f s | %.2fx |", mh.Seconds(), ma.Seconds()/mh.Seconds())
 		}
 		b.WriteString("\n")
 	}
-	row("cold build", func(t *timings) []time.Duration { return t.cold })
-	row("no-change rebuild", func(t *timings) []time.Duration { return t.noChange })
-	row("rebuild after a source edit", func(t *timings) []time.Duration { return t.edit })
 }
 
-// renderApp is the section of an example measured by timings and
-// compressed image sizes only.
-func renderApp(a app, runs int, results map[string]*timings, sides []side, front, hand, runtime int64) string {
-	var b strings.Builder
-	renderTimings(&b, a.example, a.dockerfile, runs, results, sides)
-	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
-	fmt.Fprintf(&b, "\n| size | bytes | MiB |\n|---|---:|---:|\n")
-	fmt.Fprintf(&b, "| image via safe-frontend, compressed | %d | %.2f |\n", front, mib(front))
-	fmt.Fprintf(&b, "| image via hand-written Dockerfile, compressed | %d | %.2f |\n", hand, mib(hand))
-	fmt.Fprintf(&b, "| of the frontend's image: tini + safe-probe (the runtime layer), compressed | %d | %.2f |\n", runtime, mib(runtime))
-	fmt.Fprintf(&b, "\nThe frontend's image is %.2f MiB (%+.1f%%) %s the hand-written one; it carries tini and the health\n"+
+// timingRows are the example's rows of the page's summary and every-run
+// tables, for the scenarios measured.
+func timingRows(example string, sel selection, results map[string]timings, sides []side) []tableRows {
+	fe, hs := results[sides[0].name], results[sides[1].name]
+	summary := tableRows{header: timingTable, keyCells: 2}
+	each := tableRows{header: eachRunTable, keyCells: 2}
+	for _, sc := range sel.timed() {
+		if len(fe[sc.key]) == 0 || len(hs[sc.key]) == 0 {
+			continue
+		}
+		ma, mx := median(fe[sc.key]), median(hs[sc.key])
+		summary.rows = append(summary.rows, fmt.Sprintf("| %s | %s | %.2f s | %.2f s | %.2fx | %d |",
+			example, sc.label, ma.Seconds(), mx.Seconds(), ma.Seconds()/mx.Seconds(), len(fe[sc.key])))
+		each.rows = append(each.rows, fmt.Sprintf("| %s | %s | %s | %s |", example, sc.short, seconds(fe[sc.key]), seconds(hs[sc.key])))
+	}
+	return []tableRows{summary, each}
+}
+
+func seconds(ds []time.Duration) string {
+	s := make([]string, len(ds))
+	for i, d := range ds {
+		s[i] = fmt.Sprintf("%.2f", d.Seconds())
+	}
+	return strings.Join(s, ", ")
+}
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+// sizeRows is the example's row of the page's image-size table.
+func sizeRows(example string, front, hand, runtime int64) tableRows {
+	return tableRows{header: sizeTable, keyCells: 1, rows: []string{fmt.Sprintf("| %s | %.2f MiB | %.2f MiB | %.3fx | %.2f MiB | %+d bytes |",
+		example, mib(front), mib(hand), float64(front)/float64(hand), mib(runtime), front-runtime-hand)}}
+}
+
+// scratchRows is the example's row of the page's `final: scratch` table.
+func scratchRows(example string, s *sizeReport) tableRows {
+	over := s.scratchLayer - s.binary
+	return tableRows{header: scratchTable, keyCells: 1, rows: []string{fmt.Sprintf("| %s | %.2f MiB | %.2f MiB | %.2f MiB | %.2f MiB | %.2f MiB | %.2f MiB |",
+		example, mib(s.binary), mib(s.runtime), mib(s.scratchLayer), mib(over), mib(over-s.runtime), mib(s.scratchCompressed))}}
+}
+
+// renderApp writes the compressed image sizes of an example measured by
+// timings and sizes only.
+func renderApp(b *strings.Builder, front, hand, runtime int64) {
+	fmt.Fprintf(b, "\n| size | bytes | MiB |\n|---|---:|---:|\n")
+	fmt.Fprintf(b, "| image via safe-frontend, compressed | %d | %.2f |\n", front, mib(front))
+	fmt.Fprintf(b, "| image via hand-written Dockerfile, compressed | %d | %.2f |\n", hand, mib(hand))
+	fmt.Fprintf(b, "| of the frontend's image: tini + safe-probe (the runtime layer), compressed | %d | %.2f |\n", runtime, mib(runtime))
+	fmt.Fprintf(b, "\nThe frontend's image is %.2f MiB (%+.1f%%) %s the hand-written one; it carries tini and the health\n"+
 		"probe, which the hand-written Dockerfile has no equivalent for. Without them it would be %d bytes %s it.\n",
 		mib(abs(front-hand)), 100*float64(front-hand)/float64(hand), biggerSmaller(front-hand),
 		abs(front-runtime-hand), biggerSmaller(front-runtime-hand))
-	return b.String()
 }
 
-func render(a app, runs int, results map[string]*timings, sides []side, sizes *sizeReport) string {
-	var b strings.Builder
-	renderTimings(&b, a.example, a.dockerfile, runs, results, sides)
+// render writes the sizes of a compiled example: binary, scratch variant,
+// both distroless images.
+func render(b *strings.Builder, a app, sides []side, sizes *sizeReport) {
 	if len(sides) > 2 {
-		fmt.Fprintf(&b, "\nThe gap to the built-in frontend on rebuilds is the fixed cost of any gateway frontend\n"+
+		fmt.Fprintf(b, "\nThe gap to the built-in frontend on rebuilds is the fixed cost of any gateway frontend\n"+
 			"(resolve its image, start its container, read the spec again); the `# syntax=` column pays it too.\n")
 	}
-	fmt.Fprintf(&b, "\n| size | bytes | MiB |\n|---|---:|---:|\n")
-	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
-	fmt.Fprintf(&b, "| binary (%s) | %d | %.2f |\n", a.example, sizes.binary, mib(sizes.binary))
-	fmt.Fprintf(&b, "| tini + safe-probe (the runtime layer) | %d | %.2f |\n", sizes.runtime, mib(sizes.runtime))
-	fmt.Fprintf(&b, "| `final: scratch` image, layers uncompressed | %d | %.2f |\n", sizes.scratchLayer, mib(sizes.scratchLayer))
-	fmt.Fprintf(&b, "| `final: scratch` image, compressed | %d | %.2f |\n", sizes.scratchCompressed, mib(sizes.scratchCompressed))
-	fmt.Fprintf(&b, "| distroless image via safe-frontend, compressed | %d | %.2f |\n", sizes.frontendCompressed, mib(sizes.frontendCompressed))
-	fmt.Fprintf(&b, "| distroless image via hand-written Dockerfile, compressed | %d | %.2f |\n", sizes.handCompr, mib(sizes.handCompr))
+	fmt.Fprintf(b, "\n| size | bytes | MiB |\n|---|---:|---:|\n")
+	fmt.Fprintf(b, "| binary (%s) | %d | %.2f |\n", a.example, sizes.binary, mib(sizes.binary))
+	fmt.Fprintf(b, "| tini + safe-probe (the runtime layer) | %d | %.2f |\n", sizes.runtime, mib(sizes.runtime))
+	fmt.Fprintf(b, "| `final: scratch` image, layers uncompressed | %d | %.2f |\n", sizes.scratchLayer, mib(sizes.scratchLayer))
+	fmt.Fprintf(b, "| `final: scratch` image, compressed | %d | %.2f |\n", sizes.scratchCompressed, mib(sizes.scratchCompressed))
+	fmt.Fprintf(b, "| distroless image via safe-frontend, compressed | %d | %.2f |\n", sizes.frontendCompressed, mib(sizes.frontendCompressed))
+	fmt.Fprintf(b, "| distroless image via hand-written Dockerfile, compressed | %d | %.2f |\n", sizes.handCompr, mib(sizes.handCompr))
 	over := sizes.scratchLayer - sizes.binary
-	fmt.Fprintf(&b, "\n`final: scratch` image over the binary: %.2f MiB uncompressed (target <= 1 MiB), of which %.2f MiB\n"+
+	fmt.Fprintf(b, "\n`final: scratch` image over the binary: %.2f MiB uncompressed (target <= 1 MiB), of which %.2f MiB\n"+
 		"are tini and the health probe, which the hand-written Dockerfile has no equivalent for; without them\n"+
 		"%.2f MiB. Compressed, the whole scratch image is %.2f MiB for a %.2f MiB binary.\n",
 		mib(over), mib(sizes.runtime), mib(over-sizes.runtime), mib(sizes.scratchCompressed), mib(sizes.binary))
 	if a.example == "go-hello" {
 		conv := testing.Benchmark(benchmarkConvert)
-		fmt.Fprintf(&b, "\nspec -> LLB conversion (parse + convert + marshal): %.3f ms/op over %d iterations (target < 1 ms)\n",
+		fmt.Fprintf(b, "\nspec -> LLB conversion (parse + convert + marshal): %.3f ms/op over %d iterations (target < 1 ms)\n",
 			float64(conv.NsPerOp())/1e6, conv.N)
 	}
-	return b.String()
 }
 
 func abs(n int64) int64 {
