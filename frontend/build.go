@@ -19,6 +19,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/org/safe-frontend/llbgen"
+	"github.com/org/safe-frontend/lock"
 	"github.com/org/safe-frontend/policy"
 	"github.com/org/safe-frontend/rules"
 	"github.com/org/safe-frontend/spec"
@@ -201,6 +202,22 @@ type inputs struct {
 // spec's own, with the rule and the spec line: the build refuses the errors
 // among them (returned too), --check lists them all.
 func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, sp *spec.Spec, report *policy.Report, build ocispecs.Platform) (*inputs, []policy.Finding, error) {
+	// The lock is read while .dockerignore and the manifests are: small
+	// transfers from the client at once, not one after another (a no-change
+	// rebuild waits for each).
+	type lockRead struct {
+		dt  []byte
+		err error
+	}
+	lockCh := make(chan lockRead, 1)
+	go func() {
+		dt, err := readLockFile(ctx, c, bc, lock.Name(src.Filename))
+		lockCh <- lockRead{dt, err}
+	}()
+	readLockDone := func() ([]byte, error) {
+		r := <-lockCh
+		return r.dt, r.err
+	}
 	dockerignore, err := bc.DockerIgnorePatterns(ctx)
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "reading .dockerignore")
@@ -214,7 +231,7 @@ func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 	// rust-toolchain.toml pins), before the bases are named.
 	llbgen.ApplyContext(sp, in.files)
 	var lockFound []llbgen.ContextFinding
-	if in.lock, lockFound, err = readLock(ctx, c, bc, src, sp, build, bc.TargetPlatforms); err != nil {
+	if in.lock, lockFound, err = readLock(readLockDone, src, sp, build, bc.TargetPlatforms); err != nil {
 		return nil, nil, err
 	}
 	found := policy.CheckContext(report, sp, in.files, crossBuild(build, bc.TargetPlatforms))

@@ -41,9 +41,9 @@ type baseLock struct {
 // malformed, lacks a base the spec needs on the build's platforms, or pins
 // one the spec no longer uses, gives SF104 findings (the build refuses
 // them, --check lists them); err is for the read itself.
-func readLock(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, sp *spec.Spec, build ocispecs.Platform, targets []ocispecs.Platform) (*baseLock, []llbgen.ContextFinding, error) {
+func readLock(read func() ([]byte, error), src *dockerui.Source, sp *spec.Spec, build ocispecs.Platform, targets []ocispecs.Platform) (*baseLock, []llbgen.ContextFinding, error) {
 	specFile := src.Filename
-	dt, err := readLockFile(ctx, c, bc, lock.Name(specFile))
+	dt, err := read()
 	var le *lock.Error
 	if errors.As(err, &le) {
 		return nil, []llbgen.ContextFinding{lockFinding("", le)}, nil

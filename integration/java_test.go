@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"archive/zip"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -60,7 +62,7 @@ func TestJavaHello(t *testing.T) {
 	t.Run("progress", func(t *testing.T) {
 		for _, want := range []string{
 			"[java 1/6] copy pom.xml", "[java 2/6] mvn dependency:go-offline", "[java 3/6] copy sources",
-			"[java 4/6] mvn -B package -DskipTests", "[java 5/6] jdeps: the JDK modules the jars use",
+			"[java 4/6] mvn -B package -DskipTests", "[java 5/6] jdeps: the dependencies' JDK modules",
 			"[java 6/6] jlink --strip-debug --no-man-pages --no-header-files",
 		} {
 			vertex(t, res, want)
@@ -118,6 +120,29 @@ func TestJavaHello(t *testing.T) {
 		}
 	})
 
+	t.Run("app-jar-reproducible-as-maven-made-it", func(t *testing.T) {
+		// maven-jar-plugin 3.4.2 honours outputTimestamp (SOURCE_DATE_EPOCH):
+		// the jar tool finds every entry at the build's time and keeps the
+		// jar; its entries are at that time in the image.
+		if l := keptJarsRe.FindStringSubmatch(res.Logs); l != nil { // absent when the step was CACHED
+			eq(t, "jars rewritten, kept", l[1:], []string{"0", "1"})
+		}
+		jar := fileInImage(t, inProc, "app/java-hello.jar")
+		zr, err := zip.NewReader(bytes.NewReader(jar), int64(len(jar)))
+		if err != nil {
+			t.Fatalf("/app/java-hello.jar: %v", err)
+		}
+		want := time.Unix(1700000000, 0).UTC()
+		for _, f := range zr.File {
+			if got := f.Modified.UTC(); !got.Equal(want) {
+				t.Errorf("/app/java-hello.jar: %s at %s, want %s", f.Name, got, want)
+			}
+		}
+		if len(zr.File) < 3 {
+			t.Errorf("/app/java-hello.jar has %d entries", len(zr.File))
+		}
+	})
+
 	t.Run("jlink-runtime-holds-jdeps-modules-only", func(t *testing.T) {
 		// What jdeps names for the app and Jackson (java.logging; the
 		// java.desktop, java.sql and java.xml it only requires static are
@@ -167,6 +192,9 @@ func layerNames(history []ocispecs.History) []string {
 	}
 	return ours
 }
+
+// keptJarsRe finds what the package step's jar tool did.
+var keptJarsRe = regexp.MustCompile(`reproducible jars: (\d+) rewritten, (\d+) already at the build's time`)
 
 // jdepsRe finds the module list the jdeps step prints.
 var jdepsRe = regexp.MustCompile(`jdeps: ([a-z0-9.,]+)`)

@@ -246,11 +246,16 @@ func (java) CheckContext(s *spec.Spec, files map[string][]byte, _ bool) []Contex
 //go:embed java_truststore.sh
 var javaTruststore string
 
-// reproducibleJar rewrites a jar with every entry at one time and in name
-// order (the manifest first), and without the date comment older Maven
-// archivers put into pom.properties: maven-jar-plugin before 3.2.0
-// ignores project.build.outputTimestamp, and a jar's entry order follows
-// the file system's directory order.
+// reproducibleJar makes every jar it is given reproducible. maven-jar-plugin
+// 3.2.0 and later honours project.build.outputTimestamp (every entry at
+// that time, in an order of the archiver's own): the tool reads such a jar,
+// finds every entry at the build's time and leaves it as it is. An older
+// plugin's jar (entry times of the build's clock, the order of the file
+// system, a date comment in pom.properties) is rewritten: every entry at
+// the build's time, in name order (the manifest first), no comment. It also checks that
+// one of the jars holds the main class (exit 3 if none does). It is
+// compiled once (a cached step), so the package step pays for one short
+// JVM start, not for the source launcher's compilation.
 const reproducibleJar = `import java.io.*;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.*;
@@ -258,11 +263,25 @@ import java.util.*;
 import java.util.zip.*;
 
 public class ReproducibleJar {
+    // args: epoch seconds, the main class's entry name, the jars.
     public static void main(String[] args) throws Exception {
         long time = Long.parseLong(args[0]) * 1000L;
-        for (int i = 1; i < args.length; i++) {
-            rewrite(Path.of(args[i]), time);
+        String mainEntry = args[1];
+        boolean found = false;
+        int rewritten = 0, kept = 0;
+        for (int i = 2; i < args.length; i++) {
+            Path jar = Path.of(args[i]);
+            List<String> names = new ArrayList<>();
+            if (canonical(jar, time, names)) {
+                kept++;
+            } else {
+                rewrite(jar, time);
+                rewritten++;
+            }
+            if (names.contains(mainEntry)) found = true;
         }
+        System.out.println("reproducible jars: " + rewritten + " rewritten, " + kept + " already at the build's time");
+        if (!found) System.exit(3);
     }
 
     static int rank(String name) {
@@ -271,15 +290,50 @@ public class ReproducibleJar {
         return 2;
     }
 
+    static final Comparator<String> ORDER = Comparator.comparingInt(ReproducibleJar::rank).thenComparing(Comparator.naturalOrder());
+
+    static boolean pomProperties(String name) {
+        return name.startsWith("META-INF/maven/") && name.endsWith("/pom.properties");
+    }
+
+    // canonical lists the jar's entry names and tells whether the archiver
+    // made it reproducible already: every entry at the build's time (an
+    // archiver that honours outputTimestamp also writes its entries in an
+    // order of its own that does not follow the file system's) and no
+    // comment in pom.properties.
+    static boolean canonical(Path jar, long time, List<String> names) throws IOException {
+        boolean ok = true;
+        try (ZipFile in = new ZipFile(jar.toFile())) {
+            for (ZipEntry e : Collections.list(in.entries())) {
+                String name = e.getName();
+                names.add(name);
+                if (!ok) continue;
+                if (e.getTime() != time) {
+                    ok = false;
+                    System.out.println(jar.getFileName() + ": " + name + " at " + e.getTime() / 1000 + ", not " + time / 1000);
+                } else if (pomProperties(name)) {
+                    try (InputStream s = in.getInputStream(e)) {
+                        String text = new String(s.readAllBytes(), StandardCharsets.ISO_8859_1);
+                        if (text.startsWith("#") || text.contains("\n#")) {
+                            ok = false;
+                            System.out.println(jar.getFileName() + ": " + name + " has a comment");
+                        }
+                    }
+                }
+            }
+        }
+        return ok;
+    }
+
     static void rewrite(Path jar, long time) throws IOException {
         Path tmp = jar.resolveSibling(jar.getFileName() + ".tmp");
         try (ZipFile in = new ZipFile(jar.toFile());
              ZipOutputStream out = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
             List<ZipEntry> entries = new ArrayList<>(Collections.list(in.entries()));
-            entries.sort(Comparator.comparingInt((ZipEntry e) -> rank(e.getName())).thenComparing(ZipEntry::getName));
+            entries.sort(Comparator.comparing(ZipEntry::getName, ORDER));
             for (ZipEntry e : entries) {
                 byte[] data = in.getInputStream(e).readAllBytes();
-                if (e.getName().startsWith("META-INF/maven/") && e.getName().endsWith("/pom.properties")) {
+                if (pomProperties(e.getName())) {
                     StringBuilder b = new StringBuilder();
                     for (String line : new String(data, StandardCharsets.ISO_8859_1).split("\\r?\\n")) {
                         if (!line.startsWith("#")) b.append(line).append('\n');
@@ -298,13 +352,43 @@ public class ReproducibleJar {
 }
 `
 
+// pemTrustStoreJava is the Java half of java_truststore.sh (its here
+// document), compiled with the jar tool for the package step.
+var pemTrustStoreJava = func() string {
+	_, rest, _ := strings.Cut(javaTruststore, "<<'JAVA'\n")
+	src, _, _ := strings.Cut(rest, "\nJAVA\n")
+	return src + "\n"
+}()
+
 // mavenScript runs Maven with the CA secret as a truststore made in /tmp
 // (a tmpfs: no layer keeps it) and the build args in the environment.
+// Maven offline (-o) without the wrapper (which may still fetch its
+// distribution) opens no TLS connection: it goes without the truststore,
+// whose JVM start costs a second or two.
 func mavenScript(ca string, wrapper bool, args []string, after ...string) string {
+	return mavenRun(ca, "", wrapper, args, after...)
+}
+
+// mavenRun is mavenScript; with tools (where the javac step put
+// PemTrustStore.class) the truststore is made without the source
+// launcher's compilation.
+func mavenRun(ca, tools string, wrapper bool, args []string, after ...string) string {
 	var b strings.Builder
 	b.WriteString("set -eu\n")
-	b.WriteString(javaTruststore)
-	fmt.Fprintf(&b, "java_truststore %s /tmp/truststore/truststore.p12\n", shQuote(ca))
+	switch {
+	case !wrapper && slices.ContainsFunc(args, func(a string) bool { return a == "-o" || a == "--offline" }):
+	case tools != "":
+		fmt.Fprintf(&b, `if [ -s %[1]s ]; then
+  mkdir -p /tmp/truststore
+  java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp %[2]s PemTrustStore %[1]s /tmp/truststore/truststore.p12
+  MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }-Djavax.net.ssl.trustStore=/tmp/truststore/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit"
+  export MAVEN_OPTS
+fi
+`, shQuote(ca), tools)
+	default:
+		b.WriteString(javaTruststore)
+		fmt.Fprintf(&b, "java_truststore %s /tmp/truststore/truststore.p12\n", shQuote(ca))
+	}
 	mvn := "mvn"
 	if wrapper {
 		mvn = "sh ./mvnw"
@@ -312,7 +396,9 @@ func mavenScript(ca string, wrapper bool, args []string, after ...string) string
 	b.WriteString("touch /tmp/maven-start\n")
 	b.WriteString(mvn + " " + shJoin(args) + "\n")
 	for _, a := range after {
-		b.WriteString(a + "\n")
+		if a != "" {
+			b.WriteString(a + "\n")
+		}
 	}
 	return b.String()
 }
@@ -353,8 +439,15 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		k, v, _ := strings.Cut(kv, "=")
 		env = append(env, llb.AddEnv(k, v))
 	}
-	tools := llb.Scratch().File(llb.Mkfile("/ReproducibleJar.java", 0o644, []byte(reproducibleJar)),
+	// The jar tool, compiled once: keyed by its source and the builder.
+	toolSrc := llb.Scratch().File(llb.Mkfile("/ReproducibleJar.java", 0o644, []byte(reproducibleJar)).
+		Mkfile("/PemTrustStore.java", 0o644, []byte(pemTrustStoreJava)),
 		in.Step(4, total, "jar rewriter (one entry time)", "language"))
+	tools := in.Builder.Run(append([]llb.RunOption{
+		llb.Args([]string{"javac", "-d", "/run/tools", "/run/tools-src/ReproducibleJar.java", "/run/tools-src/PemTrustStore.java"}),
+		llb.AddMount("/run/tools-src", toolSrc, llb.Readonly),
+		in.Step(4, total, "javac ReproducibleJar.java PemTrustStore.java", "language"),
+	}, in.RunOpts...)...).AddMount("/run/tools", llb.Scratch())
 	// The local repository and the wrapper's Maven are in the builder's
 	// filesystem, not cache mounts: what step 2 resolves is a layer, which
 	// a registry cache (--cache-to type=registry,mode=max) carries to a
@@ -363,7 +456,6 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		opts := []llb.RunOption{
 			llb.Dir(javaSrc),
 			llb.AddMount("/tmp", llb.Scratch(), llb.Tmpfs()),
-			llb.AddMount(javaTools, tools, llb.Readonly),
 			in.Step(n, total, name, path),
 		}
 		return append(append(opts, env...), in.RunOpts...)
@@ -434,16 +526,22 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		testsPath = javaPath(s, "tests")
 	}
 	built := sources.Run(append([]llb.RunOption{
-		llb.Args([]string{"/bin/sh", "-c", mavenScript(in.CA, p.wrapper, pkg, mavenMisses, javaStage(p, epoch))}),
+		llb.Args([]string{"/bin/sh", "-c", mavenRun(in.CA, javaTools, p.wrapper, pkg, mavenMisses, javaStage(p, epoch), javaJdepsApp(jlink, JavaMajor(s)))}),
+		llb.AddMount(javaTools, tools, llb.Readonly),
+		// A package run is short: the JIT's first tier and one GC thread
+		// start Maven faster than C2 and G1 pay back (MAVEN_OPTS from the
+		// build's env wins).
+		llb.AddEnv("MAVEN_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"),
 	}, mvnOpts(name, testsPath, 4)...)...).Root()
 
 	layers := []Layer{}
 	entry := []string{javaJREBin}
 	var outEnv []string
 	if jlink {
-		// 5: the JDK modules the jars use. The dependencies are read from
-		// a copy of their jars (keyed by content), so a source edit leaves
-		// that part cached and only the app's jars are read again.
+		// 5: the JDK modules the jars use. The app's jars were read in the
+		// package step (no step of their own); the dependencies are read
+		// from a copy of their jars (keyed by content), so a source edit
+		// leaves that part cached.
 		rt := javaPath(s, "runtime")
 		libs := llb.Scratch().File(llb.Copy(built, javaOut+"/lib", "/", &llb.CopyInfo{CopyDirContentsOnly: true}),
 			in.Step(5, total, "dependency jars", rt))
@@ -452,18 +550,11 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 			llb.AddMount("/run/lib", libs, llb.Readonly),
 			in.Step(5, total, "jdeps: the dependencies' JDK modules", rt),
 		}, in.RunOpts...)...).Root()
-		depMods := llb.Scratch().File(llb.Copy(depRun, javaOut+"/deps.modules", "/deps.modules"),
-			in.Step(5, total, "the dependencies' module list", rt))
-		deps := built.Run(append([]llb.RunOption{
-			llb.Args([]string{"/bin/sh", "-c", javaJdepsApp(JavaMajor(s))}),
-			llb.Dir(javaOut),
-			llb.AddMount("/run/deps", depMods, llb.Readonly),
-			in.Step(5, total, "jdeps: the JDK modules the jars use", rt),
-		}, in.RunOpts...)...).Root()
-		// 6: jlink from the module list alone (a copy is keyed by its
+		// 6: jlink from the two module lists alone (a copy is keyed by its
 		// content): an edit that uses no new module leaves it cached.
-		mods := llb.Scratch().File(llb.Copy(deps, javaOut+"/jdeps.modules", "/jdeps.modules"),
-			in.Step(6, total, "module list", javaPath(s, "runtime")))
+		mods := llb.Scratch().File(llb.Copy(built, javaOut+"/app.modules", "/app.modules").
+			Copy(depRun, javaOut+"/deps.modules", "/deps.modules"),
+			in.Step(6, total, "module list", rt))
 		jre := in.Builder.Run(append([]llb.RunOption{
 			llb.Args([]string{"/bin/sh", "-c", javaJlinkScript(cfg.Modules)}),
 			llb.AddMount("/run/jdeps", mods, llb.Readonly),
@@ -535,19 +626,16 @@ for f in $(printf '%%s' "$deps" | tr ':' ' '); do
   if [ -f %[1]s/app/modules/"$n" ]; then cp="$cp:%[2]s/modules/$n"; else cp="$cp:$f"; fi
 done
 printf -- '--class-path\n"%%s"\n' "$cp" > %[1]s/app/classpath.argfile
-java -Duser.timezone=UTC %[6]s/ReproducibleJar.java %[7]d %[1]s/app/*.jar $(ls %[1]s/app/modules/*.jar 2>/dev/null)
 rmdir %[1]s/app/modules 2>/dev/null || true
-# the main class must be in the app's jars
+# the app's jars reproducible (rewritten unless Maven made them so), the main class in one of them
 cls=$(printf '%%s' %[3]s | tr . /).class
-found=0
-for j in %[1]s/app/*.jar %[1]s/app/modules/*.jar; do
-  [ -f "$j" ] || continue
-  if jar tf "$j" | grep -qxF "$cls"; then found=1; fi
-done
-if [ "$found" -ne 1 ]; then
+rc=0
+java -Duser.timezone=UTC -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp %[6]s ReproducibleJar %[7]d "$cls" %[1]s/app/*.jar $(ls %[1]s/app/modules/*.jar 2>/dev/null) || rc=$?
+if [ "$rc" -eq 3 ]; then
   echo "error: the main class %[4]s is in no jar of %[5]s; check java.main or the pom's mainClass" >&2
   exit 1
 fi
+[ "$rc" -eq 0 ] || exit "$rc"
 `, javaOut, javaApp, shQuote(p.main), p.main, m.ArtifactID, javaTools, epoch)
 	return b.String()
 }
@@ -603,22 +691,28 @@ fi
 `, major, javaOut)
 }
 
-// javaJdepsApp adds the JDK modules the app's own jars use to the
-// dependencies' list: the module list jlink is made from.
-func javaJdepsApp(major string) string {
-	return fmt.Sprintf(`set -eu
-jars=$(ls app/*.jar app/modules/*.jar 2>/dev/null | LC_ALL=C sort)
-cp=$(ls lib/*.jar 2>/dev/null | LC_ALL=C sort | paste -sd: -)
-jdeps --ignore-missing-deps -q --multi-release %s -s ${cp:+--class-path "$cp"} $jars > /tmp/app.summary
-java --list-modules | sed 's/@.*//' > /tmp/jdk.modules
-mods=$({ awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next } $2 == "->" && ($3 in jdk) { print $3 }' /tmp/jdk.modules /tmp/app.summary
-  cat /run/deps/deps.modules; } | LC_ALL=C sort -u | paste -sd, -)
-case "$mods" in
-  *[!a-z0-9.,]*|"") echo "error: jdeps found no module list: $mods" >&2; exit 1 ;;
-esac
-printf '%%s\n' "$mods" > jdeps.modules
-echo "jdeps: $mods"
-`, major)
+// javaJdepsApp lists the JDK modules the app's own jars use (with the
+// dependencies on the class path) in /out/app.modules, in the package
+// step's container: a source edit starts no container of its own for it.
+// The JDK's modules are the names in jmods/ (no JVM start), or what java
+// lists when the JDK has none.
+func javaJdepsApp(jlink bool, major string) string {
+	if !jlink {
+		return ""
+	}
+	return fmt.Sprintf(`jars=$(ls %[2]s/app/*.jar %[2]s/app/modules/*.jar 2>/dev/null | LC_ALL=C sort)
+cp=$(ls %[2]s/lib/*.jar 2>/dev/null | LC_ALL=C sort | paste -sd: -)
+jdeps -J-XX:TieredStopAtLevel=1 -J-XX:+UseSerialGC --ignore-missing-deps -q --multi-release %[1]s -s ${cp:+--class-path "$cp"} $jars > /tmp/app.summary
+java_home=$(dirname "$(dirname "$(readlink -f "$(command -v jdeps)")")")
+if [ -d "$java_home/jmods" ]; then
+  ls "$java_home/jmods" | sed -n 's/\.jmod$//p'
+else
+  java --list-modules | sed 's/@.*//'
+fi > /tmp/jdk.modules
+awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next } $2 == "->" && ($3 in jdk) { print $3 }' /tmp/jdk.modules /tmp/app.summary |
+  LC_ALL=C sort -u > %[2]s/app.modules
+echo "jdeps (the app's jars): $(paste -sd, %[2]s/app.modules)"
+`, major, javaOut)
 }
 
 // javaJlinkScript makes the runtime: the modules jdeps named (and the
@@ -629,7 +723,12 @@ func javaJlinkScript(extra []string) string {
 		add = "," + strings.Join(extra, ",")
 	}
 	return fmt.Sprintf(`set -eu
-mods="$(cat /run/jdeps/jdeps.modules)"%s
+mods=$(cat /run/jdeps/app.modules /run/jdeps/deps.modules | LC_ALL=C sort -u | paste -sd, -)
+case "$mods" in
+  *[!a-z0-9.,]*|"") echo "error: jdeps found no module list: $mods" >&2; exit 1 ;;
+esac
+echo "jdeps: $mods"
+mods="$mods"%s
 # TLS with elliptic-curve certificates needs the EC provider, which is
 # loaded as a service, not referenced.
 if java --list-modules | grep -q '^jdk.crypto.ec@'; then mods="$mods,jdk.crypto.ec"; fi
