@@ -362,9 +362,6 @@ var pemTrustStoreJava = func() string {
 
 // mavenScript runs Maven with the CA secret as a truststore made in /tmp
 // (a tmpfs: no layer keeps it) and the build args in the environment.
-// Maven offline (-o) without the wrapper (which may still fetch its
-// distribution) opens no TLS connection: it goes without the truststore,
-// whose JVM start costs a second or two.
 func mavenScript(ca string, wrapper bool, args []string, after ...string) string {
 	return mavenRun(ca, "", wrapper, args, after...)
 }
@@ -376,7 +373,6 @@ func mavenRun(ca, tools string, wrapper bool, args []string, after ...string) st
 	var b strings.Builder
 	b.WriteString("set -eu\n")
 	switch {
-	case !wrapper && slices.ContainsFunc(args, func(a string) bool { return a == "-o" || a == "--offline" }):
 	case tools != "":
 		fmt.Fprintf(&b, `if [ -s %[1]s ]; then
   mkdir -p /tmp/truststore
