@@ -21,8 +21,8 @@ import (
 type privateMavenRepository struct {
 	*authServer
 	URL, User, Password, Marker string
-	// Version is new on every run: the local repository is a cache mount
-	// the daemon's builds share, where an artifact once fetched stays.
+	// Version is new on every run: the daemon keeps the resolve step of
+	// the same poms cached, artifact and all.
 	Version string
 }
 
@@ -164,7 +164,7 @@ public final class Greet {
 	jarPath := "app/lib/" + privGroup + "." + privArtifact + "-" + repo.Version + ".jar"
 
 	// Without the settings first: Maven caches a refused download in the
-	// local repository (a shared cache mount), which must not stick.
+	// local repository, which must not stick.
 	t.Run("without-settings", func(t *testing.T) {
 		dir := t.TempDir()
 		writeFiles(t, dir, files)

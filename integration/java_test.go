@@ -419,6 +419,17 @@ func TestJavaRefusals(t *testing.T) {
 // TestJavaReproducible: the same spec, poms and sources give the same image
 // digest on two fresh daemons with --no-cache (Maven resolves and compiles
 // again, jlink runs again) and on the stack's daemon with its cache.
+//
+// And the resolved repository travels with a registry cache: a pruned
+// daemon importing it builds a source edit without resolving again, and
+// mvn package downloads nothing go-offline missed.
 func TestJavaReproducible(t *testing.T) {
-	requireReproducible(t, example("java-hello"), reproOpts{epoch: testEpoch})
+	requireReproducible(t, example("java-hello"), reproOpts{epoch: testEpoch, travel: &travelCheck{
+		edit:     "src/main/java/org/example/hello/Main.java",
+		line:     "// edited on a fresh runner",
+		depSteps: []string{"] mvn dependency:go-offline"},
+		appStep:  "] mvn -B package -DskipTests",
+		inApp:    regexp.MustCompile(`BUILD SUCCESS`),
+		notInApp: regexp.MustCompile(`(?m)^.*(did not resolve|Downloading from|Downloaded from).*$`),
+	}})
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -278,9 +279,18 @@ func TestRustArm64(t *testing.T) {
 // TestRustReproducible: the workspace fixture (small, vendored) built on
 // two fresh daemons without cache and on the stack's daemon gives one
 // digest: rustc, the link, the .dep-v0 section and the layers are
-// deterministic.
+// deterministic. And the compiled dependencies travel with a registry
+// cache: a pruned daemon importing it builds a source edit without
+// compiling itoa (the vendored dependency) again.
 func TestRustReproducible(t *testing.T) {
-	requireReproducible(t, filepath.Join(repoRoot, "testdata", "rust", "workspace"), reproOpts{epoch: testEpoch})
+	requireReproducible(t, filepath.Join(repoRoot, "testdata", "rust", "workspace"), reproOpts{epoch: testEpoch, travel: &travelCheck{
+		edit:     "crates/server/src/main.rs",
+		line:     "// edited on a fresh runner",
+		depSteps: []string{"] cargo fetch --locked", "] cargo build --release (dependencies of server)"},
+		appStep:  "] cargo build --release --bin edge-server",
+		inApp:    regexp.MustCompile(`(?m)^\s*Compiling server v`),
+		notInApp: regexp.MustCompile(`(?m)^\s*(Compiling itoa\b.*|Download.*|Updating .*index.*)$`),
+	}})
 }
 
 // TestRustToolchainFile: a rust-toolchain.toml that pins a release picks

@@ -36,7 +36,6 @@ const (
 	javaSrc      = "/src"
 	javaOut      = "/out"
 	mavenRepo    = "/root/.m2/repository"
-	mavenWrapper = "/root/.m2/wrapper"
 	javaTools    = "/run/safe-frontend-java"
 	javaApp      = "/app"
 	javaJlinkDir = "/opt/java" // the jlink runtime in the final image
@@ -363,9 +362,6 @@ var pemTrustStoreJava = func() string {
 
 // mavenScript runs Maven with the CA secret as a truststore made in /tmp
 // (a tmpfs: no layer keeps it) and the build args in the environment.
-// Maven offline (-o) without the wrapper (which may still fetch its
-// distribution) opens no TLS connection: it goes without the truststore,
-// whose JVM start costs a second or two.
 func mavenScript(ca string, wrapper bool, args []string, after ...string) string {
 	return mavenRun(ca, "", wrapper, args, after...)
 }
@@ -377,7 +373,6 @@ func mavenRun(ca, tools string, wrapper bool, args []string, after ...string) st
 	var b strings.Builder
 	b.WriteString("set -eu\n")
 	switch {
-	case !wrapper && slices.ContainsFunc(args, func(a string) bool { return a == "-o" || a == "--offline" }):
 	case tools != "":
 		fmt.Fprintf(&b, `if [ -s %[1]s ]; then
   mkdir -p /tmp/truststore
@@ -394,6 +389,7 @@ fi
 	if wrapper {
 		mvn = "sh ./mvnw"
 	}
+	b.WriteString("touch /tmp/maven-start\n")
 	b.WriteString(mvn + " " + shJoin(args) + "\n")
 	for _, a := range after {
 		if a != "" {
@@ -402,6 +398,18 @@ fi
 	}
 	return b.String()
 }
+
+// mavenMisses, after the package step's mvn, names what Maven downloaded
+// that step 2 did not resolve (go-offline does not see everything a
+// lifecycle loads, such as some plugins' own dependencies): package runs
+// online on top of the resolved repository, so a miss costs a download,
+// not the build. Changed times (-cnewer), since Maven may set a
+// download's modification time to the server's.
+const mavenMisses = `misses=$(cd ` + mavenRepo + ` && find . -type f \( -name '*.jar' -o -name '*.pom' \) -cnewer /tmp/maven-start | sort)
+if [ -n "$misses" ]; then
+  echo "note: mvn package downloaded $(printf '%s\n' "$misses" | wc -l) files that dependency:go-offline did not resolve (not in the dependency layer):" >&2
+  printf '%s\n' "$misses" | head -n 20 | sed 's|^\./|  |' >&2
+fi`
 
 func (java) Build(in *BuildInput) (*BuildOutput, error) {
 	s := in.Spec
@@ -436,11 +444,13 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		llb.AddMount("/run/tools-src", toolSrc, llb.Readonly),
 		in.Step(4, total, "javac ReproducibleJar.java PemTrustStore.java", "language"),
 	}, in.RunOpts...)...).AddMount("/run/tools", llb.Scratch())
+	// The local repository and the wrapper's Maven are in the builder's
+	// filesystem, not cache mounts: what step 2 resolves is a layer, which
+	// a registry cache (--cache-to type=registry,mode=max) carries to a
+	// fresh CI runner.
 	mvnOpts := func(name, path string, n int) []llb.RunOption {
 		opts := []llb.RunOption{
 			llb.Dir(javaSrc),
-			in.Cache(mavenRepo, "maven-repository"),
-			in.Cache(mavenWrapper, "maven-wrapper"),
 			llb.AddMount("/tmp", llb.Scratch(), llb.Tmpfs()),
 			in.Step(n, total, name, path),
 		}
@@ -512,7 +522,7 @@ func (java) Build(in *BuildInput) (*BuildOutput, error) {
 		testsPath = javaPath(s, "tests")
 	}
 	built := sources.Run(append([]llb.RunOption{
-		llb.Args([]string{"/bin/sh", "-c", mavenRun(in.CA, javaTools, p.wrapper, pkg, javaStage(p, epoch), javaJdepsApp(jlink, JavaMajor(s)))}),
+		llb.Args([]string{"/bin/sh", "-c", mavenRun(in.CA, javaTools, p.wrapper, pkg, mavenMisses, javaStage(p, epoch), javaJdepsApp(jlink, JavaMajor(s)))}),
 		llb.AddMount(javaTools, tools, llb.Readonly),
 		// A package run is short: the JIT's first tier and one GC thread
 		// start Maven faster than C2 and G1 pay back (MAVEN_OPTS from the

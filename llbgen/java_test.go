@@ -280,26 +280,6 @@ func FuzzPlanJava(f *testing.F) {
 	})
 }
 
-// TestMavenScriptTruststore: the truststore (a JVM start) is made for every
-// Maven run that may open a TLS connection, and skipped offline.
-func TestMavenScriptTruststore(t *testing.T) {
-	for _, c := range []struct {
-		wrapper bool
-		args    []string
-		want    bool
-	}{
-		{false, []string{"-B", "dependency:go-offline"}, true},
-		{false, []string{"-B", "-o", "package"}, false},
-		{false, []string{"--offline", "package"}, false},
-		{true, []string{"-B", "-o", "package"}, true}, // the wrapper may fetch Maven
-	} {
-		got := strings.Contains(mavenScript("/run/secrets/ca.pem", c.wrapper, c.args), "java_truststore '/run/secrets/ca.pem'")
-		if got != c.want {
-			t.Errorf("mavenScript(wrapper=%v, %v) makes a truststore: %v, want %v", c.wrapper, c.args, got, c.want)
-		}
-	}
-}
-
 // TestPemTrustStoreJava: the package step compiles the truststore maker
 // java_truststore.sh carries.
 func TestPemTrustStoreJava(t *testing.T) {

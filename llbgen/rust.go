@@ -66,8 +66,11 @@ const (
 	// rustMeta is where the app build finds the dependency list it
 	// embeds in the binary.
 	rustMeta = "/run/cargo-audit"
-	// The target directory is a cache mount outside the sources, so a
-	// target/ in the context is never mixed in.
+	// The target directory is outside the sources, so a target/ in the
+	// context is never mixed in. Like $CARGO_HOME/registry and git, it is
+	// in the builder's filesystem, not a cache mount: the fetched crates
+	// and the compiled dependencies are layers, which a registry cache
+	// (--cache-to type=registry,mode=max) carries to a fresh CI runner.
 	cargoTargetDir = "/cargo/target"
 )
 
@@ -192,15 +195,6 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 		crossLinker = rustLinkers[triple]
 		env = append(env, llb.AddEnv("CARGO_TARGET_"+strings.ToUpper(strings.ReplaceAll(triple, "-", "_"))+"_LINKER", crossLinker))
 	}
-	// Locked: cargo's own lock on these ($CARGO_HOME/.package-cache) is
-	// outside the mounts, so two builds sharing them would unpack the same
-	// crate at once ("failed to open .../.cargo-ok: File exists").
-	caches := []llb.RunOption{
-		in.LockedCache(cargoHome+"/registry", "cargo-registry"),
-		in.LockedCache(cargoHome+"/git", "cargo-git"),
-	}
-	targetCache := in.Cache(cargoTargetDir, "cargo-target-"+s.Name)
-
 	var selection []string
 	selection = append(selection, "--package", plan.Package)
 	if len(cfg.Features) > 0 {
@@ -228,22 +222,23 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 	}
 	manifests := in.Builder.File(fa, in.Step(1, total, "copy Cargo.toml, Cargo.lock and stub targets", lang))
 
-	// 2: fetch what the lock names, for the target platform.
+	// 2: fetch what the lock names, for the target platform, into
+	// $CARGO_HOME in this step's layer.
 	fetch := shJoin([]string{"cargo", "fetch", "--locked", "--target", triple})
-	fetched := manifests.Run(append(append([]llb.RunOption{
+	fetched := manifests.Run(append([]llb.RunOption{
 		llb.Args([]string{"/bin/sh", "-c", rustScript(in.CA, "", "", fetch)}),
 		llb.Dir(rustSrc),
 		in.Step(2, total, "cargo fetch --locked", lang),
-	}, caches...), append(env, in.RunOpts...)...)...).Root()
+	}, append(env, in.RunOpts...)...)...).Root()
 
-	// 3: compile the dependencies against the stubs.
+	// 3: compile the dependencies against the stubs, into the target
+	// directory in this step's layer.
 	build := append([]string{"cargo", "build", "--release", "--locked", "--target", triple}, selection...)
-	depsBuilt := fetched.Run(append(append([]llb.RunOption{
+	depsBuilt := fetched.Run(append([]llb.RunOption{
 		llb.Args([]string{"/bin/sh", "-c", rustScript(in.CA, triple, crossLinker, shJoin(build))}),
 		llb.Dir(rustSrc),
-		targetCache,
 		in.Step(3, total, "cargo build --release (dependencies of "+plan.Package+")", lang),
-	}, caches...), append(env, in.RunOpts...)...)...).Root()
+	}, append(env, in.RunOpts...)...)...).Root()
 
 	// 4: the sources replace the stubs.
 	var rm *llb.FileAction
@@ -266,7 +261,8 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 	}
 	sources := depsBuilt.File(rm, in.Step(4, total, "copy sources", lang))
 
-	// 5: build the app and copy the binary out of the target cache.
+	// 5: build the app on top of the compiled dependencies (cargo
+	// compiles the workspace's own crates only) and copy the binary out.
 	binPath := "language"
 	switch {
 	case s.Source.Has("rust/bin"):
@@ -276,14 +272,13 @@ func (rust) Build(in *BuildInput) (*BuildOutput, error) {
 	}
 	appBuild := slices.Concat(build, []string{"--bin", plan.Bin})
 	out := path.Join(rustOut, s.Name)
-	built := sources.Run(append(append([]llb.RunOption{
+	built := sources.Run(append([]llb.RunOption{
 		llb.Args([]string{"/bin/sh", "-c", rustScript(in.CA, triple, crossLinker, rustTouch+" && "+shJoin(appBuild), rustCopyOut(triple, crossLinker, plan.Bin, out, static)...)}),
 		llb.Dir(rustSrc),
-		targetCache,
 		llb.AddMount(rustMeta, llb.Scratch().File(llb.Mkfile("/"+cargoAuditSection, 0o644, audit),
 			in.Step(5, total, "dependency list for the binary ("+cargoAuditSection+")", lang)), llb.Readonly),
 		in.Step(5, total, strings.Join(appBuild[:3], " ")+" --bin "+plan.Bin, binPath),
-	}, caches...), append(env, in.RunOpts...)...)...).Root()
+	}, append(env, in.RunOpts...)...)...).Root()
 
 	dest := "/usr/local/bin/" + s.Name
 	return &BuildOutput{
@@ -330,13 +325,14 @@ fi
 	return b.String()
 }
 
-// rustTouch makes the sources newer than anything in the target cache:
-// cargo decides by file times whether a local crate is fresh, and the cache
-// holds builds from the stubs and from other revisions, possibly newer than
-// the context's files.
+// rustTouch makes the sources newer than anything in the target directory:
+// cargo decides by file times whether a local crate is fresh, and the
+// dependency layer holds builds of the stubs, possibly newer than the
+// context's files (a layer imported from a registry cache keeps the times
+// of the daemon that made it).
 const rustTouch = "find " + rustSrc + " -type f -exec touch -c {} +"
 
-// rustCopyOut copies the binary out of the target cache mount, checking
+// rustCopyOut copies the binary out of the target directory, checking
 // that a static build really has no interpreter.
 func rustCopyOut(triple, linker, bin, out string, static bool) []string {
 	// The build machine's objcopy knows its own architecture only; a cross

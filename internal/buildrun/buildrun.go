@@ -15,6 +15,7 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	digest "github.com/opencontainers/go-digest"
 	"github.com/pkg/errors"
 	"github.com/tonistiigi/fsutil"
 )
@@ -51,6 +52,9 @@ type Result struct {
 	LoadedFromCache map[string]bool
 	Warnings        []*client.VertexWarning
 	Logs            string
+	// VertexLogs is each vertex's own output (stdout and stderr), by
+	// progress name.
+	VertexLogs map[string]string
 	// Metadata of the in-process frontend's result (subrequests).
 	Metadata map[string][]byte
 }
@@ -124,12 +128,15 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 	res := &Result{Vertices: map[string]*client.Vertex{}, LoadedFromCache: map[string]bool{}}
 	var wg sync.WaitGroup
 	var logs strings.Builder
+	names := map[digest.Digest]string{}
+	byVertex := map[digest.Digest]*strings.Builder{}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for s := range ch {
 			for _, v := range s.Vertexes {
 				res.Vertices[v.Name] = v
+				names[v.Digest] = v.Name
 				if v.Cached {
 					res.LoadedFromCache[v.Name] = true
 				}
@@ -139,6 +146,12 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 			}
 			for _, l := range s.Logs {
 				logs.Write(l.Data)
+				b := byVertex[l.Vertex]
+				if b == nil {
+					b = &strings.Builder{}
+					byVertex[l.Vertex] = b
+				}
+				b.Write(l.Data)
 			}
 			res.Warnings = append(res.Warnings, s.Warnings...)
 		}
@@ -158,5 +171,9 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Result, error) {
 	}
 	wg.Wait()
 	res.Logs = logs.String()
+	res.VertexLogs = map[string]string{}
+	for d, b := range byVertex {
+		res.VertexLogs[names[d]] += b.String()
+	}
 	return res, err
 }
