@@ -255,18 +255,26 @@ func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 }
 
 // prefetchRequests are the bases a build of sp needs on every target, as
-// the spec alone names them (none where it cannot say).
+// the spec alone names them (none where it cannot say), less those the
+// context may still change.
 func prefetchRequests(sp *spec.Spec, build ocispecs.Platform, targets []ocispecs.Platform) []llbgen.BaseRequest {
 	if len(targets) == 0 {
 		targets = []ocispecs.Platform{platforms.DefaultSpec()}
 	}
+	// Where the context may still change the spec's bases, only the
+	// runtime companion (never the spec's choice) is resolved early.
+	decides := llbgen.ContextDecides(sp)
 	var out []llbgen.BaseRequest
 	for _, t := range targets {
 		reqs, err := llbgen.Bases(sp, build, t)
 		if err != nil {
 			return nil
 		}
-		out = append(out, reqs...)
+		for _, r := range reqs {
+			if !decides || !lockable(r) {
+				out = append(out, r)
+			}
+		}
 	}
 	return out
 }

@@ -197,6 +197,18 @@ type ContextApplier interface {
 	ApplyContext(s *spec.Spec, files map[string][]byte)
 }
 
+// ContextDecides says whether the spec's language may fill in from the
+// context what the spec leaves open (ApplyContext), so that the bases the
+// spec alone names may not be the ones the build uses.
+func ContextDecides(s *spec.Spec) bool {
+	l, ok := Lookup(s.Language)
+	if !ok {
+		return false
+	}
+	_, ok = l.(ContextApplier)
+	return ok
+}
+
 // ApplyContext lets the spec's language fill in what the context decides.
 func ApplyContext(s *spec.Spec, files map[string][]byte) {
 	if l, ok := Lookup(s.Language); ok {
