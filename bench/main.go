@@ -227,7 +227,7 @@ func measureApp(ctx context.Context, c *client.Client, work, registry string, a 
 			return "", nil, err
 		}
 		render(&b, a, sides, sizes)
-		return b.String(), append(tables, sizeRows(a.example, sizes.frontendCompressed, sizes.handCompr, sizes.runtime), scratchRows(a.example, sizes)), nil
+		return b.String(), append(tables, sizeRows(a.example, sizes.frontendCompressed, sizes.handCompr, sizes.runtimeCompressed), scratchRows(a.example, sizes)), nil
 	}
 	front, hand, rt, err := compressedSizes(ctx, c, sides[0], sides[1])
 	if err != nil {
@@ -538,6 +538,7 @@ func historyLayerSize(img *hardened.Image, prefix string) int64 {
 type sizeReport struct {
 	binary                          int64
 	runtime                         int64 // /sbin/tini and /sbin/safe-probe
+	runtimeCompressed               int64 // the distroless image's runtime layer
 	scratchCompressed, scratchLayer int64
 	frontendCompressed, handCompr   int64
 }
@@ -575,6 +576,9 @@ func measureSizes(ctx context.Context, c *client.Client, work, example string, f
 			return nil, err
 		}
 		*b.compr = img.CompressedSize()
+		if b.dir == frontend.dir {
+			r.runtimeCompressed = historyLayerSize(img, "safe-frontend: runtime:")
+		}
 		if b.dir == scratchDir {
 			var files map[string]int64
 			files, r.scratchLayer, err = layerSizes(tarPath, img, "usr/local/bin/"+example, "sbin/tini", "sbin/safe-probe")
