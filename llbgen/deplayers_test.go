@@ -92,19 +92,27 @@ func TestRustDependenciesInLayers(t *testing.T) {
 	if got, want := rootInput(t, deps), opDigest(t, def, fetch); got != want {
 		t.Errorf("the dependency build runs on %s, not on the fetch step %s", got, want)
 	}
-	srcCopy := rootInput(t, app)
+	if got, want := copiedOnto(t, def, rootInput(t, app)), opDigest(t, def, deps); got != want {
+		t.Errorf("the sources are copied onto %s, not onto the dependency build %s", got, want)
+	}
+}
+
+// copiedOnto is the state the file op (the sources' copy) with digest dgst
+// works on.
+func copiedOnto(t *testing.T, def *llb.Definition, dgst digest.Digest) digest.Digest {
+	t.Helper()
 	for _, dt := range def.Def {
-		if digest.FromBytes(dt) != srcCopy {
+		if digest.FromBytes(dt) != dgst {
 			continue
 		}
 		op := &pb.Op{}
 		if err := op.UnmarshalVT(dt); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := digest.Digest(op.Inputs[0].Digest), opDigest(t, def, deps); got != want {
-			t.Errorf("the sources are copied onto %s, not onto the dependency build %s", got, want)
-		}
+		return digest.Digest(op.Inputs[0].Digest)
 	}
+	t.Fatalf("no op %s in the definition", dgst)
+	return ""
 }
 
 // The local Maven repository (and the wrapper's Maven) that step 2 fills
@@ -121,18 +129,8 @@ func TestJavaRepositoryInLayers(t *testing.T) {
 	}
 	resolve := stepNamed(t, steps, "[java 2/", "mvn dependency:go-offline")
 	pkg := stepNamed(t, steps, "[java 4/", "package -DskipTests")
-	srcCopy := rootInput(t, pkg)
-	for _, dt := range def.Def {
-		if digest.FromBytes(dt) != srcCopy {
-			continue
-		}
-		op := &pb.Op{}
-		if err := op.UnmarshalVT(dt); err != nil {
-			t.Fatal(err)
-		}
-		if got, want := digest.Digest(op.Inputs[0].Digest), opDigest(t, def, resolve); got != want {
-			t.Errorf("the sources are copied onto %s, not onto the resolved repository %s", got, want)
-		}
+	if got, want := copiedOnto(t, def, rootInput(t, pkg)), opDigest(t, def, resolve); got != want {
+		t.Errorf("the sources are copied onto %s, not onto the resolved repository %s", got, want)
 	}
 	if !strings.Contains(strings.Join(resolve.GetExec().Meta.Args, " "), "-Dmaven.repo.local="+mavenRepo) {
 		t.Errorf("go-offline does not resolve into %s", mavenRepo)
