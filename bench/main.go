@@ -537,7 +537,7 @@ func historyLayerSize(img *hardened.Image, prefix string) int64 {
 
 type sizeReport struct {
 	binary                          int64
-	runtime                         int64 // /sbin/tini and /sbin/safe-probe
+	runtime                         int64 // /usr/sbin/tini and /usr/sbin/safe-probe
 	runtimeCompressed               int64 // the distroless image's runtime layer
 	scratchCompressed, scratchLayer int64
 	frontendCompressed, handCompr   int64

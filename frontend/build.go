@@ -140,6 +140,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range(baseErrPath(err)))
 		}
 		pt.mark("resolve bases")
+		llbCaps := c.BuildOpts().LLBCaps
 		conv, err := llbgen.Convert(&llbgen.Input{
 			Spec:            sp,
 			Bases:           bases,
@@ -157,6 +158,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			ExemptionsLabel: policy.ExemptionLabel(report.Exemptions),
 			MultiPlatform:   bc.MultiPlatformRequested,
 			NetworkMode:     bc.NetworkMode,
+			LLBCaps:         &llbCaps,
 		})
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range(llbgen.ErrorPath(err, "language")))
@@ -169,6 +171,9 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		def, err := conv.State.Marshal(ctx, marshalOpts...)
 		if err != nil {
 			return nil, errors.Wrap(err, "marshalling LLB")
+		}
+		if err := requireLLBCaps(def, c.BuildOpts()); err != nil {
+			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 		}
 		// Evaluate here, not lazily at export, so a failing step's error comes
 		// back through this frontend and can be explained with its rule.

@@ -169,8 +169,8 @@ func TestCommonKeys(t *testing.T) {
 			t.Run("run", func(t *testing.T) {
 				eq(t, "User", cfg.User, "65532:65532")
 				// A language may add its own init flags (java maps the JVM's exit 143).
-				if len(cfg.Entrypoint) < 4 || !slices.Equal(cfg.Entrypoint[:2], []string{"/sbin/tini", "-g"}) || !slices.Contains(cfg.Entrypoint, "--") {
-					t.Errorf("Entrypoint = %v, want /sbin/tini -g ... -- (run.signalGroup) in front of the app", cfg.Entrypoint)
+				if len(cfg.Entrypoint) < 4 || !slices.Equal(cfg.Entrypoint[:2], []string{"/usr/sbin/tini", "-g"}) || !slices.Contains(cfg.Entrypoint, "--") {
+					t.Errorf("Entrypoint = %v, want /usr/sbin/tini -g ... -- (run.signalGroup) in front of the app", cfg.Entrypoint)
 				}
 				if len(cfg.Cmd) == 0 || !strings.HasPrefix(cfg.Cmd[0], "--") {
 					t.Errorf("Cmd = %v, want the example's run.args", cfg.Cmd)
@@ -186,7 +186,7 @@ func TestCommonKeys(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if hc := sum.Healthcheck; hc == nil || !slices.Equal(hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"}) {
+				if hc := sum.Healthcheck; hc == nil || !slices.Equal(hc.Test, []string{"CMD", "/usr/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"}) {
 					t.Errorf("Healthcheck = %+v, want the probe on run.health.http", hc)
 				}
 				for _, kv := range cfg.Env {

@@ -33,11 +33,11 @@ func requireRuntimeContract(t *testing.T, ociTar string) {
 	// tini's own flags (-g, -e N) may stand before the "--".
 	ep := sum.Entrypoint
 	sep := slices.Index(ep, "--")
-	if len(ep) < 3 || ep[0] != "/sbin/tini" || sep < 1 || sep > 4 || sep == len(ep)-1 {
-		t.Fatalf("Entrypoint %q: want [/sbin/tini [-g] [-e N] -- <app>...]", ep)
+	if len(ep) < 3 || ep[0] != "/usr/sbin/tini" || sep < 1 || sep > 4 || sep == len(ep)-1 {
+		t.Fatalf("Entrypoint %q: want [/usr/sbin/tini [-g] [-e N] -- <app>...]", ep)
 	}
-	if hc := sum.Healthcheck; hc == nil || len(hc.Test) < 2 || hc.Test[0] != "CMD" || hc.Test[1] != "/sbin/safe-probe" {
-		t.Fatalf("Healthcheck %+v: want the exec form [CMD /sbin/safe-probe ...]", sum.Healthcheck)
+	if hc := sum.Healthcheck; hc == nil || len(hc.Test) < 2 || hc.Test[0] != "CMD" || hc.Test[1] != "/usr/sbin/safe-probe" {
+		t.Fatalf("Healthcheck %+v: want the exec form [CMD /usr/sbin/safe-probe ...]", sum.Healthcheck)
 	}
 }
 

@@ -177,7 +177,9 @@ func tail(s string, n int) string {
 
 // requireEpochLayers checks that every entry of the image's last n layers
 // (the ones the frontend adds), directories included, carries the epoch:
-// without that, the digest depends on when and where the build ran.
+// without that, the digest depends on when and where the build ran. Their
+// directories must be 0755 root:root and leave the base's alone
+// (requireOurDirs).
 func requireEpochLayers(t *testing.T, ociTar string, img *hardened.Image, n int, epoch time.Time) {
 	t.Helper()
 	layers := img.Manifest.Layers
@@ -211,6 +213,7 @@ func requireEpochLayers(t *testing.T, ociTar string, img *hardened.Image, n int,
 	if seen != n {
 		t.Fatalf("found %d of the last %d layers in %s", seen, n, ociTar)
 	}
+	requireOurDirs(t, ociTar, img, n)
 }
 
 // eq reports a field whose value is not the wanted one, comparing them as
@@ -254,7 +257,7 @@ func requireExampleConfig(t *testing.T, img *hardened.Image, want exampleConfig)
 	c := img.Config
 	eq(t, "os/arch", c.OS+"/"+c.Architecture, "linux/amd64")
 	eq(t, "User", c.Config.User, "65532:65532")
-	eq(t, "Entrypoint", c.Config.Entrypoint, slices.Concat([]string{"/sbin/tini"}, want.initFlags, []string{"--"}, want.entrypoint))
+	eq(t, "Entrypoint", c.Config.Entrypoint, slices.Concat([]string{"/usr/sbin/tini"}, want.initFlags, []string{"--"}, want.entrypoint))
 	eq(t, "Cmd", c.Config.Cmd, want.cmd)
 	if want.workingDir != "" {
 		eq(t, "WorkingDir", c.Config.WorkingDir, want.workingDir)
@@ -270,7 +273,7 @@ func requireExampleConfig(t *testing.T, img *hardened.Image, want exampleConfig)
 	if hc := sum.Healthcheck; hc == nil {
 		t.Errorf("no Healthcheck in the image config")
 	} else {
-		eq(t, "Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
+		eq(t, "Healthcheck.Test", hc.Test, []string{"CMD", "/usr/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
 	}
 	eq(t, "Created", c.Created.UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z")
 	l := c.Config.Labels

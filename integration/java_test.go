@@ -20,7 +20,7 @@ import (
 // javaEntry is the exec-form java command every jlink image runs: java
 // itself (no shell), the container defaults, the class path argfile.
 func javaEntry(java, main string, options ...string) []string {
-	e := []string{"/sbin/tini", "-e", "143", "--", java, "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-XX:+PerfDisableSharedMem"}
+	e := []string{"/usr/sbin/tini", "-e", "143", "--", java, "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-XX:+PerfDisableSharedMem"}
 	e = append(e, options...)
 	return append(e, "@/app/classpath.argfile", main)
 }

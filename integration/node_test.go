@@ -494,7 +494,7 @@ func TestNodeWorkspace(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "ws.tar")
 			mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", tc.fixture), inProcess: true, out: out, attrs: sbomAttrs()})
 			img := openImage(t, out)
-			if want := []string{"/sbin/tini", "--", "/nodejs/bin/node", "/app/apps/api/server.js"}; !slices.Equal(img.Config.Config.Entrypoint, want) {
+			if want := []string{"/usr/sbin/tini", "--", "/nodejs/bin/node", "/app/apps/api/server.js"}; !slices.Equal(img.Config.Config.Entrypoint, want) {
 				t.Errorf("Entrypoint %v, want %v", img.Config.Config.Entrypoint, want)
 			}
 			files := imageFiles(t, out)

@@ -137,9 +137,9 @@ func TestPythonPrivateIndexSecret(t *testing.T) {
 		entrypoint []string
 	}{
 		{"pip.conf", base + "secrets:\n  - id: pipconf\n    target: /etc/pip.conf\n    required: true\n",
-			map[string][]byte{"pipconf": []byte(pipConf)}, []string{"/sbin/tini", "--", "/venv/bin/python", "/app/app.py"}},
+			map[string][]byte{"pipconf": []byte(pipConf)}, []string{"/usr/sbin/tini", "--", "/venv/bin/python", "/app/app.py"}},
 		{"netrc", moduleBase + "build:\n  args:\n    PIP_INDEX_URL: " + ix.URL + "\nsecrets:\n  - id: netrc\n    target: /root/.netrc\n    required: true\n",
-			map[string][]byte{"netrc": []byte(netrc)}, []string{"/sbin/tini", "--", "/venv/bin/python", "-m", "app"}},
+			map[string][]byte{"netrc": []byte(netrc)}, []string{"/usr/sbin/tini", "--", "/venv/bin/python", "-m", "app"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -39,7 +39,7 @@ func TestPythonHello(t *testing.T) {
 				t.Errorf("Env = %v, want %s", c.Config.Env, kv)
 			}
 		}
-		eq(t, "our layers", ourLayers(img), []string{"runtime: copy /sbin/tini /var/lib/dpkg/status.d/tini /sbin/safe-probe", "venv: copy /venv", "app: copy /app"})
+		eq(t, "our layers", ourLayers(img), []string{"runtime: copy /usr/sbin/tini /var/lib/dpkg/status.d/tini /usr/sbin/safe-probe", "venv: copy /venv", "app: copy /app"})
 	})
 
 	root := t.TempDir()
@@ -436,7 +436,7 @@ func TestPythonUVPackage(t *testing.T) {
 	eq(t, "project step", project, "[python 5/6] uv sync --locked --no-dev --no-editable (the project)")
 
 	img := openImage(t, out)
-	eq(t, "Entrypoint", img.Config.Config.Entrypoint, []string{"/sbin/tini", "--", "/venv/bin/uvpkg"})
+	eq(t, "Entrypoint", img.Config.Config.Entrypoint, []string{"/usr/sbin/tini", "--", "/venv/bin/uvpkg"})
 	root := t.TempDir()
 	if err := img.Unpack(root); err != nil {
 		t.Fatal(err)

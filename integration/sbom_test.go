@@ -172,7 +172,7 @@ func checkGoHelloSBOM(t *testing.T, d *sbomDoc, baseDigest string) {
 	var probe, tini bool
 	for purl, p := range d.byPURL {
 		in := slices.Contains(contained, string(p.PackageSPDXIdentifier))
-		probe = probe || (purl == "pkg:golang/github.com/org/safe-frontend" && p.PackageFileName == "/sbin/safe-probe" && in)
+		probe = probe || (purl == "pkg:golang/github.com/org/safe-frontend" && p.PackageFileName == "/usr/sbin/safe-probe" && in)
 		tini = tini || (strings.HasPrefix(purl, "pkg:deb/debian/tini@0.19.0-") && strings.Contains(purl, "arch="+d.arch) && in)
 	}
 	if !probe || !tini {

@@ -170,7 +170,7 @@ func checkCommonConfig(t *testing.T, in *Input, res *Result) {
 		t.Error("no Healthcheck")
 	} else {
 		check("Healthcheck", fmt.Sprint(hc.Test, hc.Interval, hc.Timeout, hc.StartPeriod, hc.Retries),
-			"[CMD /sbin/safe-probe -timeout=2s tcp://127.0.0.1:8080] 30s 2s 1m0s 5")
+			"[CMD /usr/sbin/safe-probe -timeout=2s tcp://127.0.0.1:8080] 30s 2s 1m0s 5")
 	}
 	for _, want := range []string{"APP_MODE=common-keys", "LANG=C.UTF-8"} {
 		if !slices.Contains(cfg.Env, want) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -32,10 +33,19 @@ const (
 // it was released with; a named context can replace it.
 const RuntimeImage = "docker.io/org/safe-frontend-runtime:1"
 
-// Paths of the runtime helpers in every final image.
+// Paths of the runtime helpers in every final image. They are under
+// /usr/sbin, a directory in every base: on merged-/usr bases (Debian 13,
+// distroless) /sbin is a symlink to it, which a layer must neither replace
+// with a directory nor copy through.
 const (
-	InitPath  = "/sbin/tini"
-	ProbePath = "/sbin/safe-probe"
+	InitPath  = "/usr/sbin/tini"
+	ProbePath = "/usr/sbin/safe-probe"
+)
+
+// Paths of the runtime helpers in the runtime image (built on scratch).
+const (
+	runtimeInit  = "/sbin/tini"
+	runtimeProbe = "/sbin/safe-probe"
 )
 
 // BaseRequest names an image the conversion needs resolved.
@@ -168,6 +178,15 @@ type Input struct {
 	MultiPlatform bool
 	// NetworkMode for build steps (--network).
 	NetworkMode pb.NetMode
+	// LLBCaps is what the builder's LLB solver supports (BuildOpts().LLBCaps);
+	// nil is a current BuildKit. Where a builder lacks an op the conversion
+	// prefers, it emits what the builder has (see assemble).
+	LLBCaps *apicaps.CapSet
+}
+
+// supports says whether the builder has an LLB capability.
+func (in *Input) supports(id apicaps.CapID) bool {
+	return in.LLBCaps == nil || in.LLBCaps.Supports(id) == nil
 }
 
 // Result is the converted build.
@@ -269,11 +288,11 @@ func finalLayers(in *Input, out *BuildOutput, builder, runtime Base) ([]Layer, e
 	if needsRuntime(s) {
 		rt := Layer{Name: "runtime", State: runtime.State}
 		if initEnabled(s) {
-			rt.Files = append(rt.Files, Artifact{Src: InitPath, Dest: InitPath, Mode: 0o755},
+			rt.Files = append(rt.Files, Artifact{Src: runtimeInit, Dest: InitPath, Mode: 0o755},
 				Artifact{Src: InitStatusPath, Dest: InitStatusPath, Mode: 0o644})
 		}
 		if s.Run.Health != nil {
-			rt.Files = append(rt.Files, Artifact{Src: ProbePath, Dest: ProbePath, Mode: 0o755})
+			rt.Files = append(rt.Files, Artifact{Src: runtimeProbe, Dest: ProbePath, Mode: 0o755})
 		}
 		layers = append(layers, rt)
 	}
@@ -303,18 +322,40 @@ func finalLayers(in *Input, out *BuildOutput, builder, runtime Base) ([]Layer, e
 }
 
 // assemble stacks the layers on the final base. Each layer is made on an
-// empty filesystem and merged, as COPY --link does: a layer holds only its
-// own files, every entry in it (parent directories included) carries the
-// epoch, so the digest does not depend on when or where the build ran, and
-// an app edit leaves the lower layers' blobs as they were.
+// empty filesystem with every entry at the epoch (see layerState), so the
+// digest does not depend on when or where the build ran. Where the builder
+// has MergeOp (BuildKit, or Docker with the containerd image store) the
+// layers are merged, as COPY --link does, and an app edit leaves the lower
+// layers' blobs as they were. Elsewhere (Docker's classic image store, whose
+// builder disables MergeOp) each layer's tree is copied onto the one below,
+// as the Dockerfile frontend degrades COPY --link: the same files, owners,
+// modes and times, one layer each.
 func assemble(in *Input, layers []Layer, base Base, hasBase bool) llb.State {
-	var inputs []llb.State
+	st := llb.Scratch()
 	if hasBase {
-		inputs = append(inputs, base.State)
+		st = base.State
 	}
 	total := len(layers)
+	merge := in.supports(pb.CapMergeOp)
+	inputs := []llb.State{st}
 	for i, l := range layers {
-		inputs = append(inputs, layerState(in, l, fmt.Sprintf("[final %d/%d] %s", i+1, total, layerTitle(l))))
+		name := fmt.Sprintf("[final %d/%d] %s", i+1, total, layerTitle(l))
+		ls := layerState(in, l, name)
+		switch {
+		case merge:
+			inputs = append(inputs, ls)
+		case i == 0 && !hasBase:
+			st = ls
+		default:
+			st = st.File(llb.Copy(ls, "/", "/", &llb.CopyInfo{CopyDirContentsOnly: true, CreatedTime: &in.Epoch, ChownOpt: rootOwner()}),
+				named(in, name+" (onto the base)", layerPath(in.Spec, l)))
+		}
+	}
+	if !merge {
+		return st
+	}
+	if !hasBase {
+		inputs = inputs[1:]
 	}
 	if len(inputs) == 1 {
 		return inputs[0]
@@ -322,13 +363,23 @@ func assemble(in *Input, layers []Layer, base Base, hasBase bool) llb.State {
 	return llb.Merge(inputs, named(in, "[final] merge layers onto the base", finalPath(in.Spec)))
 }
 
+func rootOwner() *llb.ChownOpt {
+	return &llb.ChownOpt{User: &llb.UserOpt{UID: 0}, Group: &llb.UserOpt{UID: 0}}
+}
+
 // layerState copies a layer's files onto scratch, then copies that tree
 // once more with the epoch as time: a copy sets the time of what it
 // creates, but a directory that a later file lands in is touched again,
 // and a tree copy sets each directory's time after its contents.
+// The parent directories are made first, 0755 and root's: a copy that
+// creates them gives them the file's mode on BuildKit v0.21 and later
+// (0644 for a data file, which no non-root user can enter).
 func layerState(in *Input, l Layer, name string) llb.State {
-	root := &llb.ChownOpt{User: &llb.UserOpt{UID: 0}, Group: &llb.UserOpt{UID: 0}}
+	root := rootOwner()
 	var fa *llb.FileAction
+	for _, dir := range parentDirs(l.Files) {
+		fa = fa.Mkdir(dir, 0o755, llb.WithParents(true), llb.WithUIDGID(0, 0))
+	}
 	for _, f := range l.Files {
 		from := l.State
 		if f.From != nil {
@@ -338,11 +389,7 @@ func layerState(in *Input, l Layer, name string) llb.State {
 		if f.Mode != 0 {
 			info.Mode = &llb.ChmodOpt{Mode: f.Mode}
 		}
-		if fa == nil {
-			fa = llb.Copy(from, f.Src, f.Dest, info)
-		} else {
-			fa = fa.Copy(from, f.Src, f.Dest, info)
-		}
+		fa = fa.Copy(from, f.Src, f.Dest, info)
 	}
 	staged := llb.Scratch().File(fa, named(in, name, layerPath(in.Spec, l)))
 	epoch := in.Epoch
@@ -351,6 +398,22 @@ func layerState(in *Input, l Layer, name string) llb.State {
 		CreatedTime:         &epoch,
 		ChownOpt:            root,
 	}), named(in, name+" (times)", ""))
+}
+
+// parentDirs are the directories a layer's files land in, deepest only
+// (a directory made with its parents makes them too), sorted.
+func parentDirs(files []Artifact) []string {
+	var dirs []string
+	for _, f := range files {
+		if d := path.Dir(path.Clean("/" + f.Dest)); d != "/" {
+			dirs = append(dirs, d)
+		}
+	}
+	slices.Sort(dirs)
+	dirs = slices.Compact(dirs)
+	return slices.DeleteFunc(dirs, func(d string) bool {
+		return slices.ContainsFunc(dirs, func(o string) bool { return strings.HasPrefix(o, d+"/") })
+	})
 }
 
 func layerTitle(l Layer) string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
+	apicapspb "github.com/moby/buildkit/util/apicaps/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -171,12 +174,12 @@ func TestImageConfig(t *testing.T) {
 		}
 	}
 	check("User", img.Config.User, "65532:65532")
-	check("Entrypoint", img.Config.Entrypoint, []string{"/sbin/tini", "--", "/usr/local/bin/go-hello"})
+	check("Entrypoint", img.Config.Entrypoint, []string{"/usr/sbin/tini", "--", "/usr/local/bin/go-hello"})
 	hc := img.Config.Healthcheck
 	if hc == nil {
 		t.Fatal("no Healthcheck")
 	}
-	check("Healthcheck.Test", hc.Test, []string{"CMD", "/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
+	check("Healthcheck.Test", hc.Test, []string{"CMD", "/usr/sbin/safe-probe", "-timeout=3s", "http://127.0.0.1:8080/healthz"})
 	check("Healthcheck timings", []time.Duration{hc.Interval, hc.Timeout, hc.StartPeriod, hc.StartInterval}, []time.Duration{10 * time.Second, 3 * time.Second, 10 * time.Second, time.Second})
 	check("Healthcheck.Retries", hc.Retries, 3)
 	check("history", len(img.History), 2)
@@ -213,11 +216,11 @@ func TestRuntimeOptions(t *testing.T) {
 	s.Run.SignalGroup = true
 	s.Run.Health = &spec.Health{TCP: true, Interval: "30s", Timeout: "2s", StartPeriod: "1m", StartInterval: "2s", Retries: 5}
 	_, res := marshal(t, testInput(s, amd64))
-	if got := fmt.Sprint(res.Image.Config.Entrypoint); got != "[/sbin/tini -g -- /usr/local/bin/go-hello]" {
+	if got := fmt.Sprint(res.Image.Config.Entrypoint); got != "[/usr/sbin/tini -g -- /usr/local/bin/go-hello]" {
 		t.Errorf("Entrypoint = %s", got)
 	}
 	hc := res.Image.Config.Healthcheck
-	if got := fmt.Sprint(hc.Test, hc.Interval, hc.Timeout, hc.StartPeriod, hc.StartInterval, hc.Retries); got != "[CMD /sbin/safe-probe -timeout=2s tcp://127.0.0.1:8080] 30s 2s 1m0s 2s 5" {
+	if got := fmt.Sprint(hc.Test, hc.Interval, hc.Timeout, hc.StartPeriod, hc.StartInterval, hc.Retries); got != "[CMD /usr/sbin/safe-probe -timeout=2s tcp://127.0.0.1:8080] 30s 2s 1m0s 2s 5" {
 		t.Errorf("Healthcheck = %s", got)
 	}
 	// The default start interval never exceeds a short interval.
@@ -382,4 +385,80 @@ func dump(t *testing.T, def *llb.Definition) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// llbCapsWithout is a current builder's capability set with one capability
+// disabled the way Docker's classic image store disables MergeOp.
+func llbCapsWithout(id apicaps.CapID, reason string) *apicaps.CapSet {
+	var caps []*apicapspb.APICap
+	for _, c := range pb.Caps.All() {
+		if apicaps.CapID(c.ID) == id {
+			c.Enabled, c.DisabledReason = false, reason
+		}
+		caps = append(caps, c)
+	}
+	set := pb.Caps.CapSet(caps)
+	return &set
+}
+
+// Without MergeOp (Docker's classic image store) each layer's tree is
+// copied onto the one below: the same layers, no merge, and the same
+// bytes for the same input.
+func TestConvertWithoutMergeOp(t *testing.T) {
+	for final, layers := range map[string]int{"": 2, "scratch": 3} {
+		s := helloSpec()
+		s.Final = final
+		in := func() *Input {
+			in := testInput(s, amd64)
+			in.LLBCaps = llbCapsWithout(pb.CapMergeOp, "only enabled with containerd image store backend")
+			return in
+		}
+		requireDeterministic(t, in)
+		def, res := marshal(t, in())
+		got := dump(t, def)
+		if strings.Contains(got, "merge") || strings.Contains(got, "op with 3 inputs") {
+			t.Errorf("final %q: the LLB merges without MergeOp:\n%s", final, got)
+		}
+		// On scratch the first layer is the bottom one; on a base, every
+		// layer is copied onto it.
+		if n := strings.Count(got, "(onto the base)"); n != 2 {
+			t.Errorf("final %q: %d layers copied onto the base, want 2:\n%s", final, n, got)
+		}
+		if len(res.Image.History) != layers {
+			t.Errorf("final %q: %d history entries, want %d (one per layer)", final, len(res.Image.History), layers)
+		}
+		if final == "" {
+			requireGolden(t, "go-hello-distroless-amd64-nomerge", in())
+		}
+	}
+}
+
+// Every layer makes the directories its files land in 0755 and root's
+// before copying: a copy that creates them gives them the file's mode on
+// BuildKit v0.21 and later.
+func TestLayerParentDirs(t *testing.T) {
+	def, _ := marshal(t, testInput(helloSpec(), amd64))
+	made := map[string]int32{}
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range op.GetFile().GetActions() {
+			if m := a.GetMkdir(); m != nil {
+				made[m.Path] = m.Mode
+				if !m.MakeParents || m.Owner.GetUser().GetByID() != 0 || m.Owner.GetGroup().GetByID() != 0 {
+					t.Errorf("mkdir %s: parents %v, owner %v; want parents, root:root", m.Path, m.MakeParents, m.Owner)
+				}
+			}
+		}
+	}
+	for _, d := range []string{"/usr/sbin", "/var/lib/dpkg/status.d", "/usr/local/bin"} {
+		if mode, ok := made[d]; !ok || mode != 0o755 {
+			t.Errorf("mkdir %s: made %v, mode %o; want 0755", d, ok, mode)
+		}
+	}
+	if got, want := parentDirs([]Artifact{{Dest: "/a/b/c"}, {Dest: "/a/x"}, {Dest: "/a/b/d"}, {Dest: "/top"}, {Dest: "/app", Dir: true}}), []string{"/a/b"}; !slices.Equal(got, want) {
+		t.Errorf("parentDirs = %q, want %q", got, want)
+	}
 }

@@ -94,7 +94,7 @@ func TestJavaImage(t *testing.T) {
 	s.Java.Options = []string{"-Xss512k"}
 	_, res := marshal(t, javaInput(t, s, "hello", amd64))
 	got := strings.Join(res.Image.Config.Entrypoint, " ")
-	want := "/sbin/tini -e 143 -- /opt/java/bin/java -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -XX:+PerfDisableSharedMem -Xss512k @/app/classpath.argfile com.example.hello.Main"
+	want := "/usr/sbin/tini -e 143 -- /opt/java/bin/java -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -XX:+PerfDisableSharedMem -Xss512k @/app/classpath.argfile com.example.hello.Main"
 	if got != want {
 		t.Errorf("entrypoint\n got %s\nwant %s", got, want)
 	}

@@ -54,14 +54,19 @@ func Entry(path, name string) ([]byte, error) {
 	return out, err
 }
 
-// LayerFiles calls fn for every file of a gzip layer blob; ok is false when
-// the blob is not a gzip tar (a manifest or a config).
+// LayerFiles calls fn for every file of a layer blob, gzip or plain tar (as
+// `docker save` writes them); ok is false when the blob is neither (a
+// manifest or a config).
 func LayerFiles(blob []byte, fn func(h *tar.Header, r io.Reader) error) (ok bool, err error) {
-	zr, err := gzip.NewReader(bytes.NewReader(blob))
-	if err != nil {
+	var r io.Reader
+	if zr, err := gzip.NewReader(bytes.NewReader(blob)); err == nil {
+		r = zr
+	} else if isTar(blob) {
+		r = bytes.NewReader(blob)
+	} else {
 		return false, nil
 	}
-	lr := tar.NewReader(zr)
+	lr := tar.NewReader(r)
 	for {
 		h, err := lr.Next()
 		if errors.Is(err, io.EOF) {
@@ -74,6 +79,12 @@ func LayerFiles(blob []byte, fn func(h *tar.Header, r io.Reader) error) (ok bool
 			return true, err
 		}
 	}
+}
+
+// isTar says whether a blob starts with a POSIX (ustar) or GNU tar header:
+// the magic at offset 257.
+func isTar(blob []byte) bool {
+	return len(blob) >= 263 && string(blob[257:262]) == "ustar"
 }
 
 // File returns a file's content from the image's layers. Blobs are read in
