@@ -63,7 +63,13 @@ lint: $(STATICCHECK) $(ACTIONLINT_STAMP) ## gofmt, go vet, staticcheck, actionli
 	$(STATICCHECK) ./...
 	$(ACTIONLINT) -no-color examples/ci/github-actions.yml
 
-unit: ## unit tests (no daemon needed)
+# The hardened runner's tests put Debian's static tini in front of their probe.
+TINI_STATIC = /usr/bin/tini-static
+$(TINI_STATIC):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tini || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tini; }
+
+unit: $(TINI_STATIC) ## unit tests (no daemon needed; installs Debian's tini if missing)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
 
 fuzz-short: ## each fuzz target briefly (part of make test)
