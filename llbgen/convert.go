@@ -16,6 +16,8 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 
+	"github.com/org/safe-frontend/lang"
+	"github.com/org/safe-frontend/plan"
 	"github.com/org/safe-frontend/spec"
 )
 
@@ -65,28 +67,9 @@ type Base struct {
 	Image  *dockerspec.DockerOCIImage
 }
 
-// commonFinals maps a spec's `final` value and the runtime an app needs
-// to the distroless base; scratch is absent, and languages with their own
-// runtime image map `final` themselves.
-var commonFinals = map[string]map[Runtime]string{
-	"distroless": {
-		RuntimeStatic: "gcr.io/distroless/static-debian13:nonroot",
-		RuntimeGlibc:  "gcr.io/distroless/base-debian13:nonroot",
-		RuntimeCC:     "gcr.io/distroless/cc-debian13:nonroot",
-	},
-	"distroless-base": {
-		RuntimeStatic: "gcr.io/distroless/base-debian13:nonroot",
-		RuntimeGlibc:  "gcr.io/distroless/base-debian13:nonroot",
-		RuntimeCC:     "gcr.io/distroless/cc-debian13:nonroot",
-	},
-}
-
 // commonFinal is FinalImage for languages whose apps need only what the
 // distroless static, base or cc images carry.
-func commonFinal(rt Runtime, final string) (string, bool) {
-	ref, ok := commonFinals[final][rt]
-	return ref, ok
-}
+func commonFinal(rt Runtime, final string) (string, bool) { return lang.CommonFinal(rt, final) }
 
 // DefaultFinal is the runtime base when the spec names none.
 const DefaultFinal = "distroless"
@@ -196,6 +179,8 @@ type Result struct {
 	BaseImage *dockerspec.DockerOCIImage
 	// SBOM says where in the final image its packages are described.
 	SBOM []SBOMSource
+	// Plan is the language's plan, for languages that plan (lang.Planner).
+	Plan *plan.Plan
 }
 
 // ExemptionsLabel is the image label that records waived rules.
@@ -211,7 +196,7 @@ const CASecretPath = "/run/secrets/ca.pem"
 // Convert turns a spec into the final image state and its config.
 func Convert(in *Input) (*Result, error) {
 	s := in.Spec
-	lang, ok := Lookup(s.Language)
+	l, ok := Lookup(s.Language)
 	if !ok {
 		return nil, errors.Errorf("language %q is not supported (supported: %s)", s.Language, strings.Join(Languages(), ", "))
 	}
@@ -225,7 +210,7 @@ func Convert(in *Input) (*Result, error) {
 		return nil, errors.New("runtime image (init and probe) was not resolved")
 	}
 
-	out, err := lang.Build(&BuildInput{
+	bin := &BuildInput{
 		Spec:    s,
 		Builder: builder.State,
 		Context: in.Context,
@@ -247,78 +232,77 @@ func Convert(in *Input) (*Result, error) {
 			return llb.AddMount(dest, llb.Scratch(), llb.AsPersistentCacheDir(id, llb.CacheMountLocked))
 		},
 		Step: func(n, total int, name, path string) llb.ConstraintsOpt {
-			return named(in, fmt.Sprintf("[%s %d/%d] %s", lang.Name(), n, total, name), path)
+			return named(in, fmt.Sprintf("[%s %d/%d] %s", l.Name(), n, total, name), path)
 		},
 		CA:       caPath(s),
 		Epoch:    in.Epoch,
 		SpecFile: specFile(in),
-	})
+	}
+	out, pl, err := buildStage(l, bin)
 	if err != nil {
-		return nil, errors.Wrapf(err, "building %s app", lang.Name())
+		return nil, errors.Wrapf(err, "building %s app", l.Name())
 	}
 	if len(out.Layers) == 0 {
-		return nil, errors.Errorf("the %s build produced no artifacts", lang.Name())
+		return nil, errors.Errorf("the %s build produced no artifacts", l.Name())
 	}
 
 	layers, err := finalLayers(in, out, builder, runtimeBase)
 	if err != nil {
 		return nil, err
 	}
+	if pl != nil {
+		if pl, err = completePlan(pl, s); err != nil {
+			return nil, err
+		}
+	}
 	img := imageConfig(in, out, layers, finalBase, hasFinal)
 	var baseImg *dockerspec.DockerOCIImage
 	if hasFinal {
 		baseImg = finalBase.Image
 	}
-	return &Result{State: assemble(in, layers, finalBase, hasFinal), Image: img, BaseImage: baseImg, SBOM: sbomSources(s, out)}, nil
+	return &Result{State: assemble(in, layers, finalBase, hasFinal), Image: img, BaseImage: baseImg, SBOM: sbomSources(s, out), Plan: pl}, nil
 }
 
 // finalLayers lists the layers the frontend puts on the final base, bottom
-// first, least often changed first: the CA bundle on scratch, the init and
-// probe (they change with frontend releases only), the app's layers, then
-// the spec's extra copies.
+// first (see frameLayers), with the app's layers in the middle.
 func finalLayers(in *Input, out *BuildOutput, builder, runtime Base) ([]Layer, error) {
-	s := in.Spec
-	var layers []Layer
-	if finalName(s) == "scratch" {
-		// scratch has no trust store; apps that call out over TLS need one.
-		layers = append(layers, Layer{Name: "ca-certificates", State: builder.State, Files: []Artifact{
-			{Src: "/etc/ssl/certs/ca-certificates.crt", Dest: "/etc/ssl/certs/ca-certificates.crt", Mode: 0o644},
-		}})
+	below, above, err := frameLayers(in.Spec)
+	if err != nil {
+		return nil, err
 	}
-	if needsRuntime(s) {
-		rt := Layer{Name: "runtime", State: runtime.State}
-		if initEnabled(s) {
-			rt.Files = append(rt.Files, Artifact{Src: runtimeInit, Dest: InitPath, Mode: 0o755},
-				Artifact{Src: InitStatusPath, Dest: InitStatusPath, Mode: 0o644})
-		}
-		if s.Run.Health != nil {
-			rt.Files = append(rt.Files, Artifact{Src: runtimeProbe, Dest: ProbePath, Mode: 0o755})
-		}
-		layers = append(layers, rt)
-	}
-	layers = append(layers, out.Layers...)
-
-	// The spec's copies share one layer: they are small and change together.
-	extra := Layer{Name: "copy"}
-	for i, c := range s.Copy {
+	refs := func(r plan.Ref, specPath string) llb.State {
 		switch {
-		case c.URL != "":
-			dgst := digest.NewDigestFromEncoded(digest.SHA256, c.SHA256)
-			if err := dgst.Validate(); err != nil {
-				return nil, errors.Wrapf(err, "copy[%d].sha256", i)
-			}
-			dl := llb.HTTP(c.URL, llb.Checksum(dgst), llb.Filename("download"),
-				named(in, "[final] download "+c.URL, spec.Path("copy", i)))
-			extra.Files = append(extra.Files, Artifact{From: &dl, Src: "/download", Dest: c.To, Mode: 0o644})
-		case c.From != "":
-			ctx := in.Context
-			extra.Files = append(extra.Files, Artifact{From: &ctx, Src: path.Join("/", c.From), Dest: c.To, Dir: strings.HasSuffix(c.From, "/")})
+		case r.Base == RoleBuilder:
+			return builder.State
+		case r.Base == RoleRuntime:
+			return runtime.State
+		case r.Context:
+			return in.Context
+		case r.URL != "":
+			return llb.HTTP(r.URL, llb.Checksum(digest.NewDigestFromEncoded(digest.SHA256, r.SHA256)), llb.Filename("download"),
+				named(in, "[final] download "+r.URL, specPath))
 		}
+		return llb.Scratch()
 	}
-	if len(extra.Files) > 0 {
-		layers = append(layers, extra)
+	return slices.Concat(llbLayers(below, refs), out.Layers, llbLayers(above, refs)), nil
+}
+
+// llbLayers gives plan layers their states.
+func llbLayers(pls []plan.Layer, refs func(plan.Ref, string) llb.State) []Layer {
+	var out []Layer
+	for _, pl := range pls {
+		l := Layer{Name: pl.Name, State: refs(pl.From, "")}
+		for _, a := range pl.Files {
+			art := Artifact{Src: a.Src, Dest: a.Dest, Mode: a.Mode, Dir: a.Dir, Include: a.Include, Exclude: a.Exclude}
+			if a.From != nil {
+				st := refs(*a.From, a.SpecPath)
+				art.From = &st
+			}
+			l.Files = append(l.Files, art)
+		}
+		out = append(out, l)
 	}
-	return layers, nil
+	return out
 }
 
 // assemble stacks the layers on the final base. Each layer is made on an

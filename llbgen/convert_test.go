@@ -2,6 +2,7 @@ package llbgen
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"context"
 	"encoding/json"
 	"flag"
@@ -147,7 +148,7 @@ func TestConvertGolden(t *testing.T) {
 func requireGolden(t *testing.T, name string, in *Input) string {
 	t.Helper()
 	def, res := marshal(t, in)
-	got := dump(t, def) + "\n--- image config\n" + imageJSON(t, res.Image)
+	got := dump(t, def) + "\n--- image config\n" + imageJSON(t, res.Image) + "\n--- llb " + defDigest(t, def) + "\n"
 	golden := filepath.Join("testdata", name+".golden")
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -162,6 +163,22 @@ func requireGolden(t *testing.T, name string, in *Input) string {
 		t.Errorf("plan differs from %s (run: go test ./llbgen -run %s -update)\n--- got\n%s", golden, strings.SplitN(t.Name(), "/", 2)[0], got)
 	}
 	return got
+}
+
+// defDigest is a digest of the marshalled definition, ops and metadata:
+// the golden files pin the LLB's bytes, not only its dump.
+func defDigest(t *testing.T, def *llb.Definition) string {
+	t.Helper()
+	h := sha256.New()
+	for _, dt := range def.Def {
+		h.Write(dt)
+	}
+	md, err := json.Marshal(def.Metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Write(md)
+	return fmt.Sprintf("sha256:%x", h.Sum(nil))
 }
 
 func TestImageConfig(t *testing.T) {

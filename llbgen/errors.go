@@ -1,25 +1,20 @@
 package llbgen
 
-import (
-	"fmt"
+import "github.com/org/safe-frontend/lang"
 
-	"github.com/org/safe-frontend/rules"
-)
+// RuleError is a refusal found while planning the build (see lang).
+type RuleError = lang.RuleError
 
-// RuleError is a refusal found while planning the build from the build
-// context (a missing lockfile, a manifest that cannot be read): the rule,
-// the spec path the refusal is shown at, and a message that names the file
-// and the fix.
-type RuleError struct {
-	Rule string
-	Path string // spec path, e.g. "language" or "rust/package"
-	Msg  string
+// SpecError is a conversion error about one spec key (see lang).
+type SpecError = lang.SpecError
+
+// ContextFinding is a rule broken by a context file (see lang).
+type ContextFinding = lang.ContextFinding
+
+// ruleError is lang.RuleErrorf, for the languages still in this package.
+func ruleError(id, path, format string, args ...any) error {
+	return lang.RuleErrorf(id, path, format, args...)
 }
 
-func (e *RuleError) Error() string {
-	r, ok := rules.Lookup(e.Rule)
-	if !ok {
-		return e.Msg
-	}
-	return fmt.Sprintf("%s %s: %s (%s)", r.ID, r.Name, e.Msg, r.URL())
-}
+// findingsOf is lang.FindingsOf.
+func findingsOf(err error) []ContextFinding { return lang.FindingsOf(err) }

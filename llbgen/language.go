@@ -6,10 +6,8 @@
 package llbgen
 
 import (
-	"fmt"
 	"os"
 	"regexp"
-	"sort"
 	"strconv"
 	"time"
 
@@ -17,44 +15,28 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 
-	"github.com/org/safe-frontend/rules"
+	"github.com/org/safe-frontend/lang"
 	"github.com/org/safe-frontend/spec"
 )
 
-// Language builds one kind of app. Each language is one implementation;
-// nothing outside this package switches on the language.
-type Language interface {
-	// Name is the spec's `language` value.
-	Name() string
-	// BuilderImage is the image the build stage starts from, by name.
-	BuilderImage(s *spec.Spec) string
-	// Runtime is what the artifacts need from the final base.
-	Runtime(s *spec.Spec) Runtime
-	// FinalImage maps the spec's `final` (never "scratch") to the runtime
-	// base; ok is false when that final cannot run this language.
-	FinalImage(s *spec.Spec, final string) (ref string, ok bool)
-	// ContextFiles names the files of the build context the conversion
-	// reads (package manifests, lockfiles), as paths relative to the
-	// context; the caller reads them and passes what exists in
-	// BuildInput.Files. Nil for languages that read nothing.
-	ContextFiles(s *spec.Spec) []string
-	// Build adds the build stage on top of in.Builder.
+// Language is a language's interface (see lang); the languages still in
+// this package build LLB directly (builder), the others plan (lang.Planner).
+type Language = lang.Language
+
+// builder is a language that adds its build stage to LLB itself.
+type builder interface {
 	Build(in *BuildInput) (*BuildOutput, error)
 }
 
-// Runtime is what a language's artifacts need at run time.
-type Runtime int
+// Runtime is what a language's artifacts need at run time (see lang).
+type Runtime = lang.Runtime
 
+// The runtimes, as lang names them.
 const (
-	// RuntimeStatic artifacts need no libc: scratch or distroless/static.
-	RuntimeStatic Runtime = iota
-	// RuntimeGlibc artifacts link against glibc: distroless/base at least.
-	RuntimeGlibc
-	// RuntimeCC artifacts also need libgcc_s and libstdc++: distroless/cc.
-	RuntimeCC
-	// RuntimeOwn artifacts need the language's own runtime image
-	// (distroless nodejs, python3, java).
-	RuntimeOwn
+	RuntimeStatic = lang.RuntimeStatic
+	RuntimeGlibc  = lang.RuntimeGlibc
+	RuntimeCC     = lang.RuntimeCC
+	RuntimeOwn    = lang.RuntimeOwn
 )
 
 // BuildInput is what a language gets to build with.
@@ -146,15 +128,6 @@ type SBOMSource struct {
 	Path string
 }
 
-// ContextFinding is a rule broken by a context file a language read: an
-// unpinned requirement, a missing lock. It points at a spec path, so the
-// refusal shows the spec line that chose the file.
-type ContextFinding struct {
-	Rule    string // rule ID (package rules)
-	Path    string // spec path, e.g. "python/requirements"
-	Message string // names the file and line and says what to do
-}
-
 // ContextChecker is implemented by languages that check the files they
 // read (ContextFiles) before anything is built; the findings go through
 // the policy like the spec's own, exemptions included, so the build and
@@ -175,17 +148,6 @@ func CheckContext(s *spec.Spec, files map[string][]byte, cross bool) []ContextFi
 	}
 	if cc, ok := l.(ContextChecker); ok {
 		return cc.CheckContext(s, files, cross)
-	}
-	return nil
-}
-
-// findingsOf is the finding a planning refusal makes. Errors without a rule
-// (a SpecError) are not findings: the conversion reports them at their
-// spec line.
-func findingsOf(err error) []ContextFinding {
-	var re *RuleError
-	if errors.As(err, &re) {
-		return []ContextFinding{{Rule: re.Rule, Path: re.Path, Message: re.Msg}}
 	}
 	return nil
 }
@@ -218,25 +180,13 @@ func ApplyContext(s *spec.Spec, files map[string][]byte) {
 	}
 }
 
-var languages = map[string]Language{}
-
-func register(l Language) { languages[l.Name()] = l }
+func register(l Language) { lang.Register(l) }
 
 // Lookup returns the implementation of a language.
-func Lookup(name string) (Language, bool) {
-	l, ok := languages[name]
-	return l, ok
-}
+func Lookup(name string) (Language, bool) { return lang.Lookup(name) }
 
 // Languages lists the supported language names, sorted.
-func Languages() []string {
-	out := make([]string, 0, len(languages))
-	for n := range languages {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Languages() []string { return lang.Languages() }
 
 // ContextFiles is what the spec's language reads from the build context
 // at conversion time (nil for an unknown language).
@@ -273,16 +223,6 @@ func SufficientFinals(s *spec.Spec) (finals []string, why string, ok bool) {
 	return rf.finals, rf.why, true
 }
 
-// SpecError is a conversion error about one spec key: the frontend points
-// the user at that key's line.
-type SpecError struct {
-	Path string // spec path, e.g. "node/packageManager"
-	Err  error
-}
-
-func (e *SpecError) Error() string { return e.Err.Error() }
-func (e *SpecError) Unwrap() error { return e.Err }
-
 // ErrorPath is the spec path a conversion error belongs to, or def.
 func ErrorPath(err error, def string) string {
 	var se *SpecError
@@ -294,12 +234,6 @@ func ErrorPath(err error, def string) string {
 		return re.Path
 	}
 	return def
-}
-
-// ruleError is a finding the conversion itself makes (it needs the
-// context's files, which the policy does not see): "SFxxx Name: message".
-func ruleError(id, path, format string, args ...any) error {
-	return &RuleError{Rule: rules.MustLookup(id).ID, Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
 // stepExplainer is implemented by languages whose build steps exit with

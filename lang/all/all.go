@@ -1,0 +1,8 @@
+// Package all registers every language that lives in a package of its own
+// (import it for its side effect).
+package all
+
+import (
+	// Each registers itself in lang's registry.
+	_ "github.com/org/safe-frontend/lang/golang"
+)

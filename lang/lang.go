@@ -1,0 +1,124 @@
+// Package lang is what every language shares: the interface a language
+// implements, the registry, and the errors a language's planning reports.
+// Each language is a package of its own below this one (lang/golang, ...)
+// that reads its project files, checks them, and plans the build as data
+// (package plan); nothing outside it switches on the language.
+package lang
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/org/safe-frontend/plan"
+	"github.com/org/safe-frontend/spec"
+)
+
+// Language builds one kind of app.
+type Language interface {
+	// Name is the spec's `language` value.
+	Name() string
+	// BuilderImage is the image the build stage starts from, by name.
+	BuilderImage(s *spec.Spec) string
+	// Runtime is what the artifacts need from the final base.
+	Runtime(s *spec.Spec) Runtime
+	// FinalImage maps the spec's `final` (never "scratch") to the runtime
+	// base; ok is false when that final cannot run this language.
+	FinalImage(s *spec.Spec, final string) (ref string, ok bool)
+	// ContextFiles names the files of the build context the planning
+	// reads (package manifests, lockfiles), relative to the context; the
+	// caller reads them and passes what exists in Input.Files. Nil for
+	// languages that read nothing.
+	ContextFiles(s *spec.Spec) []string
+}
+
+// Planner is a language that plans its build as data.
+type Planner interface {
+	Language
+	Plan(in *Input) (*plan.Plan, error)
+}
+
+// Input is what a language plans from.
+type Input struct {
+	Spec *spec.Spec
+	// Files are the context files the language asked for (ContextFiles)
+	// that exist, by the name it asked for. Their content is untrusted.
+	Files map[string][]byte
+	// Target is the platform the artifacts must run on; Build is the
+	// platform the build steps run on.
+	Target, Build ocispecs.Platform
+	// CA is the path of the optional CA bundle secret in build steps.
+	CA string
+	// Epoch is SOURCE_DATE_EPOCH, for tools that stamp times into what
+	// they build (jar entries).
+	Epoch time.Time
+	// SpecFile is the spec's file name ("Dockerfile" unless -f chose
+	// another); a language leaves it, like .dockerignore, out of the app.
+	SpecFile string
+}
+
+// Runtime is what a language's artifacts need at run time.
+type Runtime int
+
+const (
+	// RuntimeStatic artifacts need no libc: scratch or distroless/static.
+	RuntimeStatic Runtime = iota
+	// RuntimeGlibc artifacts link against glibc: distroless/base at least.
+	RuntimeGlibc
+	// RuntimeCC artifacts also need libgcc_s and libstdc++: distroless/cc.
+	RuntimeCC
+	// RuntimeOwn artifacts need the language's own runtime image
+	// (distroless nodejs, python3, java).
+	RuntimeOwn
+)
+
+// commonFinals maps a spec's `final` value and the runtime an app needs
+// to the distroless base; scratch is absent, and languages with their own
+// runtime image map `final` themselves.
+var commonFinals = map[string]map[Runtime]string{
+	"distroless": {
+		RuntimeStatic: "gcr.io/distroless/static-debian13:nonroot",
+		RuntimeGlibc:  "gcr.io/distroless/base-debian13:nonroot",
+		RuntimeCC:     "gcr.io/distroless/cc-debian13:nonroot",
+	},
+	"distroless-base": {
+		RuntimeStatic: "gcr.io/distroless/base-debian13:nonroot",
+		RuntimeGlibc:  "gcr.io/distroless/base-debian13:nonroot",
+		RuntimeCC:     "gcr.io/distroless/cc-debian13:nonroot",
+	},
+}
+
+// CommonFinal is FinalImage for languages whose apps need only what the
+// distroless static, base or cc images carry.
+func CommonFinal(rt Runtime, final string) (string, bool) {
+	ref, ok := commonFinals[final][rt]
+	return ref, ok
+}
+
+var languages = map[string]Language{}
+
+// Register adds a language; each language's package registers itself.
+func Register(l Language) {
+	if _, dup := languages[l.Name()]; dup {
+		panic(fmt.Sprintf("language %q registered twice", l.Name()))
+	}
+	languages[l.Name()] = l
+}
+
+// Lookup returns the implementation of a language.
+func Lookup(name string) (Language, bool) {
+	l, ok := languages[name]
+	return l, ok
+}
+
+// Languages lists the supported language names, sorted.
+func Languages() []string {
+	out := make([]string, 0, len(languages))
+	for n := range languages {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
