@@ -122,3 +122,28 @@ func Languages() []string {
 	sort.Strings(out)
 	return out
 }
+
+// ContextChecker is implemented by languages that check the files they
+// read (ContextFiles) before anything is built; the findings go through
+// the policy like the spec's own, exemptions included, so the build and
+// --check report them alike, with the rule and the spec line. cross says
+// whether some target platform differs from the build platform. A
+// language's Plan refuses the same files again (a RuleError), for callers
+// that skip the check.
+type ContextChecker interface {
+	CheckContext(s *spec.Spec, files map[string][]byte, cross bool) []ContextFinding
+}
+
+// ContextApplier is implemented by languages that take settings from the
+// files they read (a toolchain file's release) when the spec leaves them
+// open. It runs after the context checks passed.
+type ContextApplier interface {
+	ApplyContext(s *spec.Spec, files map[string][]byte)
+}
+
+// StepExplainer is implemented by languages whose build steps exit with
+// codes reserved for rules (a lockfile the frozen install refuses): it
+// turns the failure into the rule's message and the spec path to show.
+type StepExplainer interface {
+	ExplainStepFailure(s *spec.Spec, files map[string][]byte, msg string, code int) (message, path string, ok bool)
+}

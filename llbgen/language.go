@@ -128,16 +128,8 @@ type SBOMSource struct {
 	Path string
 }
 
-// ContextChecker is implemented by languages that check the files they
-// read (ContextFiles) before anything is built; the findings go through
-// the policy like the spec's own, exemptions included, so the build and
-// --check report them alike, with the rule and the spec line. cross says
-// whether some target platform differs from the build platform. A
-// language's Build refuses the same files again (a RuleError), for callers
-// that skip the check.
-type ContextChecker interface {
-	CheckContext(s *spec.Spec, files map[string][]byte, cross bool) []ContextFinding
-}
+// ContextChecker is lang.ContextChecker.
+type ContextChecker = lang.ContextChecker
 
 // CheckContext runs the spec's language's context checks (nil when it has
 // none).
@@ -152,12 +144,8 @@ func CheckContext(s *spec.Spec, files map[string][]byte, cross bool) []ContextFi
 	return nil
 }
 
-// ContextApplier is implemented by languages that take settings from the
-// files they read (a toolchain file's release) when the spec leaves them
-// open. It runs after the context checks passed.
-type ContextApplier interface {
-	ApplyContext(s *spec.Spec, files map[string][]byte)
-}
+// ContextApplier is lang.ContextApplier.
+type ContextApplier = lang.ContextApplier
 
 // ContextDecides says whether the spec's language may fill in from the
 // context what the spec leaves open (ApplyContext), so that the bases the
@@ -236,12 +224,6 @@ func ErrorPath(err error, def string) string {
 	return def
 }
 
-// stepExplainer is implemented by languages whose build steps exit with
-// codes reserved for rules (a lockfile the frozen install refuses).
-type stepExplainer interface {
-	explainStepFailure(s *spec.Spec, files map[string][]byte, msg string, code int) (message, path string, ok bool)
-}
-
 var exitCodeRe = regexp.MustCompile(`exit code: ([0-9]+)`)
 
 // ExplainStepFailure turns a failed solve into the rule it breaks, when a
@@ -252,7 +234,7 @@ func ExplainStepFailure(s *spec.Spec, files map[string][]byte, msg string) (mess
 	if !found {
 		return "", "", false
 	}
-	ex, isExplainer := l.(stepExplainer)
+	ex, isExplainer := l.(lang.StepExplainer)
 	m := exitCodeRe.FindStringSubmatch(msg)
 	if !isExplainer || m == nil {
 		return "", "", false
@@ -261,5 +243,5 @@ func ExplainStepFailure(s *spec.Spec, files map[string][]byte, msg string) (mess
 	if err != nil {
 		return "", "", false
 	}
-	return ex.explainStepFailure(s, files, msg, code)
+	return ex.ExplainStepFailure(s, files, msg, code)
 }

@@ -623,9 +623,9 @@ func nodeEnv(in *BuildInput, p *nodePlan) []llb.RunOption {
 	return out
 }
 
-// explainStepFailure maps the reserved exit codes of the Node steps back
+// ExplainStepFailure maps the reserved exit codes of the Node steps back
 // to their rules, naming the lockfile and the fix.
-func (node) explainStepFailure(s *spec.Spec, files map[string][]byte, msg string, code int) (string, string, bool) {
+func (node) ExplainStepFailure(s *spec.Spec, files map[string][]byte, msg string, code int) (string, string, bool) {
 	switch {
 	case code == exitLockfileOutOfSync && strings.Contains(msg, installMarker):
 		p, err := planNode(s, files, false)
