@@ -92,7 +92,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if bc.Target == manifestsTarget {
 		return buildManifests(ctx, c, bc, sp, src)
 	}
-	if bc.Target != "" && bc.Target != sp.Name && bc.Target != defaultTarget {
+	if bc.Target != "" && bc.Target != sp.Name && bc.Target != defaultTarget && !ejectTarget(bc.Target) {
 		return nil, withSource(errors.Errorf("target %q not found: a spec builds one image, target %q", bc.Target, defaultTarget), src.SourceMap, sp.Source.Range("name"))
 	}
 
@@ -124,6 +124,9 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, errors.Wrap(err, "loading the build context")
 	}
 
+	if ejectTarget(bc.Target) {
+		return buildEject(ctx, c, bc, &ejectInput{sp: sp, src: src, in: in, opts: opts, report: report, memo: memo, build: buildPlatform, context: *mainContext})
+	}
 	sb := newSBOMs(bc, opts.epoch) // nil unless attest:sbom asked for one
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
@@ -140,26 +143,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range(baseErrPath(err)))
 		}
 		pt.mark("resolve bases")
-		llbCaps := c.BuildOpts().LLBCaps
-		conv, err := llbgen.Convert(&llbgen.Input{
-			Spec:            sp,
-			Bases:           bases,
-			Context:         *mainContext,
-			Files:           in.files,
-			BuildPlatform:   buildPlatform,
-			TargetPlatform:  target,
-			BuildArgs:       bc.BuildArgs,
-			Labels:          bc.Labels,
-			Revision:        opts.revision,
-			Source:          opts.source,
-			Epoch:           opts.epoch,
-			CacheNS:         bc.CacheIDNamespace,
-			SourceMap:       src.SourceMap,
-			ExemptionsLabel: policy.ExemptionLabel(report.Exemptions),
-			MultiPlatform:   bc.MultiPlatformRequested,
-			NetworkMode:     bc.NetworkMode,
-			LLBCaps:         &llbCaps,
-		})
+		conv, err := llbgen.Convert(convertInput(c, bc, sp, src, in, opts, report, bases, buildPlatform, target, *mainContext))
 		if err != nil {
 			return nil, withSource(err, src.SourceMap, sp.Source.Range(llbgen.ErrorPath(err, "language")))
 		}
@@ -198,6 +182,31 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	sb.attach(rb)
 	defer pt.mark("finalize")
 	return rb.Finalize()
+}
+
+// convertInput is what a conversion of the spec for one target platform
+// takes: the build's and the image's, the bases resolved.
+func convertInput(c client.Client, bc *dockerui.Client, sp *spec.Spec, src *dockerui.Source, in *inputs, opts options, report *policy.Report, bases map[string]llbgen.Base, build, target ocispecs.Platform, mainContext llb.State) *llbgen.Input {
+	llbCaps := c.BuildOpts().LLBCaps
+	return &llbgen.Input{
+		Spec:            sp,
+		Bases:           bases,
+		Context:         mainContext,
+		Files:           in.files,
+		BuildPlatform:   build,
+		TargetPlatform:  target,
+		BuildArgs:       bc.BuildArgs,
+		Labels:          bc.Labels,
+		Revision:        opts.revision,
+		Source:          opts.source,
+		Epoch:           opts.epoch,
+		CacheNS:         bc.CacheIDNamespace,
+		SourceMap:       src.SourceMap,
+		ExemptionsLabel: policy.ExemptionLabel(report.Exemptions),
+		MultiPlatform:   bc.MultiPlatformRequested,
+		NetworkMode:     bc.NetworkMode,
+		LLBCaps:         &llbCaps,
+	}
 }
 
 // requestIDKey is the build option that names a subrequest.

@@ -163,7 +163,7 @@ func targetList(sm *llb.SourceMap, s *spec.Spec) *targets.List {
 		t.Description = fmt.Sprintf("the %s image of %s", s.Language, s.Name)
 		t.Location = location(s, "name")
 	}
-	l.Targets = append(l.Targets, t, manifestsTargetInfo(s))
+	l.Targets = append(append(l.Targets, t, manifestsTargetInfo(s)), ejectTargetInfo(s)...)
 	return l
 }
 

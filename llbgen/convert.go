@@ -429,6 +429,9 @@ func specFile(in *Input) string {
 	return in.SourceMap.Filename
 }
 
+// CAPath is where build steps find the optional CA bundle.
+func CAPath(s *spec.Spec) string { return caPath(s) }
+
 // caPath is where build steps find the optional CA bundle.
 func caPath(s *spec.Spec) string {
 	for _, sec := range s.Secrets {

@@ -2,6 +2,9 @@ package llbgen
 
 import (
 	"path"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/org/safe-frontend/lang"
 	"slices"
 	"strings"
 
@@ -65,4 +68,26 @@ func completePlan(pl *plan.Plan, s *spec.Spec) (*plan.Plan, error) {
 	full := *pl
 	full.Final.Layers = slices.Concat(below, pl.Final.Layers, above)
 	return &full, nil
+}
+
+// PlanOf is the complete plan of a spec for a target platform, without
+// LLB: what `safe plan` prints. The files are the context files the
+// language reads (ContextFiles).
+func PlanOf(s *spec.Spec, files map[string][]byte, target, build ocispecs.Platform, specFile string) (*plan.Plan, error) {
+	l, ok := Lookup(s.Language)
+	if !ok {
+		return nil, errors.Errorf("language %q is not supported (supported: %s)", s.Language, strings.Join(Languages(), ", "))
+	}
+	p, ok := l.(lang.Planner)
+	if !ok {
+		return nil, errors.Errorf("the %s language has no plan yet", s.Language)
+	}
+	pl, err := p.Plan(&lang.Input{Spec: s, Files: files, Target: target, Build: build, CA: caPath(s), SpecFile: specFile})
+	if err != nil {
+		return nil, err
+	}
+	if err := pl.Validate(); err != nil {
+		return nil, errors.Wrapf(err, "the %s plan is malformed", s.Language)
+	}
+	return completePlan(pl, s)
 }

@@ -46,6 +46,9 @@ const usage = `usage:
                                            print the Kubernetes Deployment and Service
   safe lock [--update] [--platform P] SPEC pin the spec's base images in SPEC.lock
                                            (resolved through $BUILDKIT_HOST)
+  safe plan [--format text|json] SPEC      print the build plan, stage by stage
+  safe eject [-o DIR] [--force] SPEC       write a Dockerfile and .dockerignore that
+                                           build the same image (through $BUILDKIT_HOST)
 `
 
 // run is the whole command, minus the process: it returns the exit code.
@@ -65,6 +68,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return manifestCmd(args[1:], stdin, stdout, stderr)
 	case "lock":
 		return lockCmd(args[1:], stdout, stderr)
+	case "plan":
+		return planCmd(args[1:], stdout, stderr)
+	case "eject":
+		return ejectCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
