@@ -14,7 +14,7 @@ import (
 
 	toml "github.com/pelletier/go-toml/v2"
 
-	"github.com/org/safe-frontend/llbgen"
+	"github.com/org/safe-frontend/lang/python"
 )
 
 const pythonAddr = "127.0.0.1:18431"
@@ -432,7 +432,7 @@ func TestPythonUVPackage(t *testing.T) {
 	res := mustBuild(t, buildOpts{dir: dir, inProcess: true, out: out})
 	deps, _ := vertex(t, res, "--no-install-project")
 	project, _ := vertex(t, res, "(the project)")
-	eq(t, "dependency step", deps, "[python 3/6] uv "+llbgen.UVVersion+" sync --locked --no-dev --no-install-project into /venv")
+	eq(t, "dependency step", deps, "[python 3/6] uv "+python.UVVersion+" sync --locked --no-dev --no-install-project into /venv")
 	eq(t, "project step", project, "[python 5/6] uv sync --locked --no-dev --no-editable (the project)")
 
 	img := openImage(t, out)

@@ -124,7 +124,7 @@ type Artifact struct {
 // SBOMSource names a place in the final image that describes packages,
 // and how to read it.
 type SBOMSource struct {
-	Kind string // "go-binary", "npm-lock", "python-dist-info", ...
+	Kind string // a kind package sbom reads: "go-binary", ...
 	Path string
 }
 

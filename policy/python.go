@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/org/safe-frontend/lang/python"
 	"github.com/org/safe-frontend/llbgen"
 	"github.com/org/safe-frontend/rules"
 	"github.com/org/safe-frontend/spec"
@@ -25,12 +26,12 @@ func (c *checker) checkPython() {
 	if p == nil {
 		p = &spec.Python{}
 	}
-	versions := llbgen.PythonVersions()
+	versions := python.Versions()
 	if c.present("python/version", p.Version != "") {
 		v := p.Version
 		switch lv := strings.ToLower(strings.TrimSpace(v)); {
 		case lv == "":
-			c.add(rules.UnpinnedVersion, "python/version", "python.version is empty; write %s or remove the key for the frontend's default (%s)", quoteList(versions, "or"), llbgen.DefaultPythonVersion)
+			c.add(rules.UnpinnedVersion, "python/version", "python.version is empty; write %s or remove the key for the frontend's default (%s)", quoteList(versions, "or"), python.DefaultVersion)
 		case lv == "latest" || lv == "3" || lv == "stable":
 			c.add(rules.UnpinnedVersion, "python/version", "python.version %q moves over time; pin a CPython minor: %s", v, quoteList(versions, "or"))
 		case slices.Contains(versions, v):

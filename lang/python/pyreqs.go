@@ -1,4 +1,4 @@
-package llbgen
+package python
 
 import (
 	"fmt"
