@@ -61,7 +61,6 @@ var commonLanguages = []commonLanguage{
 var (
 	_ ContextChecker = node{}
 	_ ContextChecker = python{}
-	_ ContextChecker = rust{}
 	_ ContextChecker = java{}
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/org/safe-frontend/rules"
 )
 
-// maxLockPackages bounds what a lock (uv, poetry, Cargo) may list; real
+// maxLockPackages bounds what a lock (uv, poetry) may list; real
 // ones list hundreds.
 const maxLockPackages = 20000
 
