@@ -49,6 +49,10 @@ type Input struct {
 	// Target is the platform the artifacts must run on; Build is the
 	// platform the build steps run on.
 	Target, Build ocispecs.Platform
+	// BuildArgs are the build's arguments ("K=V", in a stable order), the
+	// ones Run.BuildArgs passes: for a language whose own settings take
+	// from them (RUSTFLAGS).
+	BuildArgs []string
 	// CA is the path of the optional CA bundle secret in build steps.
 	CA string
 	// Epoch is SOURCE_DATE_EPOCH, for tools that stamp times into what

@@ -60,7 +60,6 @@ var commonLanguages = []commonLanguage{
 // a method that drifts from the interface would silently check nothing.
 var (
 	_ ContextChecker = node{}
-	_ ContextChecker = rust{}
 	_ ContextChecker = java{}
 )
 

@@ -17,7 +17,7 @@ import (
 func buildStage(l Language, in *BuildInput) (*BuildOutput, *plan.Plan, error) {
 	switch l := l.(type) {
 	case lang.Planner:
-		pl, err := l.Plan(&lang.Input{Spec: in.Spec, Files: in.Files, Target: in.Target, Build: in.Build, CA: in.CA, Epoch: in.Epoch, SpecFile: in.SpecFile})
+		pl, err := l.Plan(&lang.Input{Spec: in.Spec, Files: in.Files, Target: in.Target, Build: in.Build, BuildArgs: in.Env, CA: in.CA, Epoch: in.Epoch, SpecFile: in.SpecFile})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -115,15 +115,18 @@ func (r *planRenderer) fileActions(actions []plan.FileAction) *llb.FileAction {
 }
 
 // runOptions: the command, its directory, its environment (then the build
-// arguments), its mounts. The build-wide options (secrets, network, the CA
-// variable) follow, for every command.
+// arguments, or before it with ArgsFirst), its mounts. The build-wide
+// options (secrets, network, the CA variable) follow, for every command.
 func (r *planRenderer) runOptions(run *plan.Run) []llb.RunOption {
 	opts := []llb.RunOption{llb.Args(run.Args)}
 	if run.Dir != "" {
 		opts = append(opts, llb.Dir(run.Dir))
 	}
 	env := run.Env
-	if run.BuildArgs {
+	switch {
+	case run.BuildArgs && run.ArgsFirst:
+		env = append(append([]string{}, r.in.Env...), env...)
+	case run.BuildArgs:
 		env = append(append([]string{}, env...), r.in.Env...)
 	}
 	for _, kv := range env {

@@ -139,7 +139,11 @@ type Run struct {
 	// the build's arguments follow it.
 	Env       []string `json:"env,omitempty"`
 	BuildArgs bool     `json:"buildArgs,omitempty"`
-	Mounts    []Mount  `json:"mounts,omitempty"`
+	// ArgsFirst puts the build's arguments before Env instead, so the
+	// step's own variables win over them (a tool's settings that a build
+	// arg must not undo).
+	ArgsFirst bool    `json:"argsFirst,omitempty"`
+	Mounts    []Mount `json:"mounts,omitempty"`
 }
 
 // Mount is a filesystem the command sees besides the stage's root. Every

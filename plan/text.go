@@ -67,7 +67,10 @@ func (p *Plan) writeStep(b *strings.Builder, s Step) {
 		b.WriteString("\n")
 		if len(r.Env) > 0 || r.BuildArgs {
 			env := strings.Join(r.Env, " ")
-			if r.BuildArgs {
+			switch {
+			case r.BuildArgs && r.ArgsFirst:
+				env = strings.TrimSpace("+build args, then " + env)
+			case r.BuildArgs:
 				env = strings.TrimSpace(env + " +build args")
 			}
 			fmt.Fprintf(b, "      env %s\n", env)

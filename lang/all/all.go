@@ -6,4 +6,5 @@ import (
 	// Each registers itself in lang's registry.
 	_ "github.com/org/safe-frontend/lang/golang"
 	_ "github.com/org/safe-frontend/lang/python"
+	_ "github.com/org/safe-frontend/lang/rust"
 )

@@ -1,4 +1,4 @@
-package llbgen
+package rust
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	toml "github.com/pelletier/go-toml/v2"
 	"github.com/pkg/errors"
 
+	"github.com/org/safe-frontend/lang"
 	"github.com/org/safe-frontend/rules"
 	"github.com/org/safe-frontend/spec"
 )
@@ -71,10 +72,10 @@ func readRustToolchain(files map[string][]byte) (*rustToolchain, error) {
 		return nil, errors.Errorf("%s:%d: not valid TOML: %s", name, line, truncate(strings.ReplaceAll(err.Error(), "\n", " "), 200))
 	}
 	if f.Toolchain.Path != "" {
-		return nil, errors.Errorf("%s: [toolchain] path = %q names a toolchain on the developer's machine, which a build cannot use; pin a release instead (channel = \"%s\")", name, truncate(f.Toolchain.Path, 80), DefaultRustVersion)
+		return nil, errors.Errorf("%s: [toolchain] path = %q names a toolchain on the developer's machine, which a build cannot use; pin a release instead (channel = \"%s\")", name, truncate(f.Toolchain.Path, 80), DefaultVersion)
 	}
 	if f.Toolchain.Channel == "" {
-		return nil, errors.Errorf("%s: [toolchain] has no channel; pin a release (channel = \"%s\")", name, DefaultRustVersion)
+		return nil, errors.Errorf("%s: [toolchain] has no channel; pin a release (channel = \"%s\")", name, DefaultVersion)
 	}
 	return checkRustChannel(&rustToolchain{File: name, Channel: f.Toolchain.Channel})
 }
@@ -87,11 +88,11 @@ func checkRustChannel(tc *rustToolchain) (*rustToolchain, error) {
 	ch := truncate(tc.Channel, 80)
 	switch {
 	case ch == "stable" || ch == "beta" || strings.HasPrefix(ch, "stable-") || strings.HasPrefix(ch, "beta-"):
-		return nil, errors.Errorf("%s: channel %q moves over time, so the compiler would change under the same sources; pin the release you test with (channel = \"%s\")", tc.File, ch, DefaultRustVersion)
+		return nil, errors.Errorf("%s: channel %q moves over time, so the compiler would change under the same sources; pin the release you test with (channel = \"%s\")", tc.File, ch, DefaultVersion)
 	case strings.HasPrefix(ch, "nightly"):
-		return nil, errors.Errorf("%s: channel %q is a nightly toolchain; the builder is the official rust image, which carries stable releases only: pin a release (channel = \"%s\")", tc.File, ch, DefaultRustVersion)
+		return nil, errors.Errorf("%s: channel %q is a nightly toolchain; the builder is the official rust image, which carries stable releases only: pin a release (channel = \"%s\")", tc.File, ch, DefaultVersion)
 	}
-	return nil, errors.Errorf("%s: channel %q is not a Rust release the builder image is tagged with; write one such as \"%s\" or \"%s.0\"", tc.File, ch, DefaultRustVersion, DefaultRustVersion)
+	return nil, errors.Errorf("%s: channel %q is not a Rust release the builder image is tagged with; write one such as \"%s\" or \"%s.0\"", tc.File, ch, DefaultVersion, DefaultVersion)
 }
 
 // sameRustRelease: "1.95" and "1.95.0" name the same release line; two
@@ -112,20 +113,20 @@ func sameRustRelease(a, b string) bool {
 // release the spec's rust.version contradicts, a floating channel, a file
 // that cannot be read. Exempting SF132 builds with rust.version (or the
 // frontend's default) and ignores the file.
-func rustToolchainFindings(s *spec.Spec, files map[string][]byte) []ContextFinding {
+func rustToolchainFindings(s *spec.Spec, files map[string][]byte) []lang.ContextFinding {
 	where := "language"
 	if s.Source.Has("rust/version") {
 		where = "rust/version"
 	}
 	tc, err := readRustToolchain(files)
 	if err != nil {
-		return []ContextFinding{{Rule: rules.RustToolchain, Path: where, Message: err.Error()}}
+		return []lang.ContextFinding{{Rule: rules.RustToolchain, Path: where, Message: err.Error()}}
 	}
 	if tc == nil || s.Rust == nil || s.Rust.Version == "" {
 		return nil
 	}
 	if !sameRustRelease(s.Rust.Version, tc.Release) {
-		return []ContextFinding{{Rule: rules.RustToolchain, Path: where, Message: fmt.Sprintf(
+		return []lang.ContextFinding{{Rule: rules.RustToolchain, Path: where, Message: fmt.Sprintf(
 			"rust.version %q and %s (channel %q) name different compilers; the image would not be built with the one the project is tested with: make them agree, or remove rust.version to build with %s's", s.Rust.Version, tc.File, tc.Channel, tc.File)}}
 	}
 	return nil
@@ -146,4 +147,12 @@ func (rust) ApplyContext(s *spec.Spec, files map[string][]byte) {
 		s.Rust = &spec.Rust{}
 	}
 	s.Rust.Version = tc.Release
+}
+
+// truncate shortens what a file says to n bytes for a message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

@@ -1,4 +1,4 @@
-package llbgen
+package rust
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/org/safe-frontend/lang"
 	"github.com/org/safe-frontend/rules"
 )
 
@@ -152,7 +153,7 @@ func TestPlanCargoRefusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := planCargo(tc.files, tc.pkg, tc.bin, "language")
-			var re *RuleError
+			var re *lang.RuleError
 			if !errors.As(err, &re) {
 				t.Fatalf("want a RuleError, got %v", err)
 			}
@@ -177,7 +178,7 @@ func FuzzPlanCargo(f *testing.F) {
 		fs := map[string][]byte{"Cargo.toml": root, "Cargo.lock": []byte(lock), "m/Cargo.toml": member, "a/b/Cargo.toml": member, ".cargo/config.toml": config}
 		p, err := planCargo(fs, "", "", "language")
 		if err != nil {
-			var re *RuleError
+			var re *lang.RuleError
 			if !errors.As(err, &re) {
 				t.Fatalf("error without a rule: %v", err)
 			}
@@ -193,7 +194,7 @@ func FuzzPlanCargo(f *testing.F) {
 		}
 		dev, build := p.dependencyKinds()
 		if _, err := cargoAudit(lockData, p.Package, dev, build); err != nil {
-			var re *RuleError
+			var re *lang.RuleError
 			if !errors.As(err, &re) {
 				t.Fatalf("lock error without a rule: %v", err)
 			}
@@ -268,7 +269,7 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 		{"[[package]]\nversion = \"1\"\n", "has no name or version"},
 	} {
 		_, err := cargoAudit([]byte(tc.lock), "app", dev, build)
-		var re *RuleError
+		var re *lang.RuleError
 		if !errors.As(err, &re) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("lock %q: %v, want a RuleError with %q", tc.lock, err, tc.msg)
 		}
@@ -277,7 +278,7 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 
 // The workspace fixture of the integration tests plans as expected.
 func TestPlanCargoWorkspaceFixture(t *testing.T) {
-	root := filepath.Join("..", "testdata", "rust", "workspace")
+	root := filepath.Join("..", "..", "testdata", "rust", "workspace")
 	fs := map[string][]byte{}
 	for _, pattern := range cargoContextFiles() {
 		matches, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(pattern)))

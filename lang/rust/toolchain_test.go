@@ -1,4 +1,4 @@
-package llbgen
+package rust
 
 import (
 	"strings"
@@ -75,25 +75,25 @@ func TestRustToolchainAgainstSpec(t *testing.T) {
 	// No rust.version: the file's release picks the builder.
 	s := rustSpec()
 	s.Rust.Version = ""
-	ApplyContext(s, file)
+	rust{}.ApplyContext(s, file)
 	if got := (rust{}).BuilderImage(s); got != "docker.io/library/rust:1.95.0-trixie" {
 		t.Errorf("builder %s, want the toolchain file's release", got)
 	}
 	s = &spec.Spec{Name: "x", Language: "rust"}
-	ApplyContext(s, file)
+	rust{}.ApplyContext(s, file)
 	if got := (rust{}).BuilderImage(s); got != "docker.io/library/rust:1.95.0-trixie" {
 		t.Errorf("builder %s without a rust: section", got)
 	}
 	// rust.version wins (the check makes sure they agree); a refused file
 	// that was exempted is ignored.
 	s = rustSpec()
-	ApplyContext(s, file)
+	rust{}.ApplyContext(s, file)
 	if got := (rust{}).BuilderImage(s); got != "docker.io/library/rust:1.95-trixie" {
 		t.Errorf("builder %s, want rust.version's", got)
 	}
 	s = &spec.Spec{Name: "x", Language: "rust"}
-	ApplyContext(s, map[string][]byte{rustToolchainToml: []byte("[toolchain]\nchannel = \"stable\"\n")})
-	if got := (rust{}).BuilderImage(s); got != "docker.io/library/rust:"+DefaultRustVersion+"-trixie" {
+	rust{}.ApplyContext(s, map[string][]byte{rustToolchainToml: []byte("[toolchain]\nchannel = \"stable\"\n")})
+	if got := (rust{}).BuilderImage(s); got != "docker.io/library/rust:"+DefaultVersion+"-trixie" {
 		t.Errorf("builder %s for an exempted floating channel, want the default", got)
 	}
 }

@@ -1,4 +1,4 @@
-package llbgen
+package rust
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 
 	toml "github.com/pelletier/go-toml/v2"
 
+	"github.com/org/safe-frontend/lang"
 	"github.com/org/safe-frontend/rules"
 )
 
@@ -99,7 +100,7 @@ type cargoConfig struct {
 	} `toml:"source"`
 }
 
-// cargoPlan is what the LLB needs from the manifests.
+// cargoPlan is what the build plan needs from the manifests.
 type cargoPlan struct {
 	// Manifests are the context paths of every Cargo.toml of the build,
 	// sorted; Configs the cargo configuration files; SourceDirs the
@@ -131,7 +132,7 @@ const (
 // cargoError is a refusal of the plan, with its rule; file and line are
 // in the message.
 func cargoError(rule, specPath, format string, args ...any) error {
-	return &RuleError{Rule: rule, Path: specPath, Msg: fmt.Sprintf(format, args...)}
+	return &lang.RuleError{Rule: rule, Path: specPath, Msg: fmt.Sprintf(format, args...)}
 }
 
 // planCargo reads the manifests in files (context path -> content) and

@@ -1,4 +1,4 @@
-package llbgen
+package rust
 
 import (
 	"bytes"
@@ -19,6 +19,10 @@ import (
 
 // cargoAuditSection is the ELF section cargo-auditable writes.
 const cargoAuditSection = ".dep-v0"
+
+// maxCargoLockPackages bounds what a lock may list; real ones list
+// hundreds.
+const maxCargoLockPackages = 20000
 
 type cargoLockFile struct {
 	Version int                `toml:"version"`
@@ -53,8 +57,8 @@ func cargoAudit(lockData []byte, pkg string, devDeps, buildDeps map[string]map[s
 	if err := decodeTOML(cargoLock, lockData, &lock); err != nil {
 		return nil, cargoError(rules.CargoManifest, "language", "%v", err)
 	}
-	if len(lock.Package) > maxLockPackages {
-		return nil, bad("more than %d packages", maxLockPackages)
+	if len(lock.Package) > maxCargoLockPackages {
+		return nil, bad("more than %d packages", maxCargoLockPackages)
 	}
 	byName := map[string][]int{}
 	for i, p := range lock.Package {

@@ -1,0 +1,125 @@
+package rust
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/org/safe-frontend/lang"
+	"github.com/org/safe-frontend/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var (
+	amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	arm64 = ocispecs.Platform{OS: "linux", Architecture: "arm64"}
+)
+
+func rustSpec() *spec.Spec {
+	return &spec.Spec{Name: "rust-hello", Version: "1.0.0", Language: "rust", Rust: &spec.Rust{Version: "1.95"}}
+}
+
+// exampleInput is the input of examples/rust-hello: its spec and the
+// context files the language asks for.
+func exampleInput(t *testing.T) *lang.Input {
+	t.Helper()
+	dir := filepath.Join("..", "..", "examples", "rust-hello")
+	dt, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Parse("Dockerfile", dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, pattern := range (rust{}).ContextFiles(s) {
+		matches, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pattern)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range matches {
+			if dt, err := os.ReadFile(m); err == nil {
+				rel, _ := filepath.Rel(dir, m)
+				files[filepath.ToSlash(rel)] = dt
+			}
+		}
+	}
+	return &lang.Input{Spec: s, Files: files, Target: amd64, Build: amd64, CA: "/run/secrets/ca.pem", SpecFile: "Dockerfile"}
+}
+
+func TestPlanGolden(t *testing.T) {
+	p, err := rust{}.Plan(exampleInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got := p.Text()
+	golden := filepath.Join("testdata", "rust-hello.plan")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run: go test ./lang/rust -run TestPlanGolden -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("plan differs from %s (run: go test ./lang/rust -run TestPlanGolden -update)\n--- got\n%s", golden, got)
+	}
+}
+
+// The cargo steps' own variables follow the build args and win over
+// them; a RUSTFLAGS arg is kept in front of the frontend's flags, and a
+// credential provider the args name replaces cargo:token.
+func TestCargoEnv(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		args         []string
+		target       ocispecs.Platform
+		static       bool
+		want, absent string
+	}{
+		{"static", nil, amd64, true, "RUSTFLAGS=-C target-feature=+crt-static -C strip=symbols", "_LINKER="},
+		{"dynamic", nil, amd64, false, "RUSTFLAGS=-C strip=symbols", "crt-static"},
+		{"rustflags arg", []string{"RUSTFLAGS=-C opt-level=s"}, amd64, false, "RUSTFLAGS=-C opt-level=s -C strip=symbols", ""},
+		{"provider arg", []string{"CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS=cargo:libsecret"}, amd64, true, "CARGO_HOME=", "cargo:token"},
+		{"cross", nil, arm64, true, "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := exampleInput(t)
+			in.BuildArgs, in.Target = tc.args, tc.target
+			in.Spec.Rust.Static = &tc.static
+			p, err := rust{}.Plan(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range p.Stages {
+				for _, s := range st.Steps {
+					if s.Run == nil {
+						continue
+					}
+					if !s.Run.BuildArgs || !s.Run.ArgsFirst {
+						t.Errorf("%s: the build args are not passed before the step's env", s.Name)
+					}
+					env := strings.Join(s.Run.Env, "\n")
+					if !slices.ContainsFunc(s.Run.Env, func(kv string) bool { return strings.HasPrefix(kv, tc.want) }) {
+						t.Errorf("%s: env %q has no %s", s.Name, s.Run.Env, tc.want)
+					}
+					if tc.absent != "" && strings.Contains(env, tc.absent) {
+						t.Errorf("%s: env %q has %s", s.Name, s.Run.Env, tc.absent)
+					}
+				}
+			}
+		})
+	}
+}
