@@ -59,7 +59,6 @@ var commonLanguages = []commonLanguage{
 // The languages that read context files check them as ContextCheckers:
 // a method that drifts from the interface would silently check nothing.
 var (
-	_ ContextChecker = node{}
 	_ ContextChecker = java{}
 )
 
