@@ -62,7 +62,6 @@ var (
 	_ ContextChecker = node{}
 	_ ContextChecker = python{}
 	_ ContextChecker = rust{}
-	_ ContextChecker = java{}
 )
 
 func removeLock(name, rule string) func(map[string][]byte) string {

@@ -5,4 +5,5 @@ package all
 import (
 	// Each registers itself in lang's registry.
 	_ "github.com/org/safe-frontend/lang/golang"
+	_ "github.com/org/safe-frontend/lang/java"
 )
