@@ -56,12 +56,6 @@ var commonLanguages = []commonLanguage{
 	}, []string{"mvn"}, removeLock("pom.xml", "SF140")},
 }
 
-// The languages that read context files check them as ContextCheckers:
-// a method that drifts from the interface would silently check nothing.
-var (
-	_ ContextChecker = java{}
-)
-
 func removeLock(name, rule string) func(map[string][]byte) string {
 	return func(files map[string][]byte) string {
 		delete(files, name)

@@ -132,6 +132,8 @@ func TestJavaRepositoryInLayers(t *testing.T) {
 	if got, want := copiedOnto(t, def, rootInput(t, pkg)), opDigest(t, def, resolve); got != want {
 		t.Errorf("the sources are copied onto %s, not onto the resolved repository %s", got, want)
 	}
+	// The repository lang/java resolves into.
+	const mavenRepo = "/root/.m2/repository"
 	if !strings.Contains(strings.Join(resolve.GetExec().Meta.Args, " "), "-Dmaven.repo.local="+mavenRepo) {
 		t.Errorf("go-offline does not resolve into %s", mavenRepo)
 	}

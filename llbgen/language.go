@@ -68,7 +68,7 @@ type BuildInput struct {
 	// CA is the path of the optional CA bundle secret in build steps.
 	CA string
 	// Epoch is SOURCE_DATE_EPOCH, for tools that stamp times into what
-	// they build (jar entries).
+	// they build (archive entries).
 	Epoch time.Time
 	// SpecFile is the spec's file name ("Dockerfile" unless -f chose
 	// another); a language leaves it, like .dockerignore, out of the app.

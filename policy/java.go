@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/org/safe-frontend/llbgen"
+	"github.com/org/safe-frontend/lang/java"
 	"github.com/org/safe-frontend/rules"
 	"github.com/org/safe-frontend/spec"
 )
@@ -34,12 +34,12 @@ func (c *checker) checkJava() {
 	if j == nil {
 		j = &spec.Java{}
 	}
-	versions := llbgen.JavaVersions()
+	versions := java.Versions()
 	if c.present("java/version", j.Version != "") {
 		v := strings.TrimSpace(j.Version)
 		switch lv := strings.ToLower(v); {
 		case lv == "":
-			c.add(rules.UnpinnedVersion, "java/version", "java.version is empty; write a major such as %q or remove the key for the frontend's default (%s)", llbgen.DefaultJavaVersion, llbgen.DefaultJavaVersion)
+			c.add(rules.UnpinnedVersion, "java/version", "java.version is empty; write a major such as %q or remove the key for the frontend's default (%s)", java.DefaultVersion, java.DefaultVersion)
 		case lv == "latest" || lv == "lts" || lv == "current" || lv == "stable" || lv == "ga":
 			c.add(rules.UnpinnedVersion, "java/version", "java.version %q moves over time; pin a major: %s", j.Version, quoteList(versions, "or"))
 		case slices.Contains(versions, v):

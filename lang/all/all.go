@@ -5,6 +5,7 @@ package all
 import (
 	// Each registers itself in lang's registry.
 	_ "github.com/org/safe-frontend/lang/golang"
+	_ "github.com/org/safe-frontend/lang/java"
 	_ "github.com/org/safe-frontend/lang/node"
 	_ "github.com/org/safe-frontend/lang/python"
 	_ "github.com/org/safe-frontend/lang/rust"

@@ -1,4 +1,4 @@
-package llbgen
+package java
 
 import (
 	"bytes"
@@ -232,60 +232,81 @@ type mavenReactor struct {
 // readReactor reads the root pom.xml and, recursively, the modules it
 // lists, with their parents inside the context.
 func readReactor(files map[string][]byte) (*mavenReactor, error) {
-	r := &mavenReactor{}
-	byPom := map[string]*mavenModule{}
-	var read func(dir string, depth int, from string) (*mavenModule, error)
-	read = func(dir string, depth int, from string) (*mavenModule, error) {
-		pomPath := path.Join(dir, "pom.xml")
-		if m, ok := byPom[pomPath]; ok {
-			if m == nil {
-				return nil, errors.Errorf("%s lists module %q, which lists it back: the modules form a cycle", from, dir)
-			}
-			return m, nil
-		}
-		if len(byPom) >= maxPomModules {
-			return nil, errors.Errorf("the build has more than %d modules; the frontend reads at most that many", maxPomModules)
-		}
-		data, ok := files[pomPath]
-		if !ok {
-			if dir == "." {
-				return nil, errMissingPom
-			}
-			return nil, errors.Errorf("%s lists module %q, but %s is not in the build context (is it in .dockerignore, or more than %d directories deep?)", from, dir, pomPath, maxModuleDepth)
-		}
-		byPom[pomPath] = nil
-		p, err := parsePom(pomPath, data)
-		if err != nil {
-			return nil, err
-		}
-		m := &mavenModule{Dir: dir, Pom: pomPath, project: p}
-		r.Modules = append(r.Modules, m)
-		for _, mod := range p.Modules {
-			mod = strings.TrimSpace(mod)
-			c, ok := cleanRel(path.Join(dir, strings.TrimSuffix(mod, "/pom.xml")))
-			if mod == "" || !ok || c == "." || strings.Contains(mod, "${") {
-				return nil, errors.Errorf("%s: module %q must be a directory inside the build context, written literally", pomPath, truncate(mod, 80))
-			}
-			if strings.Count(c, "/")+1 > maxModuleDepth {
-				return nil, errors.Errorf("%s: module %q is more than %d directories below the root; the frontend reads poms up to that depth", pomPath, truncate(mod, 80), maxModuleDepth)
-			}
-			child, err := read(c, depth+1, pomPath)
-			if err != nil {
-				return nil, err
-			}
-			m.Modules = append(m.Modules, child.Dir)
-		}
-		byPom[pomPath] = m
-		return m, nil
-	}
-	root, err := read(".", 0, "")
+	rd := &reactorReader{files: files, byPom: map[string]*mavenModule{}}
+	root, err := rd.read(".", "")
 	if err != nil {
 		return nil, err
 	}
-	r.Root = root
-	// Parents inside the context: the relativePath (default ../pom.xml)
-	// when it holds the named parent.
-	for _, m := range r.Modules {
+	rd.r.Root = root
+	if err := rd.linkParents(); err != nil {
+		return nil, err
+	}
+	for _, m := range rd.r.Modules {
+		if err := m.resolve(); err != nil {
+			return nil, err
+		}
+	}
+	return &rd.r, nil
+}
+
+// reactorReader reads the poms of one reactor.
+type reactorReader struct {
+	files map[string][]byte
+	r     mavenReactor
+	// byPom holds the modules read, by pom path; nil while a module's own
+	// modules are read (one seen again then is a cycle).
+	byPom map[string]*mavenModule
+}
+
+// read reads the module in dir, which from lists, and its modules.
+func (rd *reactorReader) read(dir, from string) (*mavenModule, error) {
+	pomPath := path.Join(dir, "pom.xml")
+	if m, ok := rd.byPom[pomPath]; ok {
+		if m == nil {
+			return nil, errors.Errorf("%s lists module %q, which lists it back: the modules form a cycle", from, dir)
+		}
+		return m, nil
+	}
+	if len(rd.byPom) >= maxPomModules {
+		return nil, errors.Errorf("the build has more than %d modules; the frontend reads at most that many", maxPomModules)
+	}
+	data, ok := rd.files[pomPath]
+	if !ok {
+		if dir == "." {
+			return nil, errMissingPom
+		}
+		return nil, errors.Errorf("%s lists module %q, but %s is not in the build context (is it in .dockerignore, or more than %d directories deep?)", from, dir, pomPath, maxModuleDepth)
+	}
+	rd.byPom[pomPath] = nil
+	p, err := parsePom(pomPath, data)
+	if err != nil {
+		return nil, err
+	}
+	m := &mavenModule{Dir: dir, Pom: pomPath, project: p}
+	rd.r.Modules = append(rd.r.Modules, m)
+	for _, mod := range p.Modules {
+		mod = strings.TrimSpace(mod)
+		c, ok := cleanRel(path.Join(dir, strings.TrimSuffix(mod, "/pom.xml")))
+		if mod == "" || !ok || c == "." || strings.Contains(mod, "${") {
+			return nil, errors.Errorf("%s: module %q must be a directory inside the build context, written literally", pomPath, truncate(mod, 80))
+		}
+		if strings.Count(c, "/")+1 > maxModuleDepth {
+			return nil, errors.Errorf("%s: module %q is more than %d directories below the root; the frontend reads poms up to that depth", pomPath, truncate(mod, 80), maxModuleDepth)
+		}
+		child, err := rd.read(c, pomPath)
+		if err != nil {
+			return nil, err
+		}
+		m.Modules = append(m.Modules, child.Dir)
+	}
+	rd.byPom[pomPath] = m
+	return m, nil
+}
+
+// linkParents links each module to its parent inside the context: the
+// relativePath (default ../pom.xml) when it holds the named parent.
+func (rd *reactorReader) linkParents() error {
+	for _, m := range rd.r.Modules {
 		pp := m.project.Parent
 		if pp == nil {
 			continue
@@ -304,27 +325,34 @@ func readReactor(files map[string][]byte) (*mavenReactor, error) {
 		if !ok {
 			continue // a parent outside the context comes from a repository
 		}
-		par, ok := byPom[c]
-		if !ok || par == nil {
-			if data, inCtx := files[c]; inCtx {
-				pp2, err := parsePom(c, data)
-				if err != nil {
-					return nil, err
-				}
-				par = &mavenModule{Dir: path.Dir(c), Pom: c, project: pp2}
-				byPom[c] = par
-			}
+		par, err := rd.parent(c)
+		if err != nil {
+			return err
 		}
 		if par != nil && strings.TrimSpace(par.project.ArtifactID) == strings.TrimSpace(pp.ArtifactID) {
 			m.parent = par
 		}
 	}
-	for _, m := range r.Modules {
-		if err := m.resolve(); err != nil {
-			return nil, err
-		}
+	return nil
+}
+
+// parent is the pom at c: a module of the reactor, or a pom in the
+// context outside it (read once); nil when the context has none.
+func (rd *reactorReader) parent(c string) (*mavenModule, error) {
+	if par := rd.byPom[c]; par != nil {
+		return par, nil
 	}
-	return r, nil
+	data, ok := rd.files[c]
+	if !ok {
+		return nil, nil
+	}
+	p, err := parsePom(c, data)
+	if err != nil {
+		return nil, err
+	}
+	par := &mavenModule{Dir: path.Dir(c), Pom: c, project: p}
+	rd.byPom[c] = par
+	return par, nil
 }
 
 // errMissingPom is the root pom.xml missing; the caller names the rule.
