@@ -16,7 +16,6 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 
-	"github.com/org/safe-frontend/lang"
 	"github.com/org/safe-frontend/plan"
 	"github.com/org/safe-frontend/spec"
 )
@@ -66,10 +65,6 @@ type Base struct {
 	State  llb.State     // the image, pinned
 	Image  *dockerspec.DockerOCIImage
 }
-
-// commonFinal is FinalImage for languages whose apps need only what the
-// distroless static, base or cc images carry.
-func commonFinal(rt Runtime, final string) (string, bool) { return lang.CommonFinal(rt, final) }
 
 // DefaultFinal is the runtime base when the spec names none.
 const DefaultFinal = "distroless"

@@ -12,7 +12,10 @@ import (
 // testdata/<name>.Dockerfile (-update rewrites it).
 func TestEjectGolden(t *testing.T) {
 	for name, in := range map[string]*Input{
-		"go-hello": testInput(helloSpec(), amd64),
+		"go-hello":     testInput(helloSpec(), amd64),
+		"node-hello":   nodeInput(nodeSpec(), nodeFiles(), amd64),
+		"python-hello": pythonInput(pythonHelloSpec(), map[string][]byte{"requirements.txt": []byte(pyLock)}),
+		"rust-hello":   rustInput(t, rustSpec(), amd64),
 	} {
 		t.Run(name, func(t *testing.T) {
 			res, err := Convert(in)

@@ -10,11 +10,3 @@ type SpecError = lang.SpecError
 
 // ContextFinding is a rule broken by a context file (see lang).
 type ContextFinding = lang.ContextFinding
-
-// ruleError is lang.RuleErrorf, for the languages still in this package.
-func ruleError(id, path, format string, args ...any) error {
-	return lang.RuleErrorf(id, path, format, args...)
-}
-
-// findingsOf is lang.FindingsOf.
-func findingsOf(err error) []ContextFinding { return lang.FindingsOf(err) }

@@ -19,14 +19,9 @@ import (
 	"github.com/org/safe-frontend/spec"
 )
 
-// Language is a language's interface (see lang); the languages still in
-// this package build LLB directly (builder), the others plan (lang.Planner).
+// Language is a language's interface (see lang); every language plans
+// its build (lang.Planner), and this package renders the plan.
 type Language = lang.Language
-
-// builder is a language that adds its build stage to LLB itself.
-type builder interface {
-	Build(in *BuildInput) (*BuildOutput, error)
-}
 
 // Runtime is what a language's artifacts need at run time (see lang).
 type Runtime = lang.Runtime
@@ -167,8 +162,6 @@ func ApplyContext(s *spec.Spec, files map[string][]byte) {
 		}
 	}
 }
-
-func register(l Language) { lang.Register(l) }
 
 // Lookup returns the implementation of a language.
 func Lookup(name string) (Language, bool) { return lang.Lookup(name) }

@@ -12,8 +12,7 @@ import (
 	_ "github.com/org/safe-frontend/lang/all"
 )
 
-// buildStage adds the language's build to in.Builder: from its plan for a
-// language that plans, else by its own LLB.
+// buildStage adds the language's build to in.Builder, from its plan.
 func buildStage(l Language, in *BuildInput) (*BuildOutput, *plan.Plan, error) {
 	switch l := l.(type) {
 	case lang.Planner:
@@ -26,11 +25,8 @@ func buildStage(l Language, in *BuildInput) (*BuildOutput, *plan.Plan, error) {
 		}
 		out, err := renderPlan(pl, in)
 		return out, pl, err
-	case builder:
-		out, err := l.Build(in)
-		return out, nil, err
 	}
-	return nil, nil, errors.Errorf("language %s has neither a plan nor a build", l.Name())
+	return nil, nil, errors.Errorf("language %s does not plan its build", l.Name())
 }
 
 // planRenderer turns a plan's stages into LLB states, in order.
