@@ -104,16 +104,18 @@ func ejectFiles(target string, e *ejectInput, conv *llbgen.Result, bases map[str
 	return []namedFile{{"Dockerfile", df}, {".dockerignore", ig}}, nil
 }
 
-// writeFiles returns a result holding the files, dated at the epoch like
-// every file the frontend writes.
-func writeFiles(ctx context.Context, c client.Client, name string, files []namedFile, opts options) (*client.Result, error) {
-	var fa *llb.FileAction
+// writeFiles returns a scratch result holding the files, dated at the
+// epoch like every file the frontend writes. The step shows as the
+// prefix and the file names: "[manifests] write deployment.yaml, ...".
+func writeFiles(ctx context.Context, c client.Client, prefix string, files []namedFile, opts options) (*client.Result, error) {
+	var fa *llb.FileAction // Mkfile on nil starts the chain
 	names := make([]string, len(files))
 	for i, f := range files {
 		names[i] = f.name
 		fa = fa.Mkfile("/"+f.name, 0o644, f.data, llb.WithCreatedTime(opts.epoch))
 	}
-	def, err := llb.Scratch().File(fa, llb.WithCustomName(name+" "+strings.Join(names, ", "))).Marshal(ctx)
+	name := prefix + " " + strings.Join(names, ", ")
+	def, err := llb.Scratch().File(fa, llb.WithCustomName(name)).Marshal(ctx)
 	if err != nil {
 		return nil, errors.Wrap(err, "marshalling LLB")
 	}

@@ -2,9 +2,7 @@ package frontend
 
 import (
 	"context"
-	"strings"
 
-	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
@@ -51,32 +49,11 @@ func buildManifests(ctx context.Context, c client.Client, bc *dockerui.Client, s
 	if err != nil {
 		return nil, err
 	}
-	var fa *llb.FileAction
-	names := make([]string, len(files))
+	named := make([]namedFile, len(files))
 	for i, f := range files {
-		names[i] = f.Name
-		if fa == nil {
-			fa = llb.Mkfile("/"+f.Name, 0o644, f.Data, llb.WithCreatedTime(opts.epoch))
-		} else {
-			fa = fa.Mkfile("/"+f.Name, 0o644, f.Data, llb.WithCreatedTime(opts.epoch))
-		}
+		named[i] = namedFile{f.Name, f.Data}
 	}
-	st := llb.Scratch().File(fa, llb.WithCustomName("[manifests] write "+strings.Join(names, ", ")))
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return nil, errors.Wrap(err, "marshalling LLB")
-	}
-	r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
-	if err != nil {
-		return nil, errors.Wrap(err, "writing the manifests")
-	}
-	ref, err := r.SingleRef()
-	if err != nil {
-		return nil, err
-	}
-	out := client.NewResult()
-	out.SetRef(ref)
-	return out, nil
+	return writeFiles(ctx, c, "[manifests] write", named, opts)
 }
 
 // manifestsTargetInfo lists the target in --call=targets.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/org/safe-frontend/rules"
+	"github.com/org/safe-frontend/spec"
 )
 
 // RuleError is a refusal found while planning the build from the build
@@ -59,4 +60,15 @@ func FindingsOf(err error) []ContextFinding {
 		return []ContextFinding{{Rule: re.Rule, Path: re.Path, Message: re.Msg}}
 	}
 	return nil
+}
+
+// SpecPath is the first of paths the spec wrote, else "language": the
+// line a message about a setting points at, the most specific first.
+func SpecPath(s *spec.Spec, paths ...string) string {
+	for _, p := range paths {
+		if s.Source.Has(p) {
+			return p
+		}
+	}
+	return "language"
 }

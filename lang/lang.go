@@ -7,7 +7,8 @@ package lang
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -119,12 +120,7 @@ func Lookup(name string) (Language, bool) {
 
 // Languages lists the supported language names, sorted.
 func Languages() []string {
-	out := make([]string, 0, len(languages))
-	for n := range languages {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(languages))
 }
 
 // ContextChecker is implemented by languages that check the files they

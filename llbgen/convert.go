@@ -16,6 +16,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 
+	"github.com/org/safe-frontend/lang"
 	"github.com/org/safe-frontend/plan"
 	"github.com/org/safe-frontend/spec"
 )
@@ -496,7 +497,7 @@ func caEnv(p string) []llb.RunOption {
 // named gives a vertex a progress name and a spec location.
 func named(in *Input, name, path string) llb.ConstraintsOpt {
 	if in.MultiPlatform {
-		name = strings.Replace(name, "[", "["+platformString(in.TargetPlatform)+" ", 1)
+		name = strings.Replace(name, "[", "["+lang.PlatformString(in.TargetPlatform)+" ", 1)
 	}
 	return constraints{llb.WithCustomName(name), location(in, path)}
 }

@@ -55,6 +55,17 @@ func helloSpec() *spec.Spec {
 	}
 }
 
+// registered is the language registered by that name (its package under
+// lang/, linked in by lang/all).
+func registered(t testing.TB, name string) Language {
+	t.Helper()
+	l, ok := Lookup(name)
+	if !ok {
+		t.Fatalf("%s is not registered", name)
+	}
+	return l
+}
+
 func testInput(s *spec.Spec, target ocispecs.Platform) *Input {
 	goImg := &dockerspec.DockerOCIImage{}
 	goImg.Config.Env = []string{"PATH=/go/bin:/usr/local/go/bin:/usr/bin:/bin", "GOPATH=/go"}

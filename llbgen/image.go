@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/platforms"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -132,10 +131,6 @@ func setEnv(env []string, k, v string) []string {
 		}
 	}
 	return append(env, k+"="+v)
-}
-
-func platformString(p ocispecs.Platform) string {
-	return platforms.FormatAll(platforms.Normalize(p))
 }
 
 // entrypoint puts the init in front of the app: tini forwards signals to

@@ -47,21 +47,11 @@ func javaFiles(t testing.TB, project string) map[string][]byte {
 	return files
 }
 
-// javaLanguage is the registered language (package lang/java).
-func javaLanguage(t testing.TB) Language {
-	t.Helper()
-	l, ok := Lookup("java")
-	if !ok {
-		t.Fatal("java is not registered")
-	}
-	return l
-}
-
 func javaInput(t testing.TB, s *spec.Spec, project string, target ocispecs.Platform) *Input {
 	in := testInput(s, target)
 	img := &dockerspec.DockerOCIImage{}
 	img.Config.Env = []string{"PATH=/opt/java/openjdk/bin:/usr/bin:/bin", "JAVA_HOME=/opt/java/openjdk"}
-	java := javaLanguage(t)
+	java := registered(t, "java")
 	builder := java.BuilderImage(s)
 	in.Bases[RoleBuilder] = Base{Name: builder, Digest: goDigest, State: llb.Image(builder+"@"+goDigest.String(), llb.Platform(amd64)), Image: img}
 	if ref, ok := java.FinalImage(s, finalName(s)); ok {

@@ -30,16 +30,6 @@ func rustSpec() *spec.Spec {
 	}
 }
 
-// rustLanguage is the registered rust language (package lang/rust).
-func rustLanguage(t testing.TB) Language {
-	t.Helper()
-	l, ok := Lookup("rust")
-	if !ok {
-		t.Fatal("rust is not registered")
-	}
-	return l
-}
-
 // rustInput is testInput with the rust builder and the example's manifests.
 func rustInput(t testing.TB, s *spec.Spec, target ocispecs.Platform) *Input {
 	in := testInput(s, target)
@@ -48,7 +38,7 @@ func rustInput(t testing.TB, s *spec.Spec, target ocispecs.Platform) *Input {
 	ref := "docker.io/library/rust:1.95-trixie@" + goDigest.String()
 	in.Bases[RoleBuilder] = Base{Name: "docker.io/library/rust:1.95-trixie", Digest: goDigest,
 		State: llb.Image(ref, llb.Platform(amd64)), Image: img}
-	if ref, ok := rustLanguage(t).FinalImage(s, finalName(s)); ok {
+	if ref, ok := registered(t, "rust").FinalImage(s, finalName(s)); ok {
 		b := in.Bases[RoleFinal]
 		b.Name = ref
 		b.State = llb.Image(ref+"@"+finalDigest.String(), llb.Platform(target))
@@ -129,7 +119,7 @@ func TestRustFinals(t *testing.T) {
 	}
 	s := rustSpec()
 	s.Rust.Version = "1.95.0@sha256:" + strings.Repeat("a", 64)
-	if got := rustLanguage(t).BuilderImage(s); got != "docker.io/library/rust:1.95.0-trixie@sha256:"+strings.Repeat("a", 64) {
+	if got := registered(t, "rust").BuilderImage(s); got != "docker.io/library/rust:1.95.0-trixie@sha256:"+strings.Repeat("a", 64) {
 		t.Errorf("pinned builder = %s", got)
 	}
 }

@@ -120,8 +120,5 @@ func buildArgs(s *spec.Spec, bin, main string) []string {
 }
 
 func mainPath(s *spec.Spec) string {
-	if s.Source.Has("go/main") {
-		return "go/main"
-	}
-	return "language"
+	return lang.SpecPath(s, "go/main")
 }

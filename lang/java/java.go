@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/containerd/platforms"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 
@@ -121,7 +120,7 @@ func (java) FinalImage(s *spec.Spec, final string) (string, bool) {
 // changing it changes that step's cache key.
 func (java) ContextFiles(*spec.Spec) []string {
 	out := slices.Concat(mavenFiles, gradleFiles)
-	return append(out, nestedPatterns("pom.xml", maxModuleDepth)...)
+	return append(out, lang.NestedPatterns("pom.xml", maxModuleDepth)...)
 }
 
 // gradleFiles tell a Gradle build, which is refused with its own message.
@@ -130,13 +129,10 @@ var gradleFiles = []string{"build.gradle", "build.gradle.kts", "settings.gradle"
 // specPath is the spec key a finding about a java setting points at: the
 // key when the spec wrote it, else the block, else the language line.
 func specPath(s *spec.Spec, key string) string {
-	if key != "" && s.Source.Has("java/"+key) {
-		return "java/" + key
+	if key == "" {
+		return lang.SpecPath(s, "java")
 	}
-	if s.Source.Has("java") {
-		return "java"
-	}
-	return "language"
+	return lang.SpecPath(s, "java/"+key, "java")
 }
 
 // CheckContext reports what the project files in the context break,
@@ -166,7 +162,7 @@ func (java) Plan(in *lang.Input) (*plan.Plan, error) {
 	if jlink && !samePlatform(in.Target, in.Build) {
 		return nil, &lang.SpecError{Path: specPath(s, "runtime"), Err: errors.Errorf(
 			"runtime: jlink makes a runtime from the builder's JDK, which is for %s, not %s; use runtime: jre for other platforms (the jars run anywhere), or build on a %s machine",
-			platformString(in.Build), platformString(in.Target), platformString(in.Target))}
+			lang.PlatformString(in.Build), lang.PlatformString(in.Target), lang.PlatformString(in.Target))}
 	}
 	p := &plan.Plan{Language: "java", Steps: 4}
 	p.Stages = append(toolStages(packageStep), b.stage(in, jlink))
@@ -202,8 +198,4 @@ var jarLayers = []plan.Layer{
 
 func samePlatform(a, b ocispecs.Platform) bool {
 	return a.OS == b.OS && a.Architecture == b.Architecture && a.Variant == b.Variant
-}
-
-func platformString(p ocispecs.Platform) string {
-	return platforms.FormatAll(platforms.Normalize(p))
 }

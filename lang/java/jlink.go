@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/org/safe-frontend/lang"
 	"github.com/org/safe-frontend/plan"
 	"github.com/org/safe-frontend/spec"
 )
@@ -154,5 +155,5 @@ if ! %[2]s/jre/bin/keytool -list -cacerts -storepass changeit 2>/dev/null | grep
   echo "error: the builder's CA store ($java_home/lib/security/cacerts) holds no certificate" >&2
   exit 1
 fi
-`, shQuote(add), outDir)
+`, lang.ShellQuote(add), outDir)
 }

@@ -50,7 +50,7 @@ type mavenBuild struct {
 func planMaven(s *spec.Spec, files map[string][]byte) (*mavenBuild, error) {
 	cfg := config(s)
 	if b := strings.ToLower(strings.TrimSpace(cfg.Build)); b != "" && b != "maven" {
-		return nil, lang.RuleErrorf(rules.UnsupportedBuildTool, specPath(s, "build"), "java.build %q is not supported; only Maven (pom.xml) builds are", truncate(cfg.Build, 40))
+		return nil, lang.RuleErrorf(rules.UnsupportedBuildTool, specPath(s, "build"), "java.build %q is not supported; only Maven (pom.xml) builds are", lang.Truncate(cfg.Build, 40))
 	}
 	r, err := readReactor(files)
 	if errors.Is(err, errMissingPom) {
@@ -101,7 +101,7 @@ func chooseModule(s *spec.Spec, r *mavenReactor) (*mavenModule, error) {
 			return m, nil
 		}
 		return nil, lang.RuleErrorf(rules.MavenPomUnusable, specPath(s, "module"),
-			"java.module %q is no module of the build (pom.xml lists: %s); name one by its artifactId or directory", truncate(cfg.Module, 80), quoteNames(r.names()))
+			"java.module %q is no module of the build (pom.xml lists: %s); name one by its artifactId or directory", lang.Truncate(cfg.Module, 80), lang.QuoteNames(r.names()))
 	case r.Root.Packaging == "pom":
 		var withMain []*mavenModule
 		for _, m := range r.Modules {
@@ -111,7 +111,7 @@ func chooseModule(s *spec.Spec, r *mavenReactor) (*mavenModule, error) {
 		}
 		if len(withMain) != 1 || cfg.Main != "" {
 			return nil, lang.RuleErrorf(rules.MavenPomUnusable, specPath(s, "module"),
-				"pom.xml is a multi-module build (packaging pom): set java.module to the module that runs (one of %s)", quoteNames(r.names()))
+				"pom.xml is a multi-module build (packaging pom): set java.module to the module that runs (one of %s)", lang.QuoteNames(r.names()))
 		}
 		return withMain[0], nil
 	}
@@ -123,7 +123,7 @@ func chooseModule(s *spec.Spec, r *mavenReactor) (*mavenModule, error) {
 func checkModule(s *spec.Spec, m *mavenModule) (string, error) {
 	if m.Packaging != "jar" {
 		return "", lang.RuleErrorf(rules.MavenPomUnusable, specPath(s, "module"),
-			"%s has packaging %q; the frontend runs jar modules (a war needs a servlet container: package the app as an executable jar)", m.Pom, truncate(m.Packaging, 40))
+			"%s has packaging %q; the frontend runs jar modules (a war needs a servlet container: package the app as an executable jar)", m.Pom, lang.Truncate(m.Packaging, 40))
 	}
 	v, _ := strconv.Atoi(major(s))
 	if m.Release > 0 && v > 0 && m.Release > v {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/org/safe-frontend/lang"
 )
 
 // mavenScript runs Maven with the CA secret as a truststore made in /tmp
@@ -26,17 +28,17 @@ func mavenRun(ca, tools string, wrapper bool, args []string, after ...string) st
   MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }-Djavax.net.ssl.trustStore=/tmp/truststore/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit"
   export MAVEN_OPTS
 fi
-`, shQuote(ca), tools)
+`, lang.ShellQuote(ca), tools)
 	default:
 		b.WriteString(truststoreScript)
-		fmt.Fprintf(&b, "java_truststore %s /tmp/truststore/truststore.p12\n", shQuote(ca))
+		fmt.Fprintf(&b, "java_truststore %s /tmp/truststore/truststore.p12\n", lang.ShellQuote(ca))
 	}
 	mvn := "mvn"
 	if wrapper {
 		mvn = "sh ./mvnw"
 	}
 	b.WriteString("touch /tmp/maven-start\n")
-	b.WriteString(mvn + " " + shJoin(args) + "\n")
+	b.WriteString(mvn + " " + lang.ShellJoin(args) + "\n")
 	for _, a := range after {
 		if a != "" {
 			b.WriteString(a + "\n")
@@ -66,12 +68,12 @@ func (b *mavenBuild) stageScript(epoch int64) string {
 	var w strings.Builder
 	fmt.Fprintf(&w, `mod=%s
 rm -rf %[2]s && mkdir -p %[2]s/lib %[2]s/app/modules
-`, shQuote(path.Join(srcDir, m.Dir)), outDir)
+`, lang.ShellQuote(path.Join(srcDir, m.Dir)), outDir)
 	// The module's own jar: the final name when the pom fixes it, else the
 	// one jar Maven left (Spring Boot's repackaging is skipped; an
 	// .original is the thin jar).
 	if m.FinalName != "" {
-		fmt.Fprintf(&w, "jar=\"$mod/target/\"%s.jar\n", shQuote(m.FinalName))
+		fmt.Fprintf(&w, "jar=\"$mod/target/\"%s.jar\n", lang.ShellQuote(m.FinalName))
 	} else {
 		w.WriteString(`jar=$(ls "$mod"/target/*.jar 2>/dev/null | grep -v -e '-sources\.jar$' -e '-javadoc\.jar$' -e '-tests\.jar$' || true)
 `)
@@ -109,7 +111,7 @@ func (b *mavenBuild) moveReactorJars(w *strings.Builder) {
   [ -f "$f" ] || continue
   mv "$f" %[1]s/app/modules/
 done
-`, outDir, shQuote(base))
+`, outDir, lang.ShellQuote(base))
 	}
 }
 
@@ -126,5 +128,5 @@ if [ "$rc" -eq 3 ]; then
   exit 1
 fi
 [ "$rc" -eq 0 ] || exit "$rc"
-`, outDir, shQuote(main), main, artifact, toolsDir, epoch)
+`, outDir, lang.ShellQuote(main), main, artifact, toolsDir, epoch)
 }

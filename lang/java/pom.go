@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/org/safe-frontend/lang"
 )
 
 // Limits on the pom.xml files the plan reads. They are far above any real
@@ -125,7 +127,7 @@ func parsePom(name string, data []byte) (*pomProject, error) {
 		return nil, errors.Errorf("%s is not a readable pom.xml: %s", name, xmlErr(err))
 	}
 	if p.XMLName.Local != "project" {
-		return nil, errors.Errorf("%s: the root element is <%s>, not <project>", name, truncate(p.XMLName.Local, 40))
+		return nil, errors.Errorf("%s: the root element is <%s>, not <project>", name, lang.Truncate(p.XMLName.Local, 40))
 	}
 	return &p, nil
 }
@@ -174,7 +176,7 @@ func newXMLDecoder(data []byte) *xml.Decoder {
 		case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii", "windows-1252", "cp1252":
 			return latin1Reader{in}, nil
 		}
-		return nil, errors.Errorf("the encoding %q is not read; save the pom.xml as UTF-8", truncate(label, 40))
+		return nil, errors.Errorf("the encoding %q is not read; save the pom.xml as UTF-8", lang.Truncate(label, 40))
 	}
 	return d
 }
@@ -202,9 +204,9 @@ func (l latin1Reader) Read(p []byte) (int, error) {
 func xmlErr(err error) string {
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Sprintf("line %d: %s", se.Line, truncate(se.Msg, 200))
+		return fmt.Sprintf("line %d: %s", se.Line, lang.Truncate(se.Msg, 200))
 	}
-	return truncate(err.Error(), 200)
+	return lang.Truncate(err.Error(), 200)
 }
 
 // mavenModule is one project of the reactor.
@@ -286,12 +288,12 @@ func (rd *reactorReader) read(dir, from string) (*mavenModule, error) {
 	rd.r.Modules = append(rd.r.Modules, m)
 	for _, mod := range p.Modules {
 		mod = strings.TrimSpace(mod)
-		c, ok := cleanRel(path.Join(dir, strings.TrimSuffix(mod, "/pom.xml")))
+		c, ok := lang.CleanRel(path.Join(dir, strings.TrimSuffix(mod, "/pom.xml")))
 		if mod == "" || !ok || c == "." || strings.Contains(mod, "${") {
-			return nil, errors.Errorf("%s: module %q must be a directory inside the build context, written literally", pomPath, truncate(mod, 80))
+			return nil, errors.Errorf("%s: module %q must be a directory inside the build context, written literally", pomPath, lang.Truncate(mod, 80))
 		}
 		if strings.Count(c, "/")+1 > maxModuleDepth {
-			return nil, errors.Errorf("%s: module %q is more than %d directories below the root; the frontend reads poms up to that depth", pomPath, truncate(mod, 80), maxModuleDepth)
+			return nil, errors.Errorf("%s: module %q is more than %d directories below the root; the frontend reads poms up to that depth", pomPath, lang.Truncate(mod, 80), maxModuleDepth)
 		}
 		child, err := rd.read(c, pomPath)
 		if err != nil {
@@ -321,7 +323,7 @@ func (rd *reactorReader) linkParents() error {
 		if !strings.HasSuffix(rel, ".xml") {
 			rel = path.Join(rel, "pom.xml")
 		}
-		c, ok := cleanRel(path.Join(m.Dir, rel))
+		c, ok := lang.CleanRel(path.Join(m.Dir, rel))
 		if !ok {
 			continue // a parent outside the context comes from a repository
 		}
@@ -520,7 +522,7 @@ func (m *mavenModule) findRelease() int {
 // find looks a module up by artifactId or directory.
 func (r *mavenReactor) find(name string) *mavenModule {
 	name = strings.TrimSuffix(strings.TrimSpace(name), "/")
-	if c, ok := cleanRel(name); ok {
+	if c, ok := lang.CleanRel(name); ok {
 		for _, m := range r.Modules {
 			if m.Dir == c {
 				return m

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -29,13 +30,7 @@ type decision struct {
 // specPath is the spec key an error about a node setting points at: the
 // key when the spec wrote it, else the language line.
 func specPath(s *spec.Spec, key string) string {
-	if s.Source.Has("node/" + key) {
-		return "node/" + key
-	}
-	if s.Source.Has("node") {
-		return "node"
-	}
-	return "language"
+	return lang.SpecPath(s, "node/"+key, "node")
 }
 
 // decide reads the manifests and the lockfile and refuses what the build
@@ -183,15 +178,15 @@ func (d *decision) choosePackage(s *spec.Spec, cfg spec.Node, root *packageJSON,
 		return lang.RuleErrorf(rules.NoMain, mainPath,
 			"neither node.main nor %s \"main\" names the file node runs; add main: server.js (or the entry file) to the node: block or to %s", pkgFile, pkgFile)
 	}
-	m, ok := cleanRel(main)
+	m, ok := lang.CleanRel(main)
 	if !ok || m == "." {
-		return lang.RuleErrorf(rules.PathEscapes, mainPath, "the main file %q must be a path inside the package, e.g. server.js", truncate(main, 120))
+		return lang.RuleErrorf(rules.PathEscapes, mainPath, "the main file %q must be a path inside the package, e.g. server.js", lang.Truncate(main, 120))
 	}
 	d.main = path.Join(d.workspace, m)
 	if cfg.Build != "" {
 		if _, ok := pkg.Scripts[cfg.Build]; !ok {
 			return &lang.SpecError{Path: specPath(s, "build"), Err: errors.Errorf("node.build names the script %q, which %s does not define (scripts: %s)",
-				cfg.Build, pkgFile, quoteNames(sortedKeys(pkg.Scripts)))}
+				cfg.Build, pkgFile, lang.QuoteNames(slices.Sorted(maps.Keys(pkg.Scripts))))}
 		}
 		d.build = cfg.Build
 	}
@@ -201,7 +196,7 @@ func (d *decision) choosePackage(s *spec.Spec, cfg spec.Node, root *packageJSON,
 // workspacePackage reads node.workspace's package.json.
 func (d *decision) workspacePackage(s *spec.Spec, workspace string, files map[string][]byte) (*packageJSON, string, error) {
 	at := specPath(s, "workspace")
-	ws, ok := cleanRel(workspace)
+	ws, ok := lang.CleanRel(workspace)
 	if !ok || ws == "." {
 		return nil, "", &lang.SpecError{Path: at, Err: errors.Errorf("node.workspace %q must be a directory inside the context, e.g. apps/api", workspace)}
 	}
@@ -244,7 +239,7 @@ func (d *decision) checkLock(s *spec.Spec, root *packageJSON, files map[string][
 		if addons := lock.nativeAddons(); len(addons) > 0 {
 			return lang.RuleErrorf(rules.NativeAddonCrossBuild, "language",
 				"%s lists production packages with install scripts (native addons built by node-gyp): %s; they would be compiled for the build machine, not the target platform: build on a machine of the target platform (or with emulation as the build platform), or drop the dependency",
-				d.lockfile, quoteNames(truncList(addons, 5)))
+				d.lockfile, lang.QuoteNames(truncList(addons, 5)))
 		}
 	}
 	return nil
@@ -255,11 +250,4 @@ func truncList(l []string, n int) []string {
 		return l
 	}
 	return append(slices.Clone(l[:n]), fmt.Sprintf("and %d more", len(l)-n))
-}
-
-func quoteNames(l []string) string {
-	if len(l) == 0 {
-		return "none"
-	}
-	return strings.Join(l, ", ")
 }

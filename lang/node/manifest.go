@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"path"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/org/safe-frontend/lang"
 )
 
 // packageJSON is the part of a package.json the conversion reads. The file
@@ -124,29 +126,9 @@ var managerRe = regexp.MustCompile(`^(npm|pnpm|yarn)@([0-9]+\.[0-9]+\.[0-9]+(?:-
 func packageManagerField(v string) (name, version string, err error) {
 	m := managerRe.FindStringSubmatch(strings.TrimSpace(v))
 	if m == nil {
-		return "", "", errors.Errorf("package.json: \"packageManager\" is %q; write npm, pnpm or yarn with an exact version, e.g. \"pnpm@%s\"", truncate(v, 80), DefaultPNPMVersion)
+		return "", "", errors.Errorf("package.json: \"packageManager\" is %q; write npm, pnpm or yarn with an exact version, e.g. \"pnpm@%s\"", lang.Truncate(v, 80), DefaultPNPMVersion)
 	}
 	return m[1], m[2] + m[3], nil
-}
-
-// cleanRel checks a context-relative path read from the spec or a
-// manifest: no absolute paths, no climbing out.
-func cleanRel(p string) (string, bool) {
-	if p == "" || strings.ContainsRune(p, 0) || strings.Contains(p, `\`) || path.IsAbs(p) {
-		return "", false
-	}
-	c := path.Clean(p)
-	if c == ".." || strings.HasPrefix(c, "../") {
-		return "", false
-	}
-	return c, true
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
 
 // npmLock is the part of package-lock.json (lockfileVersion 2 and 3) the
@@ -191,26 +173,17 @@ func (l *npmLock) nativeAddons() []string {
 // or "" when they agree. Version ranges are left to the frozen install,
 // which knows whether the locked version still satisfies them.
 func lockDrift(manifest, locked map[string]string) string {
-	for _, k := range sortedKeys(manifest) {
+	for _, k := range slices.Sorted(maps.Keys(manifest)) {
 		if _, ok := locked[k]; !ok {
 			return fmt.Sprintf("%q is in package.json but not in the lockfile", k)
 		}
 	}
-	for _, k := range sortedKeys(locked) {
+	for _, k := range slices.Sorted(maps.Keys(locked)) {
 		if _, ok := manifest[k]; !ok {
 			return fmt.Sprintf("%q is in the lockfile but no longer in package.json", k)
 		}
 	}
 	return ""
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // allDeps merges the dependency maps the install reads.

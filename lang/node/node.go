@@ -87,7 +87,7 @@ func (node) ContextFiles(s *spec.Spec) []string {
 	files := []string{"package.json", "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml",
 		"yarn.lock", ".yarnrc.yml", "pnpm-workspace.yaml"}
 	if s.Node != nil && s.Node.Workspace != "" {
-		if ws, ok := cleanRel(s.Node.Workspace); ok && ws != "." {
+		if ws, ok := lang.CleanRel(s.Node.Workspace); ok && ws != "." {
 			files = append(files, ws+"/package.json")
 		}
 	}

@@ -3,7 +3,6 @@ package node
 import (
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/org/safe-frontend/lang"
+	"github.com/org/safe-frontend/lang/langtest"
 	"github.com/org/safe-frontend/plan"
 	"github.com/org/safe-frontend/spec"
 )
@@ -28,7 +28,7 @@ var (
 )
 
 var (
-	amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	amd64 = langtest.AMD64
 	arm64 = ocispecs.Platform{OS: "linux", Architecture: "arm64"}
 )
 
@@ -80,33 +80,11 @@ func mustPlan(t *testing.T, s *spec.Spec, files map[string][]byte, target ocispe
 
 // The plan of examples/node-hello, in words (-update rewrites it).
 func TestPlanGolden(t *testing.T) {
-	dir := filepath.Join("..", "..", "examples", "node-hello")
-	read := func(name string) []byte {
-		dt, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return dt
-	}
-	s, err := spec.Parse("Dockerfile", read("Dockerfile"))
+	p, err := node{}.Plan(langtest.ExampleInput(t, node{}, filepath.Join("..", "..", "examples", "node-hello")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := map[string][]byte{"package.json": read("package.json"), "package-lock.json": read("package-lock.json")}
-	got := mustPlan(t, s, files, amd64).Text()
-	golden := filepath.Join("testdata", "node-hello.plan")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run: go test ./lang/node -run TestPlanGolden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("plan differs from %s (run: go test ./lang/node -run TestPlanGolden -update)\n--- got\n%s", golden, got)
-	}
+	langtest.RequireGoldenPlan(t, p, filepath.Join("testdata", "node-hello.plan"), *update)
 }
 
 // Every step says why it is there, for the ejected Dockerfile.
@@ -114,16 +92,7 @@ func TestPlanStepsSayWhy(t *testing.T) {
 	s := helloSpec()
 	s.Node.Build = "build"
 	p := mustPlan(t, s, helloFiles(), arm64)
-	n := 0
-	for _, st := range p.Stages {
-		for _, step := range st.Steps {
-			n++
-			if step.Why == "" || step.N != n {
-				t.Errorf("stage %s: step %q numbered %d (want %d), why %q", st.Name, step.Name, step.N, n, step.Why)
-			}
-		}
-	}
-	if n != p.Steps || n != 6 {
+	if n := langtest.RequirePlanSteps(t, p); n != p.Steps || n != 6 {
 		t.Errorf("%d steps, plan says %d, want 6", n, p.Steps)
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/containerd/platforms"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 
 	"github.com/org/safe-frontend/lang"
@@ -93,11 +91,11 @@ var wheelArch = map[string]string{"amd64": "x86_64", "arm64": "aarch64"}
 func crossWheelOptions(rt runtime, version string, lk *depLock, in *lang.Input) ([]string, error) {
 	arch, ok := wheelArch[in.Target.Architecture]
 	if in.Target.OS != "linux" || !ok || in.Target.Variant != "" && in.Target.Variant != "v8" {
-		return nil, errors.Errorf("python: no wheels for %s; build for linux/amd64 or linux/arm64", platformString(in.Target))
+		return nil, errors.Errorf("python: no wheels for %s; build for linux/amd64 or linux/arm64", lang.PlatformString(in.Target))
 	}
 	if lk.Kind == lockUV {
 		return nil, errors.Errorf("python: a uv.lock build for %s on %s is not supported yet; build on a %s machine, or export a hashed requirements.txt (uv export --frozen --no-dev -o requirements.txt)",
-			platformString(in.Target), platformString(in.Build), platformString(in.Target))
+			lang.PlatformString(in.Target), lang.PlatformString(in.Build), lang.PlatformString(in.Target))
 	}
 	cp := "cp" + strings.ReplaceAll(version, ".", "")
 	opts := []string{"--only-binary=:all:", "--implementation", "cp", "--python-version", version, "--abi", cp, "--abi", "abi3", "--abi", "none"}
@@ -107,15 +105,11 @@ func crossWheelOptions(rt runtime, version string, lk *depLock, in *lang.Input) 
 	return append(opts, "--platform", "manylinux2014_"+arch), nil
 }
 
-func platformString(p ocispecs.Platform) string {
-	return platforms.FormatAll(platforms.Normalize(p))
-}
-
 // caPrelude points pip and Python's ssl at the optional CA secret when it
 // was passed; when absent, SSL_CERT_FILE would name a missing file and
 // Python would trust nothing, so it is unset and Debian's store is used.
 func caPrelude(ca string) string {
-	q := shellQuote(ca)
+	q := lang.ShellQuote(ca)
 	return "if [ -s " + q + " ]; then export PIP_CERT=" + q + " SSL_CERT_FILE=" + q + "; else unset SSL_CERT_FILE; fi"
 }
 
@@ -130,7 +124,7 @@ func entrypoint(s *spec.Spec) ([]string, string) {
 	switch {
 	case p.Script != "":
 		bin := venvDir + "/bin/" + p.Script
-		return []string{bin}, "[ -x " + shellQuote(bin) + " ] || { echo " + shellQuote("python.script: "+p.Script+" is not a console script of the installed packages; "+venvDir+"/bin has:") + " >&2; ls " + venvDir + "/bin >&2; exit 1; }"
+		return []string{bin}, "[ -x " + lang.ShellQuote(bin) + " ] || { echo " + lang.ShellQuote("python.script: "+p.Script+" is not a console script of the installed packages; "+venvDir+"/bin has:") + " >&2; ls " + venvDir + "/bin >&2; exit 1; }"
 	case p.Module != "":
 		return []string{py, "-m", p.Module}, "true"
 	default:
@@ -139,7 +133,7 @@ func entrypoint(s *spec.Spec) ([]string, string) {
 			main = "app.py"
 		}
 		file := path.Join(appDir, path.Clean("/"+main))
-		return []string{py, file}, "[ -f " + shellQuote(file) + " ] || { echo " + shellQuote("python.main: "+main+" is not a file in the build context") + " >&2; exit 1; }"
+		return []string{py, file}, "[ -f " + lang.ShellQuote(file) + " ] || { echo " + lang.ShellQuote("python.main: "+main+" is not a file in the build context") + " >&2; exit 1; }"
 	}
 }
 
@@ -147,17 +141,4 @@ func entrypoint(s *spec.Spec) ([]string, string) {
 // final image never does.
 func shell(lines ...string) []string {
 	return []string{"/bin/sh", "-ec", strings.Join(lines, "\n")}
-}
-
-// shellQuote quotes a string for sh.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// truncate keeps what a message quotes from a file short.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

@@ -30,13 +30,7 @@ type depLock struct {
 
 // lockPath is the spec path findings about the lock point at.
 func lockPath(s *spec.Spec) string {
-	switch {
-	case s.Source.Has("python/requirements"):
-		return "python/requirements"
-	case s.Source.Has("python"):
-		return "python"
-	}
-	return "language"
+	return lang.SpecPath(s, "python/requirements", "python")
 }
 
 // lockName names the lock in progress output.

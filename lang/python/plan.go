@@ -201,10 +201,5 @@ func (p *planner) compileStep(n int) plan.Step {
 }
 
 func entryPath(s *spec.Spec) string {
-	for _, k := range []string{"python/main", "python/module", "python/script", "python"} {
-		if s.Source.Has(k) {
-			return k
-		}
-	}
-	return "language"
+	return lang.SpecPath(s, "python/main", "python/module", "python/script", "python")
 }

@@ -1,71 +1,26 @@
 package python
 
 import (
-	"errors"
 	"flag"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-
 	"github.com/org/safe-frontend/lang"
+	"github.com/org/safe-frontend/lang/langtest"
 	"github.com/org/safe-frontend/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-var amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-
-// exampleInput is an example's spec with the context files it asks for.
-func exampleInput(t *testing.T, dir string) *lang.Input {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := spec.Parse("Dockerfile", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for _, f := range (python{}).ContextFiles(s) {
-		dt, err := os.ReadFile(filepath.Join(dir, f))
-		switch {
-		case err == nil:
-			files[f] = dt
-		case !errors.Is(err, fs.ErrNotExist):
-			t.Fatal(err)
-		}
-	}
-	return &lang.Input{Spec: s, Files: files, Target: amd64, Build: amd64, CA: "/run/secrets/ca.pem", SpecFile: "Dockerfile"}
-}
+var amd64 = langtest.AMD64
 
 // The plan of examples/python-hello in words: what `safe plan` prints.
 func TestPlanGolden(t *testing.T) {
-	p, err := (python{}).Plan(exampleInput(t, "../../examples/python-hello"))
+	p, err := (python{}).Plan(langtest.ExampleInput(t, python{}, filepath.Join("..", "..", "examples", "python-hello")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	got := p.Text()
-	golden := filepath.Join("testdata", "python-hello.plan")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run: go test ./lang/python -run TestPlanGolden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("plan differs from %s (run: go test ./lang/python -run TestPlanGolden -update)\n--- got\n%s", golden, got)
-	}
+	langtest.RequireGoldenPlan(t, p, filepath.Join("testdata", "python-hello.plan"), *update)
 }
 
 // Every lock kind plans to valid stages, numbered 1..Steps, each step
@@ -90,19 +45,7 @@ func TestPlanShapes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := p.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for _, st := range p.Stages {
-				for _, step := range st.Steps {
-					n++
-					if step.N != n || strings.TrimSpace(step.Why) == "" {
-						t.Errorf("step %q: N %d (want %d), why %q", step.Name, step.N, n, step.Why)
-					}
-				}
-			}
-			if n != tc.steps || p.Steps != tc.steps {
+			if n := langtest.RequirePlanSteps(t, p); n != tc.steps || p.Steps != tc.steps {
 				t.Errorf("%d steps, Steps %d, want %d", n, p.Steps, tc.steps)
 			}
 			if got := p.Final.Layers[0].From.Stage; got != tc.venv {

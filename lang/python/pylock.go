@@ -9,6 +9,7 @@ import (
 
 	toml "github.com/pelletier/go-toml/v2"
 
+	"github.com/org/safe-frontend/lang"
 	"github.com/org/safe-frontend/rules"
 )
 
@@ -52,7 +53,7 @@ func tomlProblem(name string, err error) reqProblem {
 		line, _ = de.Position()
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	return reqProblem{Rule: rules.InvalidLockfile, Line: line, Msg: fmt.Sprintf("%s:%d: not valid TOML: %s", name, line, truncate(msg, 200))}
+	return reqProblem{Rule: rules.InvalidLockfile, Line: line, Msg: fmt.Sprintf("%s:%d: not valid TOML: %s", name, line, lang.Truncate(msg, 200))}
 }
 
 // poetryRequirements turns poetry.lock into a pip requirements file: the
@@ -76,11 +77,11 @@ func poetryRequirements(name string, data []byte) (string, []reqProblem) {
 			continue
 		}
 		if !lockNameRe.MatchString(p.Name) || !lockVersionRe.MatchString(p.Version) {
-			bad("package %q version %q is not a valid name and version", truncate(p.Name, 80), truncate(p.Version, 80))
+			bad("package %q version %q is not a valid name and version", lang.Truncate(p.Name, 80), lang.Truncate(p.Version, 80))
 			continue
 		}
 		if p.Source != nil && p.Source.Type != "" && p.Source.Type != "legacy" {
-			bad("%s comes from a %s source (%s), which pip cannot check by hash; publish it to an index or vendor it as a wheel", p.Name, p.Source.Type, truncate(p.Source.URL, 80))
+			bad("%s comes from a %s source (%s), which pip cannot check by hash; publish it to an index or vendor it as a wheel", p.Name, p.Source.Type, lang.Truncate(p.Source.URL, 80))
 			continue
 		}
 		if len(p.Files) == 0 {
@@ -100,7 +101,7 @@ func poetryRequirements(name string, data []byte) (string, []reqProblem) {
 		hashes := map[string]bool{}
 		for _, f := range p.Files {
 			if !lockHashRe.MatchString(f.Hash) {
-				bad("%s %s: file %s has hash %q, not sha256:<hex>", p.Name, p.Version, truncate(f.File, 80), truncate(f.Hash, 80))
+				bad("%s %s: file %s has hash %q, not sha256:<hex>", p.Name, p.Version, lang.Truncate(f.File, 80), lang.Truncate(f.Hash, 80))
 				continue
 			}
 			hashes[f.Hash] = true
@@ -160,7 +161,7 @@ func poetryMarker(m any) (string, error) {
 		return "", fmt.Errorf("markers is neither a string nor a table")
 	}
 	if !markerRe.MatchString(s) {
-		return "", fmt.Errorf("markers %q hold characters a PEP 508 marker does not", truncate(s, 80))
+		return "", fmt.Errorf("markers %q hold characters a PEP 508 marker does not", lang.Truncate(s, 80))
 	}
 	return strings.TrimSpace(s), nil
 }
@@ -192,7 +193,7 @@ func checkUVLock(name string, data []byte) []reqProblem {
 	}
 	for _, p := range lock.Package {
 		if _, ok := p.Source["git"]; ok {
-			problems = append(problems, reqProblem{Rule: rules.InvalidLockfile, Line: 1, Msg: fmt.Sprintf("%s: %s comes from a git source, which cannot be checked by hash; publish it to an index", name, truncate(p.Name, 80))})
+			problems = append(problems, reqProblem{Rule: rules.InvalidLockfile, Line: 1, Msg: fmt.Sprintf("%s: %s comes from a git source, which cannot be checked by hash; publish it to an index", name, lang.Truncate(p.Name, 80))})
 		}
 	}
 	return problems

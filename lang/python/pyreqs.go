@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/org/safe-frontend/lang"
 	"github.com/org/safe-frontend/rules"
 )
 
@@ -132,7 +133,7 @@ func parseRequirements(name string, data []byte) (*requirementsFile, []reqProble
 		}
 		m := pipNameRe.FindStringSubmatch(req)
 		if m == nil || strings.Contains(req, "://") && !strings.Contains(req, "@") {
-			bad(rules.UnpinnedRequirement, start, "%q is a path or URL, not a pinned requirement; pin it as NAME==VERSION with --hash", truncate(req, 80))
+			bad(rules.UnpinnedRequirement, start, "%q is a path or URL, not a pinned requirement; pin it as NAME==VERSION with --hash", lang.Truncate(req, 80))
 			continue
 		}
 		r.Name = normalizeDist(m[1])
@@ -149,7 +150,7 @@ func parseRequirements(name string, data []byte) (*requirementsFile, []reqProble
 			r.Pinned = vm != nil && !strings.Contains(vm[2], "*")
 		}
 		if !r.Pinned && len(r.Hashes) == 0 {
-			bad(rules.UnpinnedRequirement, start, "%s is not pinned to one version; write %s==VERSION (pip-compile --generate-hashes or uv pip compile --generate-hashes pins every line), or exempt SF120 with a reason", truncate(req, 80), m[1])
+			bad(rules.UnpinnedRequirement, start, "%s is not pinned to one version; write %s==VERSION (pip-compile --generate-hashes or uv pip compile --generate-hashes pins every line), or exempt SF120 with a reason", lang.Truncate(req, 80), m[1])
 		}
 		if len(r.Hashes) > 0 {
 			rf.Hashed = true

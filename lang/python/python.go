@@ -5,6 +5,7 @@
 package python
 
 import (
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -43,12 +44,7 @@ var runtimes = map[string]runtime{
 
 // Versions lists the CPython versions the frontend builds, sorted.
 func Versions() []string {
-	out := make([]string, 0, len(runtimes))
-	for v := range runtimes {
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(runtimes))
 }
 
 // Paths in the builder and the final image.

@@ -34,18 +34,7 @@ const (
 // cargoContextFiles are the context files the plan reads.
 func cargoContextFiles() []string {
 	out := []string{"Cargo.toml", cargoLock, ".cargo/config.toml", ".cargo/config", rustToolchainToml, rustToolchainLegacy}
-	return append(out, nestedPatterns("Cargo.toml", cargoManifestDepth)...)
-}
-
-// nestedPatterns matches name in the subdirectories of the context, one
-// pattern a level (*/name, */*/name, ...) down to depth levels.
-func nestedPatterns(name string, depth int) []string {
-	var out []string
-	for i := 0; i < depth; i++ {
-		name = "*/" + name
-		out = append(out, name)
-	}
-	return out
+	return append(out, lang.NestedPatterns("Cargo.toml", cargoManifestDepth)...)
 }
 
 // cargoManifest is the part of a Cargo.toml the plan needs. Unknown keys

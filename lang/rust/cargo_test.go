@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/org/safe-frontend/lang"
+	"github.com/org/safe-frontend/lang/langtest"
 	"github.com/org/safe-frontend/rules"
 )
 
@@ -279,21 +279,7 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 // The workspace fixture of the integration tests plans as expected.
 func TestPlanCargoWorkspaceFixture(t *testing.T) {
 	root := filepath.Join("..", "..", "testdata", "rust", "workspace")
-	fs := map[string][]byte{}
-	for _, pattern := range cargoContextFiles() {
-		matches, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(pattern)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range matches {
-			dt, err := os.ReadFile(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rel, _ := filepath.Rel(root, m)
-			fs[filepath.ToSlash(rel)] = dt
-		}
-	}
+	fs := langtest.ContextFiles(t, root, cargoContextFiles())
 	p, err := planCargo(fs, "server", "edge-server", "language")
 	if err != nil {
 		t.Fatal(err)

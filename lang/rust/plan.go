@@ -78,10 +78,7 @@ func newBuild(in *lang.Input) (*build, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &build{in: in, cargo: cp, audit: audit, triple: triple, static: rustStatic(s), specPath: "language"}
-	if s.Source.Has("rust") {
-		b.specPath = "rust"
-	}
+	b := &build{in: in, cargo: cp, audit: audit, triple: triple, static: rustStatic(s), specPath: lang.SpecPath(s, "rust")}
 	if in.Target.Architecture != in.Build.Architecture || in.Target.Variant != in.Build.Variant {
 		b.linker = rustLinkers[triple]
 	}
@@ -169,7 +166,7 @@ func (b *build) manifestsStep() plan.Step {
 }
 
 func (b *build) fetchStep() plan.Step {
-	fetch := shJoin([]string{"cargo", "fetch", "--locked", "--target", b.triple})
+	fetch := lang.ShellJoin([]string{"cargo", "fetch", "--locked", "--target", b.triple})
 	return plan.Step{N: 2, Name: "cargo fetch --locked", SpecPath: b.specPath,
 		Why: "the crates the lock names, for the target, into $CARGO_HOME in this step's layer, which a registry cache carries",
 		Run: b.run(rustScript(b.in.CA, "", "", fetch))}
@@ -178,7 +175,7 @@ func (b *build) fetchStep() plan.Step {
 func (b *build) depsStep() plan.Step {
 	return plan.Step{N: 3, Name: "cargo build --release (dependencies of " + b.cargo.Package + ")", SpecPath: b.specPath,
 		Why: "the dependencies compiled against the stubs, into the target directory in this step's layer",
-		Run: b.run(rustScript(b.in.CA, b.triple, b.linker, shJoin(b.cargoBuild)))}
+		Run: b.run(rustScript(b.in.CA, b.triple, b.linker, lang.ShellJoin(b.cargoBuild)))}
 }
 
 // sourcesStep: the sources replace the stubs. The toolchain file was read
@@ -200,7 +197,7 @@ func (b *build) sourcesStep() plan.Step {
 func (b *build) appStep(out string) plan.Step {
 	s := b.in.Spec
 	appBuild := slices.Concat(b.cargoBuild, []string{"--bin", b.cargo.Bin})
-	script := rustScript(b.in.CA, b.triple, b.linker, rustTouch+" && "+shJoin(appBuild),
+	script := rustScript(b.in.CA, b.triple, b.linker, rustTouch+" && "+lang.ShellJoin(appBuild),
 		rustCopyOut(b.triple, b.linker, b.cargo.Bin, out, b.static)...)
 	audit := plan.StageRef(stageAudit)
 	return plan.Step{N: 5, Name: strings.Join(appBuild[:3], " ") + " --bin " + b.cargo.Bin, SpecPath: binPath(s),
@@ -209,11 +206,5 @@ func (b *build) appStep(out string) plan.Step {
 }
 
 func binPath(s *spec.Spec) string {
-	switch {
-	case s.Source.Has("rust/bin"):
-		return "rust/bin"
-	case s.Source.Has("rust"):
-		return "rust"
-	}
-	return "language"
+	return lang.SpecPath(s, "rust/bin", "rust")
 }

@@ -2,7 +2,6 @@ package rust
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,13 +10,14 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/org/safe-frontend/lang"
+	"github.com/org/safe-frontend/lang/langtest"
 	"github.com/org/safe-frontend/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 var (
-	amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	amd64 = langtest.AMD64
 	arm64 = ocispecs.Platform{OS: "linux", Architecture: "arm64"}
 )
 
@@ -25,57 +25,19 @@ func rustSpec() *spec.Spec {
 	return &spec.Spec{Name: "rust-hello", Version: "1.0.0", Language: "rust", Rust: &spec.Rust{Version: "1.95"}}
 }
 
-// exampleInput is the input of examples/rust-hello: its spec and the
-// context files the language asks for.
+// exampleInput is the input of examples/rust-hello.
 func exampleInput(t *testing.T) *lang.Input {
 	t.Helper()
-	dir := filepath.Join("..", "..", "examples", "rust-hello")
-	dt, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := spec.Parse("Dockerfile", dt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for _, pattern := range (rust{}).ContextFiles(s) {
-		matches, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pattern)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range matches {
-			if dt, err := os.ReadFile(m); err == nil {
-				rel, _ := filepath.Rel(dir, m)
-				files[filepath.ToSlash(rel)] = dt
-			}
-		}
-	}
-	return &lang.Input{Spec: s, Files: files, Target: amd64, Build: amd64, CA: "/run/secrets/ca.pem", SpecFile: "Dockerfile"}
+	return langtest.ExampleInput(t, rust{}, filepath.Join("..", "..", "examples", "rust-hello"))
 }
 
+// The plan of examples/rust-hello in words: what `safe plan` prints.
 func TestPlanGolden(t *testing.T) {
 	p, err := rust{}.Plan(exampleInput(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	got := p.Text()
-	golden := filepath.Join("testdata", "rust-hello.plan")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run: go test ./lang/rust -run TestPlanGolden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("plan differs from %s (run: go test ./lang/rust -run TestPlanGolden -update)\n--- got\n%s", golden, got)
-	}
+	langtest.RequireGoldenPlan(t, p, filepath.Join("testdata", "rust-hello.plan"), *update)
 }
 
 // The cargo steps' own variables follow the build args and win over

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/containerd/platforms"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/org/safe-frontend/lang"
@@ -119,7 +118,7 @@ func rustTriple(p ocispecs.Platform) (string, error) {
 	}
 	t, ok := rustTriples[key]
 	if !ok || p.OS != "linux" {
-		return "", fmt.Errorf("no Rust target for platform %s (supported: linux/amd64, linux/arm64, linux/arm/v7, linux/386, linux/ppc64le, linux/s390x, linux/riscv64)", platforms.FormatAll(platforms.Normalize(p)))
+		return "", fmt.Errorf("no Rust target for platform %s (supported: linux/amd64, linux/arm64, linux/arm/v7, linux/386, linux/ppc64le, linux/s390x, linux/riscv64)", lang.PlatformString(p))
 	}
 	return t, nil
 }

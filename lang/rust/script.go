@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/org/safe-frontend/lang"
 )
 
 // rustScript wraps a cargo command: the CA bundle for cargo's HTTP client
@@ -12,7 +14,7 @@ import (
 func rustScript(ca, triple, linker, cmd string, after ...string) string {
 	var b strings.Builder
 	b.WriteString("set -eu\n")
-	fmt.Fprintf(&b, "if [ -f %s ]; then export CARGO_HTTP_CAINFO=%s; fi\n", shQuote(ca), shQuote(ca))
+	fmt.Fprintf(&b, "if [ -f %s ]; then export CARGO_HTTP_CAINFO=%s; fi\n", lang.ShellQuote(ca), lang.ShellQuote(ca))
 	if triple != "" {
 		fmt.Fprintf(&b, `if [ ! -d "$(rustc --print sysroot)/lib/rustlib/%[1]s/lib" ]; then
   echo "error: the Rust toolchain in the builder has no standard library for %[1]s; build on a builder of that platform, or use a builder with the target installed (rustup target add %[1]s)" >&2
@@ -61,17 +63,17 @@ func rustCopyOut(triple, linker, bin, out string, static bool) []string {
 	}
 	cmds := []string{
 		"mkdir -p " + rustOut,
-		"cp " + shQuote(path.Join(cargoTargetDir, triple, "release", bin)) + " " + shQuote(out),
+		"cp " + lang.ShellQuote(path.Join(cargoTargetDir, triple, "release", bin)) + " " + lang.ShellQuote(out),
 		// The dependency list goes into the binary, as cargo-auditable
 		// puts it, so the image needs no Cargo.lock to be scanned.
 		fmt.Sprintf(`command -v %[4]s >/dev/null 2>&1 || { echo "error: the builder has no %[4]s (binutils) to record the dependencies in the binary" >&2; exit 1; }
-%[4]s --add-section %[1]s=%[2]s --set-section-flags %[1]s=noload,readonly %[3]s`, cargoAuditSection, shQuote(path.Join(rustMeta, cargoAuditSection)), shQuote(out), objcopy),
+%[4]s --add-section %[1]s=%[2]s --set-section-flags %[1]s=noload,readonly %[3]s`, cargoAuditSection, lang.ShellQuote(path.Join(rustMeta, cargoAuditSection)), lang.ShellQuote(out), objcopy),
 	}
 	if static {
 		cmds = append(cmds, fmt.Sprintf(`if command -v readelf >/dev/null 2>&1 && readelf -lW %s | grep -q 'program interpreter'; then
   echo "error: the binary is not static (it asks for a dynamic loader): a dependency links a shared C library; set rust.static: false to run it on distroless cc" >&2
   exit 1
-fi`, shQuote(out)))
+fi`, lang.ShellQuote(out)))
 	}
 	return cmds
 }
@@ -92,22 +94,4 @@ func debianCrossArch(triple string) string {
 		return "s390x"
 	}
 	return "riscv64"
-}
-
-// shJoin quotes every word that is not plainly safe.
-func shJoin(words []string) string {
-	out := make([]string, len(words))
-	for i, w := range words {
-		if w != "" && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/=:") == "" {
-			out[i] = w
-		} else {
-			out[i] = shQuote(w)
-		}
-	}
-	return strings.Join(out, " ")
-}
-
-// shQuote quotes a word for sh.
-func shQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

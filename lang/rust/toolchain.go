@@ -69,10 +69,10 @@ func readRustToolchain(files map[string][]byte) (*rustToolchain, error) {
 		if errors.As(err, &de) {
 			line, _ = de.Position()
 		}
-		return nil, errors.Errorf("%s:%d: not valid TOML: %s", name, line, truncate(strings.ReplaceAll(err.Error(), "\n", " "), 200))
+		return nil, errors.Errorf("%s:%d: not valid TOML: %s", name, line, lang.Truncate(strings.ReplaceAll(err.Error(), "\n", " "), 200))
 	}
 	if f.Toolchain.Path != "" {
-		return nil, errors.Errorf("%s: [toolchain] path = %q names a toolchain on the developer's machine, which a build cannot use; pin a release instead (channel = \"%s\")", name, truncate(f.Toolchain.Path, 80), DefaultVersion)
+		return nil, errors.Errorf("%s: [toolchain] path = %q names a toolchain on the developer's machine, which a build cannot use; pin a release instead (channel = \"%s\")", name, lang.Truncate(f.Toolchain.Path, 80), DefaultVersion)
 	}
 	if f.Toolchain.Channel == "" {
 		return nil, errors.Errorf("%s: [toolchain] has no channel; pin a release (channel = \"%s\")", name, DefaultVersion)
@@ -85,7 +85,7 @@ func checkRustChannel(tc *rustToolchain) (*rustToolchain, error) {
 		tc.Release = tc.Channel
 		return tc, nil
 	}
-	ch := truncate(tc.Channel, 80)
+	ch := lang.Truncate(tc.Channel, 80)
 	switch {
 	case ch == "stable" || ch == "beta" || strings.HasPrefix(ch, "stable-") || strings.HasPrefix(ch, "beta-"):
 		return nil, errors.Errorf("%s: channel %q moves over time, so the compiler would change under the same sources; pin the release you test with (channel = \"%s\")", tc.File, ch, DefaultVersion)
@@ -114,10 +114,7 @@ func sameRustRelease(a, b string) bool {
 // that cannot be read. Exempting SF132 builds with rust.version (or the
 // frontend's default) and ignores the file.
 func rustToolchainFindings(s *spec.Spec, files map[string][]byte) []lang.ContextFinding {
-	where := "language"
-	if s.Source.Has("rust/version") {
-		where = "rust/version"
-	}
+	where := lang.SpecPath(s, "rust/version")
 	tc, err := readRustToolchain(files)
 	if err != nil {
 		return []lang.ContextFinding{{Rule: rules.RustToolchain, Path: where, Message: err.Error()}}
@@ -147,12 +144,4 @@ func (rust) ApplyContext(s *spec.Spec, files map[string][]byte) {
 		s.Rust = &spec.Rust{}
 	}
 	s.Rust.Version = tc.Release
-}
-
-// truncate shortens what a file says to n bytes for a message.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
