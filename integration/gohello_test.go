@@ -193,8 +193,10 @@ func TestOutlineAndTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(meta["result.json"]), `"default": true`) {
-		t.Errorf("targets = %s", meta["result.json"])
+	for _, want := range []string{`"default": true`, `"name": "manifests"`, `"name": "dockerfile"`, `"name": "plan"`} {
+		if !strings.Contains(string(meta["result.json"]), want) {
+			t.Errorf("targets = %s, want %s", meta["result.json"], want)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ package lang
 import (
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"time"
 
@@ -146,4 +147,15 @@ type ContextApplier interface {
 // turns the failure into the rule's message and the spec path to show.
 type StepExplainer interface {
 	ExplainStepFailure(s *spec.Spec, files map[string][]byte, msg string, code int) (message, path string, ok bool)
+}
+
+// BuildFiles are the build's own files at the context's root: the spec
+// (named as the build named it) and the ignore files. An app that copies
+// its sources leaves them out: they are not the app's.
+func BuildFiles(specFile string) []string {
+	out := []string{".dockerignore"}
+	if name := path.Base(specFile); name != "." && name != "/" && name != "" {
+		out = append(out, name, name+".dockerignore")
+	}
+	return out
 }

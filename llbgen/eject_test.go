@@ -16,6 +16,7 @@ func TestEjectGolden(t *testing.T) {
 		"node-hello":   nodeInput(nodeSpec(), nodeFiles(), amd64),
 		"python-hello": pythonInput(pythonHelloSpec(), map[string][]byte{"requirements.txt": []byte(pyLock)}),
 		"rust-hello":   rustInput(t, rustSpec(), amd64),
+		"java-hello":   javaInput(t, javaSpec(), "hello", amd64),
 	} {
 		t.Run(name, func(t *testing.T) {
 			res, err := Convert(in)

@@ -7,8 +7,10 @@
 package plan
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"unicode/utf8"
 )
 
 // Plan is a language's build of one app.
@@ -283,4 +285,35 @@ func (st Stage) validateOutput() error {
 		}
 	}
 	return fmt.Errorf("stage %s: its last command has no output mount at %s", st.Name, st.Output)
+}
+
+// mkfileJSON is Mkfile on the wire: text as it is, other bytes in base64
+// (a JSON string holds text only).
+type mkfileJSON struct {
+	Path       string      `json:"path"`
+	Mode       os.FileMode `json:"mode"`
+	Data       *string     `json:"data,omitempty"`
+	DataBase64 []byte      `json:"dataBase64,omitempty"`
+}
+
+func (m Mkfile) MarshalJSON() ([]byte, error) {
+	j := mkfileJSON{Path: m.Path, Mode: m.Mode}
+	if utf8.ValidString(m.Data) {
+		j.Data = &m.Data
+	} else {
+		j.DataBase64 = []byte(m.Data)
+	}
+	return json.Marshal(j)
+}
+
+func (m *Mkfile) UnmarshalJSON(dt []byte) error {
+	var j mkfileJSON
+	if err := json.Unmarshal(dt, &j); err != nil {
+		return err
+	}
+	m.Path, m.Mode, m.Data = j.Path, j.Mode, string(j.DataBase64)
+	if j.Data != nil {
+		m.Data = *j.Data
+	}
+	return nil
 }

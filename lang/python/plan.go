@@ -169,7 +169,8 @@ func (p *planner) sourcesStep() plan.Step {
 		Why: "the sources after the dependencies: an edit reruns only the steps from here",
 		Files: []plan.FileAction{
 			{Mkdir: &plan.Mkdir{Path: appDir, Mode: 0o755, Parents: true}},
-			{Copy: &plan.Copy{From: plan.Context, Src: "/", Dest: appDir + "/", Contents: true}},
+			// The spec and the ignore files are the build's, not the app's.
+			{Copy: &plan.Copy{From: plan.Context, Src: "/", Dest: appDir + "/", Contents: true, Exclude: lang.BuildFiles(p.in.SpecFile)}},
 		}}
 }
 

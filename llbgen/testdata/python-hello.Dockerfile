@@ -15,7 +15,15 @@ ENV SSL_CERT_FILE=/run/secrets/ca.pem
 RUN --mount=type=cache,id=apt-lists-3.13,target=/var/lib/apt/lists,sharing=locked \
     --mount=type=cache,id=apt-cache-3.13,target=/var/cache/apt,sharing=locked \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    ["/bin/sh", "-ec", "rm -f /etc/apt/apt.conf.d/docker-clean\necho 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' \u003e /etc/apt/apt.conf.d/keep-cache\napt-get update -qq\nDEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3.13-venv ca-certificates \u003e/dev/null\n/usr/bin/python3.13 -m venv /opt/pip\n/usr/bin/python3.13 -m venv --without-pip /venv"]
+    <<'EOF'
+set -e
+rm -f /etc/apt/apt.conf.d/docker-clean
+echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > /etc/apt/apt.conf.d/keep-cache
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3.13-venv ca-certificates >/dev/null
+/usr/bin/python3.13 -m venv /opt/pip
+/usr/bin/python3.13 -m venv --without-pip /venv
+EOF
 # [python 2/5] copy requirements.txt
 # the lock alone before the sources: a source edit leaves the install below cached
 COPY requirements.txt /src/requirements.txt
@@ -24,21 +32,31 @@ COPY requirements.txt /src/requirements.txt
 WORKDIR /src
 RUN --mount=type=cache,id=pip,target=/root/.cache/pip,sharing=shared \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1 /bin/sh -ec 'if [ -s '\''/run/secrets/ca.pem'\'' ]; then export PIP_CERT='\''/run/secrets/ca.pem'\'' SSL_CERT_FILE='\''/run/secrets/ca.pem'\''; else unset SSL_CERT_FILE; fi
+    <<'EOF'
+set -e
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+export PIP_ROOT_USER_ACTION=ignore
+export PIP_NO_INPUT=1
+if [ -s '/run/secrets/ca.pem' ]; then export PIP_CERT='/run/secrets/ca.pem' SSL_CERT_FILE='/run/secrets/ca.pem'; else unset SSL_CERT_FILE; fi
 /opt/pip/bin/pip --python /venv/bin/python install --no-compile --no-warn-script-location --require-hashes -r requirements.txt
-/usr/bin/python3.13 -m compileall -q -j0 --invalidation-mode unchecked-hash /venv/lib'
+/usr/bin/python3.13 -m compileall -q -j0 --invalidation-mode unchecked-hash /venv/lib
+EOF
 
 FROM python-deps AS python
 # The extra CA bundle for downloads, when the build passes one (--secret id=ca).
 ENV SSL_CERT_FILE=/run/secrets/ca.pem
 # [python 4/5] copy sources
 # the sources after the dependencies: an edit reruns only the steps from here
-COPY . /app/
+COPY --exclude=.dockerignore --exclude=Dockerfile --exclude=Dockerfile.dockerignore . /app/
 # [python 5/5] compile bytecode of /app (unchecked-hash)
 # bytecode now, as the image's root is read-only at run time; and the entry point must exist
 WORKDIR /app
 RUN --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    ["/bin/sh", "-ec", "[ -x '/venv/bin/gunicorn' ] || { echo 'python.script: gunicorn is not a console script of the installed packages; /venv/bin has:' \u003e\u00262; ls /venv/bin \u003e\u00262; exit 1; }\n/usr/bin/python3.13 -m compileall -q --invalidation-mode unchecked-hash /app"]
+    <<'EOF'
+set -e
+[ -x '/venv/bin/gunicorn' ] || { echo 'python.script: gunicorn is not a console script of the installed packages; /venv/bin has:' >&2; ls /venv/bin >&2; exit 1; }
+/usr/bin/python3.13 -m compileall -q --invalidation-mode unchecked-hash /app
+EOF
 
 # The final image: the runtime base pinned by digest, only what runs copied in,
 # owned by root and not writable by the app's user.

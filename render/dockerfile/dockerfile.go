@@ -6,10 +6,13 @@
 package dockerfile
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
@@ -40,7 +43,7 @@ type Input struct {
 
 // Render writes the Dockerfile and the .dockerignore.
 func Render(in *Input) (dockerfile, dockerignore []byte, err error) {
-	w := &writer{in: in, stages: map[string]plan.Stage{}}
+	w := &writer{in: in, stages: map[string]plan.Stage{}, roots: map[string]string{}}
 	w.header()
 	w.aliases()
 	for _, st := range in.Plan.Stages {
@@ -64,7 +67,10 @@ type writer struct {
 	in     *Input
 	b      strings.Builder
 	stages map[string]plan.Stage
-	dir    string // the current stage's working directory
+	// roots is where a stage's result lies in its Dockerfile stage when
+	// not at / (an output directory, decoded files).
+	roots map[string]string
+	dir   string // the current stage's working directory
 }
 
 func (w *writer) line(format string, args ...any) { fmt.Fprintf(&w.b, format+"\n", args...) }
@@ -80,6 +86,12 @@ func (w *writer) header() {
 // stage writes FROM and the steps of one build stage.
 func (w *writer) stage(st plan.Stage) error {
 	w.line("")
+	if st.Output != "" {
+		w.roots[st.Name] = st.Output
+	}
+	if binaryFiles(st) {
+		return w.decodedStage(st)
+	}
 	from, err := w.fromRef(st.From)
 	if err != nil {
 		return err
@@ -162,4 +174,65 @@ func (w *writer) fromRef(r plan.Ref) (string, error) {
 		return "", fmt.Errorf("a download is not a stage")
 	}
 	return "scratch", nil
+}
+
+// filesRoot is where a decoded stage keeps its files.
+const filesRoot = "/safe-files"
+
+// binaryFiles: a stage that only writes files the plan holds, one of them
+// not text a here-document can carry as is (binary, or without a final
+// newline).
+func binaryFiles(st plan.Stage) bool {
+	if st.From != plan.Scratch || len(st.Steps) == 0 {
+		return false
+	}
+	binary := false
+	for _, s := range st.Steps {
+		for _, f := range s.Files {
+			if f.Mkfile == nil {
+				return false
+			}
+			d := f.Mkfile.Data
+			binary = binary || !utf8.ValidString(d) || strings.ContainsRune(d, 0) || !strings.HasSuffix(d, "\n")
+		}
+	}
+	return binary
+}
+
+// decodedStage writes a stage of plan-held files that are not text as
+// base64, decoded on the builder image into /safe-files, which is what
+// later steps take from it.
+func (w *writer) decodedStage(st plan.Stage) error {
+	ref, ok := w.in.Bases["builder"]
+	if !ok {
+		return fmt.Errorf("stage %s: no builder base to decode its files on", st.Name)
+	}
+	w.roots[st.Name] = filesRoot
+	w.line("# %s: files the build writes, in base64 (a Dockerfile holds text only), decoded", st.Name)
+	w.line("# into %s on the builder image.", filesRoot)
+	w.line("FROM %s AS %s", ref, st.Name)
+	for _, s := range st.Steps {
+		w.line("# [%s %d/%d] %s", w.in.Plan.Language, s.N, w.in.Plan.Steps, s.Name)
+		for _, f := range s.Files {
+			dest := path.Join(filesRoot, f.Mkfile.Path)
+			w.line("RUN <<'EOF'")
+			w.line("mkdir -p %s", shellQuote(path.Dir(dest)))
+			w.line("base64 -d >%s <<'DATA'", shellQuote(dest))
+			w.b.WriteString(wrap(base64.StdEncoding.EncodeToString([]byte(f.Mkfile.Data)), 76))
+			w.line("DATA")
+			w.line("chmod %04o %s", f.Mkfile.Mode, shellQuote(dest))
+			w.line("EOF")
+		}
+	}
+	return nil
+}
+
+func wrap(s string, n int) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n] + "\n")
+		s = s[n:]
+	}
+	b.WriteString(s + "\n")
+	return b.String()
 }

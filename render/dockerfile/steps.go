@@ -49,7 +49,7 @@ func within(dest, dir string) bool {
 func (w *writer) copies(actions []plan.FileAction) (int, error) {
 	first := actions[0].Copy
 	if len(first.Include) > 0 {
-		return 0, fmt.Errorf("a copy that takes only some patterns (%s) has no Dockerfile form yet", strings.Join(first.Include, " "))
+		return 1, w.copyIncluded(first)
 	}
 	srcs := []string{w.copySource(first)}
 	dest := first.Dest
@@ -69,6 +69,35 @@ func (w *writer) copies(actions []plan.FileAction) (int, error) {
 	}
 	w.line("COPY %s%s %s", flags, strings.Join(srcs, " "), dest)
 	return n, nil
+}
+
+// copyIncluded writes a copy of only some patterns of a directory as
+// COPY --parents of each pattern, kept at its path. A pattern that names
+// one file or directory gets its last letter in brackets: a wildcard that
+// matches nothing is skipped, as the include pattern is.
+func (w *writer) copyIncluded(c *plan.Copy) error {
+	if !c.Contents {
+		return fmt.Errorf("a copy of patterns %s that is not of a directory's contents has no Dockerfile form", strings.Join(c.Include, " "))
+	}
+	flags, err := w.copyFlags(c, false)
+	if err != nil {
+		return err
+	}
+	base := strings.TrimPrefix(w.copySource(&plan.Copy{From: c.From, Src: c.Src}), ".")
+	var srcs []string
+	for _, p := range c.Include {
+		p = strings.TrimSuffix(p, "/**")
+		if strings.Contains(p, "**") {
+			return fmt.Errorf("the include pattern %s has no COPY --parents form", p)
+		}
+		if !strings.ContainsAny(p, "*?[") {
+			p = p[:len(p)-1] + "[" + p[len(p)-1:] + "]"
+		}
+		srcs = append(srcs, path.Join(base, p))
+	}
+	w.line("# A name with its last letter in brackets may be missing: COPY skips it.")
+	w.line("COPY --parents %s%s %s", flags, strings.Join(srcs, " "), c.Dest)
+	return nil
 }
 
 // intoDir: the copy lands in dir under its own name, so it can share a
@@ -99,7 +128,7 @@ func (w *writer) copySource(c *plan.Copy) string {
 			src = "."
 		}
 	case c.From.Stage != "":
-		src = path.Join("/", w.stages[c.From.Stage].Output, src)
+		src = path.Join("/", w.roots[c.From.Stage], src)
 	}
 	return src
 }
@@ -162,21 +191,66 @@ func (w *writer) run(r *plan.Run) error {
 		}
 	}
 	mounts = append(mounts, w.secretMounts()...)
-	cmd := execForm(r.Args)
-	if len(r.Env) > 0 {
-		words := append([]string{}, r.Env...)
-		for _, a := range r.Args {
-			words = append(words, shellQuote(a))
-		}
-		cmd = strings.Join(words, " ")
-	}
+	cmd, script := command(r)
 	if len(mounts) == 0 {
 		w.line("RUN %s", cmd)
-		return nil
+	} else {
+		w.line("RUN %s \\", strings.Join(mounts, " \\\n    "))
+		w.line("    %s", cmd)
 	}
-	w.line("RUN %s \\", strings.Join(mounts, " \\\n    "))
-	w.line("    %s", cmd)
+	if script != "" {
+		w.b.WriteString(script)
+	}
 	return nil
+}
+
+// command is how RUN says the command: a shell script as a here-document
+// (with the body to write after the RUN line), otherwise the exec form, or
+// the shell form when the command gets variables of its own.
+func command(r *plan.Run) (cmd, body string) {
+	if script, ok := shellScript(r); ok {
+		delim := "EOF"
+		for i := 0; strings.Contains(script, delim); i++ {
+			delim = fmt.Sprintf("EOF%d", i)
+		}
+		return "<<'" + delim + "'", script + delim + "\n"
+	}
+	if len(r.Env) == 0 {
+		return execForm(r.Args), ""
+	}
+	words := append([]string{}, r.Env...)
+	for _, a := range r.Args {
+		words = append(words, shellQuote(a))
+	}
+	return strings.Join(words, " "), ""
+}
+
+// shellScript turns `sh -c SCRIPT [$0 [ARG...]]` into the script a RUN
+// here-document runs (with /bin/sh, as the shell form does): -e becomes
+// set -e, the arguments set --, the variables export. A script that reads
+// $0 stays in the exec form.
+func shellScript(r *plan.Run) (string, bool) {
+	a := r.Args
+	if len(a) < 3 || (a[0] != "/bin/sh" && a[0] != "sh") || (a[1] != "-c" && a[1] != "-ec") || strings.Contains(a[2], "$0") {
+		return "", false
+	}
+	var b strings.Builder
+	if a[1] == "-ec" {
+		b.WriteString("set -e\n")
+	}
+	if len(a) > 4 {
+		words := make([]string, len(a)-4)
+		for i, w := range a[4:] {
+			words[i] = shellQuote(w)
+		}
+		fmt.Fprintf(&b, "set -- %s\n", strings.Join(words, " "))
+	}
+	for _, kv := range r.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(v))
+	}
+	b.WriteString(strings.TrimSuffix(a[2], "\n") + "\n")
+	return b.String(), true
 }
 
 func (w *writer) mount(m plan.Mount) (string, error) {
@@ -197,8 +271,8 @@ func (w *writer) mount(m plan.Mount) (string, error) {
 			return "", err
 		}
 		src := "/"
-		if m.From.Stage != "" && w.stages[m.From.Stage].Output != "" {
-			src = w.stages[m.From.Stage].Output
+		if r := w.roots[m.From.Stage]; m.From.Stage != "" && r != "" {
+			src = r
 		}
 		return fmt.Sprintf("--mount=type=bind,from=%s,source=%s,target=%s", from, src, m.Target), nil
 	}
