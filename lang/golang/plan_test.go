@@ -17,4 +17,7 @@ func TestPlanGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	langtest.RequireGoldenPlan(t, p, filepath.Join("testdata", "go-hello.plan"), *update)
+	if n := langtest.RequirePlanSteps(t, p); n != p.Steps {
+		t.Errorf("%d steps numbered, the plan says %d", n, p.Steps)
+	}
 }

@@ -20,6 +20,7 @@ RUN --mount=type=cache,id=go-mod,target=/go/pkg/mod,sharing=shared \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
     ["go", "mod", "download"]
 # [go 3/4] copy sources
+# the sources after the download: an edit reruns only the build
 COPY . /src/
 # [go 4/4] go build -o /out/go-hello ./cmd/hello
 # a static, reproducible binary: no cgo, no paths or build ID in it
