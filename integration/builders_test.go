@@ -18,7 +18,6 @@ import (
 	"github.com/moby/buildkit/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/org/safe-frontend/internal/buildkitd"
 	"github.com/org/safe-frontend/internal/buildrun"
 	"github.com/org/safe-frontend/internal/dockerd"
 	"github.com/org/safe-frontend/internal/dockerrun"
@@ -52,27 +51,7 @@ func getBuilder(t *testing.T, args ...string) string {
 // stack's, mirroring docker.io and gcr.io to the stack's registry.
 func startOldBuildKit(t *testing.T, version string) *client.Client {
 	t.Helper()
-	d, err := buildkitd.Start(testContext(t), buildkitd.Options{
-		Bin:        getBuilder(t, "buildkitd", version),
-		Registry:   stackRegistry,
-		Name:       "buildkitd " + version,
-		TempPrefix: "bk-" + version + "-",
-		Logf:       t.Logf,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := d.Stop(); err != nil {
-			t.Log(err)
-		}
-	})
-	c, err := client.New(testContext(t), d.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return startDaemon(t, getBuilder(t, "buildkitd", version), "buildkitd "+version, "bk-"+version+"-").client(t)
 }
 
 // buildViaSyntax builds an example through `# syntax=` (the frontend image,

@@ -21,11 +21,17 @@ type freshDaemon struct {
 // test ends.
 func startFreshDaemon(t *testing.T) *freshDaemon {
 	t.Helper()
+	return startDaemon(t, filepath.Join(repoRoot, "_output", "bin", "buildkitd"), "fresh buildkitd", "bk-")
+}
+
+// startDaemon starts the buildkitd binary bin as a fresh daemon.
+func startDaemon(t *testing.T, bin, name, prefix string) *freshDaemon {
+	t.Helper()
 	d, err := buildkitd.Start(context.Background(), buildkitd.Options{
-		Bin:        filepath.Join(repoRoot, "_output", "bin", "buildkitd"),
+		Bin:        bin,
 		Registry:   "127.0.0.1:5000",
-		Name:       "fresh buildkitd",
-		TempPrefix: "bk-",
+		Name:       name,
+		TempPrefix: prefix,
 		Logf:       t.Logf,
 	})
 	if err != nil {
