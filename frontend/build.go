@@ -57,30 +57,8 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		buildPlatform = bc.BuildPlatforms[0]
 	}
 
-	// --check: answered here rather than by HandleSubrequest so the exit
-	// status reflects severities: warnings are printed, only errors fail.
-	// It checks what the build reads besides the spec too (the language's
-	// manifests and lockfiles, the base lock), once the spec itself is
-	// sound: a refused spec may name paths the build would never read.
-	if bc.BuildOpts().Opts[requestIDKey] == lint.SubrequestLintDefinition.Name {
-		if sp != nil && len(report.Errors()) == 0 {
-			if _, _, err := checkInputs(ctx, c, bc, src, sp, report, buildPlatform, nil); err != nil {
-				return nil, err
-			}
-		}
-		return lintResult(src.SourceMap, report)
-	}
-	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
-		Outline: func(ctx context.Context) (*outline.Outline, error) {
-			return specOutline(src.SourceMap, sp), nil
-		},
-		ListTargets: func(ctx context.Context) (*targets.List, error) {
-			return targetList(src.SourceMap, sp), nil
-		},
-	}); err != nil {
-		return nil, err
-	} else if ok {
-		return res, nil
+	if res, ok, err := answerSubrequest(ctx, c, bc, src, sp, report, buildPlatform); ok || err != nil {
+		return res, err
 	}
 
 	if err := refuse(src.SourceMap, report); err != nil {
@@ -124,57 +102,57 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, errors.Wrap(err, "loading the build context")
 	}
 
+	b := &specBuild{c: c, bc: bc, sp: sp, src: src, in: in, opts: opts, report: report, memo: memo, build: buildPlatform, context: *mainContext}
 	if ejectTarget(bc.Target) {
-		return buildEject(ctx, c, bc, &ejectInput{sp: sp, src: src, in: in, opts: opts, report: report, memo: memo, build: buildPlatform, context: *mainContext})
+		return buildEject(ctx, b)
 	}
-	sb := newSBOMs(bc, opts.epoch) // nil unless attest:sbom asked for one
+	return b.image(ctx, pt)
+}
 
-	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+// specBuild is a spec read, checked and ready to convert: what the image
+// and the eject targets build from.
+type specBuild struct {
+	c       client.Client
+	bc      *dockerui.Client
+	sp      *spec.Spec
+	src     *dockerui.Source
+	in      *inputs
+	opts    options
+	report  *policy.Report
+	memo    *resolveMemo
+	build   ocispecs.Platform
+	context llb.State
+}
+
+// convert resolves the bases for one target platform and converts the
+// spec, errors pointing at the spec line at fault.
+func (b *specBuild) convert(ctx context.Context, target ocispecs.Platform) (*llbgen.Result, map[string]llbgen.Base, error) {
+	sm, sp := b.src.SourceMap, b.sp
+	reqs, err := llbgen.Bases(sp, b.build, target)
+	if err != nil {
+		return nil, nil, withSource(err, sm, sp.Source.Range("language"))
+	}
+	bases, err := resolveBases(ctx, b.memo, b.bc, b.in.lock, reqs)
+	if err != nil {
+		return nil, nil, withSource(err, sm, sp.Source.Range(baseErrPath(err)))
+	}
+	conv, err := llbgen.Convert(convertInput(b.c, b.bc, sp, b.src, b.in, b.opts, b.report, bases, b.build, target, b.context))
+	if err != nil {
+		return nil, nil, withSource(err, sm, sp.Source.Range(llbgen.ErrorPath(err, "language")))
+	}
+	return conv, bases, nil
+}
+
+// image builds the image for every target platform, with the SBOM when
+// attest:sbom asks for one.
+func (b *specBuild) image(ctx context.Context, pt *phaseTimer) (*client.Result, error) {
+	sb := newSBOMs(b.bc, b.opts.epoch) // nil unless attest:sbom asked for one
+	rb, err := b.bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		target := platforms.DefaultSpec()
 		if platform != nil {
 			target = *platform
 		}
-		reqs, err := llbgen.Bases(sp, buildPlatform, target)
-		if err != nil {
-			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
-		}
-		bases, err := resolveBases(ctx, memo, bc, in.lock, reqs)
-		if err != nil {
-			return nil, withSource(err, src.SourceMap, sp.Source.Range(baseErrPath(err)))
-		}
-		pt.mark("resolve bases")
-		conv, err := llbgen.Convert(convertInput(c, bc, sp, src, in, opts, report, bases, buildPlatform, target, *mainContext))
-		if err != nil {
-			return nil, withSource(err, src.SourceMap, sp.Source.Range(llbgen.ErrorPath(err, "language")))
-		}
-		marshalOpts := []llb.ConstraintsOpt{llb.Platform(target)}
-		// --no-cache, or --no-cache-filter naming the language's stage.
-		if bc.IsNoCache(sp.Language) || bc.IsNoCache(defaultTarget) {
-			marshalOpts = append(marshalOpts, llb.IgnoreCache)
-		}
-		def, err := conv.State.Marshal(ctx, marshalOpts...)
-		if err != nil {
-			return nil, errors.Wrap(err, "marshalling LLB")
-		}
-		if err := requireLLBCaps(def, c.BuildOpts()); err != nil {
-			return nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
-		}
-		// Evaluate here, not lazily at export, so a failing step's error comes
-		// back through this frontend and can be explained with its rule.
-		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: true})
-		if err != nil {
-			return nil, explainSolveError(err, sp, in.files, src.SourceMap)
-		}
-		pt.mark("solve")
-		ref, err := r.SingleRef()
-		if err != nil {
-			return nil, err
-		}
-		if err := sb.add(ctx, c, target, ref, sp, conv, bases); err != nil {
-			return nil, err
-		}
-		epoch := opts.epoch
-		return &dockerui.BuildResult{Reference: ref, Image: conv.Image, BaseImage: conv.BaseImage, Epoch: &epoch}, nil
+		return b.platform(ctx, target, sb, pt)
 	})
 	if err != nil {
 		return nil, err
@@ -182,6 +160,44 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	sb.attach(rb)
 	defer pt.mark("finalize")
 	return rb.Finalize()
+}
+
+// platform converts and solves the image of one target platform.
+func (b *specBuild) platform(ctx context.Context, target ocispecs.Platform, sb *sboms, pt *phaseTimer) (*dockerui.BuildResult, error) {
+	sp := b.sp
+	conv, bases, err := b.convert(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	pt.mark("convert")
+	marshalOpts := []llb.ConstraintsOpt{llb.Platform(target)}
+	// --no-cache, or --no-cache-filter naming the language's stage.
+	if b.bc.IsNoCache(sp.Language) || b.bc.IsNoCache(defaultTarget) {
+		marshalOpts = append(marshalOpts, llb.IgnoreCache)
+	}
+	def, err := conv.State.Marshal(ctx, marshalOpts...)
+	if err != nil {
+		return nil, errors.Wrap(err, "marshalling LLB")
+	}
+	if err := requireLLBCaps(def, b.c.BuildOpts()); err != nil {
+		return nil, withSource(err, b.src.SourceMap, sp.Source.Range("language"))
+	}
+	// Evaluate here, not lazily at export, so a failing step's error comes
+	// back through this frontend and can be explained with its rule.
+	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
+	if err != nil {
+		return nil, explainSolveError(err, sp, b.in.files, b.src.SourceMap)
+	}
+	pt.mark("solve")
+	ref, err := r.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	if err := sb.add(ctx, b.c, target, ref, sp, conv, bases); err != nil {
+		return nil, err
+	}
+	epoch := b.opts.epoch
+	return &dockerui.BuildResult{Reference: ref, Image: conv.Image, BaseImage: conv.BaseImage, Epoch: &epoch}, nil
 }
 
 // convertInput is what a conversion of the spec for one target platform
@@ -207,6 +223,32 @@ func convertInput(c client.Client, bc *dockerui.Client, sp *spec.Spec, src *dock
 		NetworkMode:     bc.NetworkMode,
 		LLBCaps:         &llbCaps,
 	}
+}
+
+// answerSubrequest answers --check, outline and targets; ok is false for a
+// build. --check is answered here rather than by HandleSubrequest so the
+// exit status reflects severities: warnings are printed, only errors fail.
+// It checks what the build reads besides the spec too (the language's
+// manifests and lockfiles, the base lock), once the spec itself is sound:
+// a refused spec may name paths the build would never read.
+func answerSubrequest(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, sp *spec.Spec, report *policy.Report, build ocispecs.Platform) (*client.Result, bool, error) {
+	if bc.BuildOpts().Opts[requestIDKey] == lint.SubrequestLintDefinition.Name {
+		if sp != nil && len(report.Errors()) == 0 {
+			if _, _, err := checkInputs(ctx, c, bc, src, sp, report, build, nil); err != nil {
+				return nil, true, err
+			}
+		}
+		res, err := lintResult(src.SourceMap, report)
+		return res, true, err
+	}
+	return bc.HandleSubrequest(ctx, dockerui.RequestHandler{
+		Outline: func(ctx context.Context) (*outline.Outline, error) {
+			return specOutline(src.SourceMap, sp), nil
+		},
+		ListTargets: func(ctx context.Context) (*targets.List, error) {
+			return targetList(src.SourceMap, sp), nil
+		},
+	})
 }
 
 // requestIDKey is the build option that names a subrequest.

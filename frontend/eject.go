@@ -7,14 +7,11 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 
 	"github.com/org/safe-frontend/llbgen"
-	"github.com/org/safe-frontend/policy"
 	"github.com/org/safe-frontend/render/dockerfile"
 	"github.com/org/safe-frontend/spec"
 )
@@ -29,47 +26,27 @@ const (
 
 func ejectTarget(t string) bool { return t == dockerfileTarget || t == planTarget }
 
-// ejectInput is what an eject target converts from.
-type ejectInput struct {
-	sp      *spec.Spec
-	src     *dockerui.Source
-	in      *inputs
-	opts    options
-	report  *policy.Report
-	memo    *resolveMemo
-	build   ocispecs.Platform
-	context llb.State
-}
-
 // buildEject converts the spec for one target platform, the bases resolved
 // and pinned as the build would, and writes the Dockerfile and
 // .dockerignore, or the plan as text and JSON, dated at the epoch.
-func buildEject(ctx context.Context, c client.Client, bc *dockerui.Client, e *ejectInput) (*client.Result, error) {
+func buildEject(ctx context.Context, b *specBuild) (*client.Result, error) {
 	target := platforms.DefaultSpec()
-	if len(bc.TargetPlatforms) > 0 {
-		target = bc.TargetPlatforms[0]
+	if len(b.bc.TargetPlatforms) > 0 {
+		target = b.bc.TargetPlatforms[0]
 	}
-	reqs, err := llbgen.Bases(e.sp, e.build, target)
+	conv, bases, err := b.convert(ctx, target)
 	if err != nil {
-		return nil, withSource(err, e.src.SourceMap, e.sp.Source.Range("language"))
-	}
-	bases, err := resolveBases(ctx, e.memo, bc, e.in.lock, reqs)
-	if err != nil {
-		return nil, withSource(err, e.src.SourceMap, e.sp.Source.Range(baseErrPath(err)))
-	}
-	conv, err := llbgen.Convert(convertInput(c, bc, e.sp, e.src, e.in, e.opts, e.report, bases, e.build, target, e.context))
-	if err != nil {
-		return nil, withSource(err, e.src.SourceMap, e.sp.Source.Range(llbgen.ErrorPath(err, "language")))
+		return nil, err
 	}
 	if conv.Plan == nil {
-		return nil, withSource(errors.Errorf("safe-frontend: the %s language has no plan yet, so it cannot be ejected or shown", e.sp.Language),
-			e.src.SourceMap, e.sp.Source.Range("language"))
+		return nil, withSource(errors.Errorf("safe-frontend: the %s language has no plan, so it cannot be ejected or shown", b.sp.Language),
+			b.src.SourceMap, b.sp.Source.Range("language"))
 	}
-	files, err := ejectFiles(bc.Target, e, conv, bases)
+	files, err := ejectFiles(b.bc.Target, b, conv, bases)
 	if err != nil {
-		return nil, withSource(err, e.src.SourceMap, e.sp.Source.Range("language"))
+		return nil, withSource(err, b.src.SourceMap, b.sp.Source.Range("language"))
 	}
-	return writeFiles(ctx, c, "["+bc.Target+"] write", files, e.opts)
+	return writeFiles(ctx, b.c, "["+b.bc.Target+"] write", files, b.opts)
 }
 
 type namedFile struct {
@@ -77,7 +54,7 @@ type namedFile struct {
 	data []byte
 }
 
-func ejectFiles(target string, e *ejectInput, conv *llbgen.Result, bases map[string]llbgen.Base) ([]namedFile, error) {
+func ejectFiles(target string, e *specBuild, conv *llbgen.Result, bases map[string]llbgen.Base) ([]namedFile, error) {
 	if target == planTarget {
 		js, err := json.MarshalIndent(conv.Plan, "", "  ")
 		if err != nil {
