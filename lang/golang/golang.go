@@ -76,7 +76,7 @@ func (golang) Plan(in *lang.Input) (*plan.Plan, error) {
 				Why: "the dependencies, into the module cache mount: never a layer",
 				Run: &plan.Run{Args: []string{"go", "mod", "download"}, Dir: srcDir, BuildArgs: true, Mounts: []plan.Mount{modMount}}},
 			{N: 3, Name: "copy sources", SpecPath: "language",
-				Why: "the sources after the download: an edit reruns only the build",
+				Why:   "the sources after the download: an edit reruns only the build",
 				Files: []plan.FileAction{{Copy: &plan.Copy{From: plan.Context, Src: "/", Dest: srcDir + "/", Contents: true}}}},
 			{N: 4, Name: strings.Join(args[:2], " ") + " -o " + bin + " " + main, SpecPath: mainPath(s),
 				Why: "a static, reproducible binary: no cgo, no paths or build ID in it",
