@@ -128,12 +128,84 @@ func cargoError(rule, specPath, format string, args ...any) error {
 // plans the build of package pkg (or the default) and binary bin (or the
 // package's only one).
 func planCargo(files map[string][]byte, pkg, bin, specPath string) (*cargoPlan, error) {
-	bad := func(format string, args ...any) error {
-		return cargoError(rules.CargoManifest, specPath, format, args...)
+	ws, err := readCargoWorkspace(files, specPath)
+	if err != nil {
+		return nil, err
 	}
+	byName, err := ws.packagesByName()
+	if err != nil {
+		return nil, err
+	}
+	plan := &cargoPlan{manifests: ws.pkgs}
+	if plan.Manifests, plan.Stubs, err = ws.manifestsAndStubs(); err != nil {
+		return nil, err
+	}
+	if plan.Package, err = chooseCargoPackage(pkg, ws.root, byName, specPath); err != nil {
+		return nil, err
+	}
+	selDir := byName[plan.Package]
+	if plan.Bin, err = chooseCargoBin(bin, plan.Package, ws.pkgs[selDir], path.Join(selDir, "Cargo.toml"), specPath); err != nil {
+		return nil, err
+	}
+	if plan.Configs, plan.SourceDirs, err = cargoSourceDirs(files, specPath); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// manifestError is a refusal of the manifests under the CargoManifest rule.
+func manifestError(specPath, format string, args ...any) error {
+	return cargoError(rules.CargoManifest, specPath, format, args...)
+}
+
+// cargoPackages gathers the manifests of every package the build needs:
+// the root package, the workspace members and, transitively, their path
+// dependencies.
+type cargoPackages struct {
+	files    map[string][]byte
+	specPath string
+	root     *cargoManifest
+	// pkgs are the packages found so far, by directory; queue the ones
+	// whose path dependencies are still to be read.
+	pkgs  map[string]*cargoManifest
+	queue []string
+}
+
+func (ws *cargoPackages) bad(format string, args ...any) error {
+	return manifestError(ws.specPath, format, args...)
+}
+
+// readCargoWorkspace reads the root manifest and every manifest the
+// build needs.
+func readCargoWorkspace(files map[string][]byte, specPath string) (*cargoPackages, error) {
+	root, err := readCargoRoot(files, specPath)
+	if err != nil {
+		return nil, err
+	}
+	ws := &cargoPackages{files: files, specPath: specPath, root: root, pkgs: map[string]*cargoManifest{}}
+	if root.Package != nil {
+		if err := ws.add(".", "Cargo.toml"); err != nil {
+			return nil, err
+		}
+	}
+	if err := ws.addMembers(); err != nil {
+		return nil, err
+	}
+	if len(ws.pkgs) == 0 {
+		return nil, ws.bad("Cargo.toml has neither [package] nor [workspace] members; nothing to build")
+	}
+	if err := ws.followPathDeps(); err != nil {
+		return nil, err
+	}
+	return ws, nil
+}
+
+// readCargoRoot checks that the context has the root manifest and its
+// lock (every cargo step runs --locked), and parses the manifest.
+func readCargoRoot(files map[string][]byte, specPath string) (*cargoManifest, error) {
 	rootData, ok := files["Cargo.toml"]
 	if !ok {
-		return nil, bad("the build context has no Cargo.toml at its root; a rust build starts from the context root (check the context path and .dockerignore)")
+		return nil, manifestError(specPath, "the build context has no Cargo.toml at its root; a rust build starts from the context root (check the context path and .dockerignore)")
 	}
 	if _, ok := files[cargoLock]; !ok {
 		return nil, cargoError(rules.CargoLockMissing, specPath,
@@ -141,187 +213,211 @@ func planCargo(files map[string][]byte, pkg, bin, specPath string) (*cargoPlan, 
 	}
 	root, err := parseCargoManifest("Cargo.toml", rootData)
 	if err != nil {
-		return nil, bad("%v", err)
+		return nil, manifestError(specPath, "%v", err)
 	}
+	return root, nil
+}
 
-	// dir -> manifest of every package the build needs.
-	pkgs := map[string]*cargoManifest{}
-	var queue []string
-	add := func(dir, from string) error {
-		if _, ok := pkgs[dir]; ok {
-			return nil
-		}
-		if len(pkgs) >= maxCargoPackages {
-			return bad("the workspace has more than %d packages", maxCargoPackages)
-		}
-		mp := path.Join(dir, "Cargo.toml")
-		if dir == "." {
-			pkgs[dir] = root
-			queue = append(queue, dir)
-			return nil
-		}
-		data, ok := files[mp]
-		if !ok {
-			if strings.Count(dir, "/")+1 > cargoManifestDepth {
-				return bad("%s: %s is deeper than the %d directory levels the frontend reads manifests from; move it up", from, mp, cargoManifestDepth)
-			}
-			return bad("%s: %s is not in the build context (or is excluded by .dockerignore)", from, mp)
-		}
-		m, err := parseCargoManifest(mp, data)
-		if err != nil {
-			return bad("%v", err)
-		}
-		if m.Package == nil {
-			return bad("%s: %s has no [package] section", from, mp)
-		}
-		pkgs[dir] = m
-		queue = append(queue, dir)
+// add reads the package in dir, which from (a manifest and its key)
+// names, once.
+func (ws *cargoPackages) add(dir, from string) error {
+	if _, ok := ws.pkgs[dir]; ok {
 		return nil
 	}
+	if len(ws.pkgs) >= maxCargoPackages {
+		return ws.bad("the workspace has more than %d packages", maxCargoPackages)
+	}
+	mp := path.Join(dir, "Cargo.toml")
+	if dir == "." {
+		ws.pkgs[dir] = ws.root
+		ws.queue = append(ws.queue, dir)
+		return nil
+	}
+	data, ok := ws.files[mp]
+	if !ok {
+		if strings.Count(dir, "/")+1 > cargoManifestDepth {
+			return ws.bad("%s: %s is deeper than the %d directory levels the frontend reads manifests from; move it up", from, mp, cargoManifestDepth)
+		}
+		return ws.bad("%s: %s is not in the build context (or is excluded by .dockerignore)", from, mp)
+	}
+	m, err := parseCargoManifest(mp, data)
+	if err != nil {
+		return ws.bad("%v", err)
+	}
+	if m.Package == nil {
+		return ws.bad("%s: %s has no [package] section", from, mp)
+	}
+	ws.pkgs[dir] = m
+	ws.queue = append(ws.queue, dir)
+	return nil
+}
 
-	if root.Package != nil {
-		if err := add(".", "Cargo.toml"); err != nil {
-			return nil, err
+// addMembers adds what the root's [workspace] section names: its members
+// and its path dependencies.
+func (ws *cargoPackages) addMembers() error {
+	w := ws.root.Workspace
+	if w == nil {
+		return nil
+	}
+	for _, ex := range w.Exclude {
+		if _, err := contextPath(".", ex); err != nil {
+			return ws.bad("Cargo.toml: workspace.exclude %q %v", ex, err)
 		}
 	}
-	if ws := root.Workspace; ws != nil {
-		for _, ex := range ws.Exclude {
-			if _, err := contextPath(".", ex); err != nil {
-				return nil, bad("Cargo.toml: workspace.exclude %q %v", ex, err)
+	for _, pattern := range w.Members {
+		dirs, err := cargoMembers(ws.files, pattern, w.Exclude)
+		if err != nil {
+			return ws.bad("Cargo.toml: workspace.members %q %v", pattern, err)
+		}
+		for _, d := range dirs {
+			if err := ws.add(d, fmt.Sprintf("Cargo.toml: workspace.members %q", pattern)); err != nil {
+				return err
 			}
 		}
-		for _, pattern := range ws.Members {
-			dirs, err := cargoMembers(files, pattern, ws.Exclude)
-			if err != nil {
-				return nil, bad("Cargo.toml: workspace.members %q %v", pattern, err)
-			}
-			for _, d := range dirs {
-				if err := add(d, fmt.Sprintf("Cargo.toml: workspace.members %q", pattern)); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if err := addPathDeps(".", "Cargo.toml", "workspace.dependencies", ws.Dependencies, add); err != nil {
-			return nil, bad("%v", err)
-		}
 	}
-	if len(pkgs) == 0 {
-		return nil, bad("Cargo.toml has neither [package] nor [workspace] members; nothing to build")
+	if err := addPathDeps(".", "Cargo.toml", "workspace.dependencies", w.Dependencies, ws.add); err != nil {
+		return ws.bad("%v", err)
 	}
-	// Path dependencies are part of the build even when they are not
-	// members: their manifests are needed to resolve the lock.
-	for len(queue) > 0 {
-		dir := queue[0]
-		queue = queue[1:]
-		if err := pkgs[dir].pathDeps(dir, add); err != nil {
-			return nil, bad("%v", err)
-		}
-	}
+	return nil
+}
 
-	plan := &cargoPlan{manifests: pkgs}
-	dirs := make([]string, 0, len(pkgs))
+// followPathDeps adds the path dependencies of the packages read, and of
+// theirs. They are part of the build even when they are not members:
+// their manifests are needed to resolve the lock.
+func (ws *cargoPackages) followPathDeps() error {
+	for len(ws.queue) > 0 {
+		dir := ws.queue[0]
+		ws.queue = ws.queue[1:]
+		if err := ws.pkgs[dir].pathDeps(dir, ws.add); err != nil {
+			return ws.bad("%v", err)
+		}
+	}
+	return nil
+}
+
+// packagesByName maps each package name to its directory. The names end
+// up in cargo's command line, so they must be names cargo accepts, and
+// one name must mean one package.
+func (ws *cargoPackages) packagesByName() (map[string]string, error) {
 	byName := map[string]string{}
-	for d, m := range pkgs {
-		dirs = append(dirs, d)
+	for d, m := range ws.pkgs {
 		if m.Package == nil {
 			continue
 		}
 		mp := path.Join(d, "Cargo.toml")
 		name := m.Package.Name
 		if !cargoNameOK(name) {
-			return nil, bad("%s: package.name %q is not a cargo package name", mp, name)
+			return nil, ws.bad("%s: package.name %q is not a cargo package name", mp, name)
 		}
 		if other, dup := byName[name]; dup {
-			return nil, bad("%s and %s both name package %q", path.Join(other, "Cargo.toml"), mp, name)
+			return nil, ws.bad("%s and %s both name package %q", path.Join(other, "Cargo.toml"), mp, name)
 		}
 		byName[name] = d
 	}
-	sort.Strings(dirs)
-	if _, ok := pkgs["."]; !ok {
-		dirs = append([]string{"."}, dirs...) // the root manifest of a virtual workspace
-	}
-	for _, d := range dirs {
-		plan.Manifests = append(plan.Manifests, path.Join(d, "Cargo.toml"))
-		if m, ok := pkgs[d]; ok && m.Package != nil {
-			stubs, err := m.stubs(d)
-			if err != nil {
-				return nil, bad("%v", err)
-			}
-			plan.Stubs = append(plan.Stubs, stubs...)
-		}
-	}
-	plan.Stubs = dedupeStubs(plan.Stubs)
+	return byName, nil
+}
 
-	// Which package.
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range byName {
-			if !yield(n) {
-				return
+// manifestsAndStubs lists the build's manifests, sorted (with the root
+// manifest of a virtual workspace first), and the stubs of its packages.
+func (ws *cargoPackages) manifestsAndStubs() ([]string, []cargoStub, error) {
+	dirs := slices.Sorted(mapsKeys(ws.pkgs))
+	if _, ok := ws.pkgs["."]; !ok {
+		dirs = append([]string{"."}, dirs...)
+	}
+	var manifests []string
+	var stubs []cargoStub
+	for _, d := range dirs {
+		manifests = append(manifests, path.Join(d, "Cargo.toml"))
+		if m, ok := ws.pkgs[d]; ok && m.Package != nil {
+			s, err := m.stubs(d)
+			if err != nil {
+				return nil, nil, ws.bad("%v", err)
 			}
+			stubs = append(stubs, s...)
 		}
-	})
+	}
+	return manifests, dedupeStubs(stubs), nil
+}
+
+// chooseCargoPackage picks the package to build: rust.package, else the
+// root's own package, else the workspace's only one.
+func chooseCargoPackage(pkg string, root *cargoManifest, byName map[string]string, specPath string) (string, error) {
+	names := slices.Sorted(mapsKeys(byName))
 	switch {
 	case pkg != "":
 		if _, ok := byName[pkg]; !ok {
-			return nil, cargoError(rules.CargoManifest, "rust/package", "rust.package %q is not a package of this workspace (packages: %s)", pkg, strings.Join(names, ", "))
+			// The error points at the spec key that names it.
+			return "", manifestError("rust/package", "rust.package %q is not a package of this workspace (packages: %s)", pkg, strings.Join(names, ", "))
 		}
-		plan.Package = pkg
+		return pkg, nil
 	case root.Package != nil:
-		plan.Package = root.Package.Name
+		return root.Package.Name, nil
 	case len(names) == 1:
-		plan.Package = names[0]
-	default:
-		return nil, cargoError(rules.CargoManifest, specPath, "the workspace in Cargo.toml has several packages (%s); set rust.package to the one to build", strings.Join(names, ", "))
+		return names[0], nil
 	}
-	sel := pkgs[byName[plan.Package]]
-	selPath := path.Join(byName[plan.Package], "Cargo.toml")
+	return "", manifestError(specPath, "the workspace in Cargo.toml has several packages (%s); set rust.package to the one to build", strings.Join(names, ", "))
+}
 
-	// Which binary: rust.bin, else the one declared, else the package's
-	// own (src/main.rs).
+// chooseCargoBin picks the binary of package pkg (manifest sel, at
+// selPath): rust.bin, else the one declared, else the package's own
+// (src/main.rs).
+func chooseCargoBin(bin, pkg string, sel *cargoManifest, selPath, specPath string) (string, error) {
 	switch {
 	case bin != "":
-		plan.Bin = bin
+		return bin, nil
 	case len(sel.Bin) == 1:
-		plan.Bin = sel.Bin[0].Name
+		return sel.Bin[0].Name, nil
 	case len(sel.Bin) > 1:
 		var bins []string
 		for _, b := range sel.Bin {
 			bins = append(bins, b.Name)
 		}
-		return nil, cargoError(rules.CargoManifest, specPath, "%s declares several binaries (%s); set rust.bin to the one the image runs", selPath, strings.Join(bins, ", "))
-	default:
-		plan.Bin = plan.Package
+		return "", manifestError(specPath, "%s declares several binaries (%s); set rust.bin to the one the image runs", selPath, strings.Join(bins, ", "))
 	}
+	return pkg, nil
+}
 
-	// Source replacement with directories in the context (cargo vendor).
+// cargoSourceDirs finds the cargo configuration files and the context
+// directories they replace sources with (cargo vendor), sorted: the build
+// needs both before the dependencies are fetched.
+func cargoSourceDirs(files map[string][]byte, specPath string) (configs, dirs []string, err error) {
 	for _, cf := range []string{".cargo/config.toml", ".cargo/config"} {
 		data, ok := files[cf]
 		if !ok {
 			continue
 		}
-		plan.Configs = append(plan.Configs, cf)
+		configs = append(configs, cf)
 		var cfg cargoConfig
 		if err := decodeTOML(cf, data, &cfg); err != nil {
-			return nil, bad("%v", err)
+			return nil, nil, manifestError(specPath, "%v", err)
 		}
-		for _, name := range slices.Sorted(mapsKeys(cfg.Source)) {
-			src := cfg.Source[name]
-			for key, dir := range map[string]string{"directory": src.Directory, "local-registry": src.LocalRegistry} {
-				if dir == "" || path.IsAbs(dir) {
-					continue // a directory in the builder image, or none
-				}
-				p, err := contextPath(".", dir)
-				if err != nil {
-					return nil, bad("%s: source.%s.%s %q %v", cf, name, key, dir, err)
-				}
-				if !slices.Contains(plan.SourceDirs, p) {
-					plan.SourceDirs = append(plan.SourceDirs, p)
-				}
+		if dirs, err = cfg.addSourceDirs(cf, dirs); err != nil {
+			return nil, nil, manifestError(specPath, "%v", err)
+		}
+	}
+	sort.Strings(dirs)
+	return configs, dirs, nil
+}
+
+// addSourceDirs adds to dirs the context directories cfg (the file cf)
+// replaces sources with, once each.
+func (cfg *cargoConfig) addSourceDirs(cf string, dirs []string) ([]string, error) {
+	for _, name := range slices.Sorted(mapsKeys(cfg.Source)) {
+		src := cfg.Source[name]
+		for key, dir := range map[string]string{"directory": src.Directory, "local-registry": src.LocalRegistry} {
+			if dir == "" || path.IsAbs(dir) {
+				continue // a directory in the builder image, or none
+			}
+			p, err := contextPath(".", dir)
+			if err != nil {
+				return nil, fmt.Errorf("%s: source.%s.%s %q %v", cf, name, key, dir, err)
+			}
+			if !slices.Contains(dirs, p) {
+				dirs = append(dirs, p)
 			}
 		}
 	}
-	sort.Strings(plan.SourceDirs)
-	return plan, nil
+	return dirs, nil
 }
 
 func parseCargoManifest(name string, data []byte) (*cargoManifest, error) {
@@ -485,33 +581,63 @@ func addPathDeps(dir, mp, table string, deps map[string]any, add func(dir, from 
 // by itself, and the build script when there is one. Their content is
 // empty (a main for binaries): only the dependencies matter here.
 func (m *cargoManifest) stubs(dir string) ([]cargoStub, error) {
-	mp := path.Join(dir, "Cargo.toml")
-	var out []cargoStub
-	stub := func(what, p, data string) error {
-		c, err := contextPath(dir, p)
-		if err != nil {
-			return fmt.Errorf("%s: %s path %q %v", mp, what, p, err)
-		}
-		if !strings.HasSuffix(c, ".rs") {
-			return fmt.Errorf("%s: %s path %q is not a .rs file", mp, what, p)
-		}
-		if len(out) >= maxCargoTargets {
-			return fmt.Errorf("%s declares more than %d targets", mp, maxCargoTargets)
-		}
-		out = append(out, cargoStub{Path: c, Data: data})
-		return nil
+	s := &stubSet{dir: dir, mp: path.Join(dir, "Cargo.toml")}
+	if err := m.libStub(s); err != nil {
+		return nil, err
 	}
-	pkg := m.Package.Name
+	if err := m.targetStubs(s); err != nil {
+		return nil, err
+	}
+	if len(s.out) == 0 {
+		// No library and no declared target: the package's own binary.
+		if err := s.add("[[bin]]", "src/main.rs", stubMain); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.buildScriptStub(s); err != nil {
+		return nil, err
+	}
+	return s.out, nil
+}
+
+// stubSet collects the stubs of the package in dir (manifest mp).
+type stubSet struct {
+	dir, mp string
+	out     []cargoStub
+}
+
+// add stubs the target what (a manifest key) at p, relative to the
+// package. The path comes from the manifest: it must stay in the context
+// and be a Rust file, and the count is bounded.
+func (s *stubSet) add(what, p, data string) error {
+	c, err := contextPath(s.dir, p)
+	if err != nil {
+		return fmt.Errorf("%s: %s path %q %v", s.mp, what, p, err)
+	}
+	if !strings.HasSuffix(c, ".rs") {
+		return fmt.Errorf("%s: %s path %q is not a .rs file", s.mp, what, p)
+	}
+	if len(s.out) >= maxCargoTargets {
+		return fmt.Errorf("%s declares more than %d targets", s.mp, maxCargoTargets)
+	}
+	s.out = append(s.out, cargoStub{Path: c, Data: data})
+	return nil
+}
+
+// libStub stubs the library: at the path [lib] gives, else at
+// src/lib.rs unless package.autolib turns the library off.
+func (m *cargoManifest) libStub(s *stubSet) error {
 	switch {
 	case m.Lib != nil && m.Lib.Path != "":
-		if err := stub("[lib]", m.Lib.Path, stubLib); err != nil {
-			return nil, err
-		}
+		return s.add("[lib]", m.Lib.Path, stubLib)
 	case m.Lib != nil || m.Package.Autolib == nil || *m.Package.Autolib:
-		if err := stub("[lib]", "src/lib.rs", stubLib); err != nil {
-			return nil, err
-		}
+		return s.add("[lib]", "src/lib.rs", stubLib)
 	}
+	return nil
+}
+
+// targetStubs stubs every declared binary, example, test and bench.
+func (m *cargoManifest) targetStubs(s *stubSet) error {
 	kinds := []struct {
 		what    string
 		targets []cargoTarget
@@ -525,54 +651,57 @@ func (m *cargoManifest) stubs(dir string) ([]cargoStub, error) {
 	for _, k := range kinds {
 		for _, t := range k.targets {
 			if !cargoNameOK(t.Name) {
-				return nil, fmt.Errorf("%s: %s name %q is not a cargo target name", mp, k.what, t.Name)
+				return fmt.Errorf("%s: %s name %q is not a cargo target name", s.mp, k.what, t.Name)
 			}
-			p := t.Path
-			switch {
-			case p != "":
-			case k.what == "[[bin]]" && t.Name == pkg:
-				p = "src/main.rs"
-			default:
-				p = k.dir + "/" + t.Name + ".rs"
-			}
-			data := stubMain
-			if (k.what == "[[test]]" || k.what == "[[bench]]") && (t.Harness == nil || *t.Harness) {
-				data = stubLib
-			}
-			if err := stub(k.what, p, data); err != nil {
-				return nil, err
+			if err := s.add(k.what, m.targetPath(k.what, k.dir, t), targetStubData(k.what, t)); err != nil {
+				return err
 			}
 		}
 	}
-	if len(out) == 0 {
-		// No library and no declared target: the package's own binary.
-		if err := stub("[[bin]]", "src/main.rs", stubMain); err != nil {
-			return nil, err
-		}
+	return nil
+}
+
+// targetPath is where cargo looks for target t of kind what: its path,
+// else src/main.rs for the binary named after the package, else the
+// kind's directory (defaultDir).
+func (m *cargoManifest) targetPath(what, defaultDir string, t cargoTarget) string {
+	switch {
+	case t.Path != "":
+		return t.Path
+	case what == "[[bin]]" && t.Name == m.Package.Name:
+		return "src/main.rs"
 	}
+	return defaultDir + "/" + t.Name + ".rs"
+}
+
+// targetStubData is the stub of target t of kind what: tests and benches
+// with the default harness need no main, everything else does.
+func targetStubData(what string, t cargoTarget) string {
+	if (what == "[[test]]" || what == "[[bench]]") && (t.Harness == nil || *t.Harness) {
+		return stubLib
+	}
+	return stubMain
+}
+
+// buildScriptStub stubs the build script when there is one.
+func (m *cargoManifest) buildScriptStub(s *stubSet) error {
 	switch b := m.Package.Build.(type) {
 	case string:
-		if err := stub("package.build", b, stubMain); err != nil {
-			return nil, err
-		}
+		return s.add("package.build", b, stubMain)
 	case bool:
 		if b {
-			if err := stub("package.build", "build.rs", stubMain); err != nil {
-				return nil, err
-			}
+			return s.add("package.build", "build.rs", stubMain)
 		}
 	case nil:
 		// Cargo finds build.rs by itself; a package that needs one says
 		// so with build-dependencies or links.
 		if len(m.BuildDependencies) > 0 || m.Package.Links != "" {
-			if err := stub("package.build", "build.rs", stubMain); err != nil {
-				return nil, err
-			}
+			return s.add("package.build", "build.rs", stubMain)
 		}
 	default:
-		return nil, fmt.Errorf("%s: package.build must be a path or a boolean", mp)
+		return fmt.Errorf("%s: package.build must be a path or a boolean", s.mp)
 	}
-	return out, nil
+	return nil
 }
 
 // dedupeStubs keeps the first stub of each path, sorted by path.

@@ -50,82 +50,108 @@ type auditPackage struct {
 // devDeps names, per local package, the dependencies it has only for
 // tests, and buildDeps the ones only its build script uses.
 func cargoAudit(lockData []byte, pkg string, devDeps, buildDeps map[string]map[string]bool) ([]byte, error) {
-	bad := func(format string, args ...any) error {
-		return cargoError(rules.CargoManifest, "language", "Cargo.lock: "+format, args...)
+	lock, err := readCargoLock(lockData)
+	if err != nil {
+		return nil, err
 	}
+	root, err := lock.rootPackage(pkg)
+	if err != nil {
+		return nil, err
+	}
+	kind, edges, err := lock.walk(root, devDeps, buildDeps)
+	if err != nil {
+		return nil, err
+	}
+	return encodeAuditSection(lock.auditPackages(root, kind, edges))
+}
+
+// lockError is a refusal of Cargo.lock.
+func lockError(format string, args ...any) error {
+	return cargoError(rules.CargoManifest, "language", "Cargo.lock: "+format, args...)
+}
+
+// cargoLockIndex is a parsed lock with its packages indexed by name.
+type cargoLockIndex struct {
+	pkgs   []cargoLockPackage
+	byName map[string][]int // name -> indexes in pkgs
+}
+
+// readCargoLock parses the lock; the lock comes from the context, so its
+// size is bounded and every package must have a name and a version.
+func readCargoLock(lockData []byte) (*cargoLockIndex, error) {
 	var lock cargoLockFile
 	if err := decodeTOML(cargoLock, lockData, &lock); err != nil {
 		return nil, cargoError(rules.CargoManifest, "language", "%v", err)
 	}
 	if len(lock.Package) > maxCargoLockPackages {
-		return nil, bad("more than %d packages", maxCargoLockPackages)
+		return nil, lockError("more than %d packages", maxCargoLockPackages)
 	}
 	byName := map[string][]int{}
 	for i, p := range lock.Package {
 		if p.Name == "" || p.Version == "" {
-			return nil, bad("package %d has no name or version", i+1)
+			return nil, lockError("package %d has no name or version", i+1)
 		}
 		byName[p.Name] = append(byName[p.Name], i)
 	}
-	// resolve finds the package a dependency entry ("name", "name
-	// version" or "name version (source)") names.
-	resolve := func(from, dep string) (int, error) {
-		f := strings.Fields(dep)
-		if len(f) == 0 {
-			return 0, bad("%s has an empty dependency", from)
-		}
-		cands := byName[f[0]]
-		var match []int
-		for _, c := range cands {
-			p := lock.Package[c]
-			if len(f) >= 2 && p.Version != f[1] {
-				continue
-			}
-			if len(f) >= 3 && "("+p.Source+")" != strings.Join(f[2:], " ") {
-				continue
-			}
-			match = append(match, c)
-		}
-		if len(match) != 1 {
-			return 0, bad("%s depends on %q, which names %d packages of the lock; regenerate the lock with cargo", from, dep, len(match))
-		}
-		return match[0], nil
-	}
+	return &cargoLockIndex{pkgs: lock.Package, byName: byName}, nil
+}
+
+// rootPackage finds the built package: the local one (no source) named
+// pkg.
+func (l *cargoLockIndex) rootPackage(pkg string) (int, error) {
 	root := -1
-	for _, i := range byName[pkg] {
-		if lock.Package[i].Source == "" {
+	for _, i := range l.byName[pkg] {
+		if l.pkgs[i].Source == "" {
 			root = i
 		}
 	}
 	if root < 0 {
-		return nil, bad("does not list package %q; run cargo update --workspace and commit the lock", pkg)
+		return 0, lockError("does not list package %q; run cargo update --workspace and commit the lock", pkg)
 	}
+	return root, nil
+}
 
-	// Walk the graph; a package reached through a runtime edge is runtime,
-	// one reached through build edges only is build.
+// resolve finds the package a dependency entry ("name", "name version" or
+// "name version (source)") of from names; it must name exactly one.
+func (l *cargoLockIndex) resolve(from, dep string) (int, error) {
+	f := strings.Fields(dep)
+	if len(f) == 0 {
+		return 0, lockError("%s has an empty dependency", from)
+	}
+	var match []int
+	for _, c := range l.byName[f[0]] {
+		p := l.pkgs[c]
+		if len(f) >= 2 && p.Version != f[1] {
+			continue
+		}
+		if len(f) >= 3 && "("+p.Source+")" != strings.Join(f[2:], " ") {
+			continue
+		}
+		match = append(match, c)
+	}
+	if len(match) != 1 {
+		return 0, lockError("%s depends on %q, which names %d packages of the lock; regenerate the lock with cargo", from, dep, len(match))
+	}
+	return match[0], nil
+}
+
+// walk follows the graph from root and returns the kind of every package
+// reached and the edges followed. A package reached through a runtime
+// edge is runtime, one reached through build edges only is build.
+func (l *cargoLockIndex) walk(root int, devDeps, buildDeps map[string]map[string]bool) (map[int]string, map[int][]int, error) {
 	kind := map[int]string{root: "runtime"}
 	edges := map[int][]int{}
 	queue := []int{root}
 	for len(queue) > 0 {
 		i := queue[0]
 		queue = queue[1:]
-		p := lock.Package[i]
-		for _, dep := range p.Dependencies {
-			f := strings.Fields(dep)
-			if len(f) == 0 {
-				return nil, bad("%s %s has an empty dependency; regenerate the lock with cargo", p.Name, p.Version)
-			}
-			name := f[0]
-			if p.Source == "" && devDeps[p.Name][name] {
-				continue
-			}
-			j, err := resolve(p.Name+" "+p.Version, dep)
+		for _, dep := range l.pkgs[i].Dependencies {
+			j, k, err := l.edge(i, kind[i], dep, devDeps, buildDeps)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			k := kind[i]
-			if p.Source == "" && buildDeps[p.Name][name] {
-				k = "build"
+			if j < 0 {
+				continue
 			}
 			edges[i] = append(edges[i], j)
 			switch prev, seen := kind[j]; {
@@ -138,31 +164,44 @@ func cargoAudit(lockData []byte, pkg string, devDeps, buildDeps map[string]map[s
 			}
 		}
 	}
+	return kind, edges, nil
+}
 
-	// cargo-auditable's order: sorted by name, version, source.
-	idx := make([]int, 0, len(kind))
-	for i := range kind {
-		idx = append(idx, i)
+// edge resolves dependency entry dep of package i, of kind k, to the
+// package it names and the kind it passes on. The dev-dependencies of
+// the workspace's own packages are not in the binary (j < 0); their
+// build-dependencies are build edges.
+func (l *cargoLockIndex) edge(i int, k, dep string, devDeps, buildDeps map[string]map[string]bool) (int, string, error) {
+	p := l.pkgs[i]
+	f := strings.Fields(dep)
+	if len(f) == 0 {
+		return 0, "", lockError("%s %s has an empty dependency; regenerate the lock with cargo", p.Name, p.Version)
 	}
-	sort.Slice(idx, func(a, b int) bool {
-		pa, pb := lock.Package[idx[a]], lock.Package[idx[b]]
-		if pa.Name != pb.Name {
-			return pa.Name < pb.Name
-		}
-		if pa.Version != pb.Version {
-			return pa.Version < pb.Version
-		}
-		return pa.Source < pb.Source
-	})
+	name := f[0]
+	if p.Source == "" && devDeps[p.Name][name] {
+		return -1, "", nil
+	}
+	j, err := l.resolve(p.Name+" "+p.Version, dep)
+	if err != nil {
+		return 0, "", err
+	}
+	if p.Source == "" && buildDeps[p.Name][name] {
+		k = "build"
+	}
+	return j, k, nil
+}
+
+// auditPackages lists the packages walked in cargo-auditable's format,
+// with dependencies as positions in the list.
+func (l *cargoLockIndex) auditPackages(root int, kind map[int]string, edges map[int][]int) []auditPackage {
+	idx := l.auditOrder(kind)
 	pos := map[int]int{}
 	for n, i := range idx {
 		pos[i] = n
 	}
-	out := struct {
-		Packages []auditPackage `json:"packages"`
-	}{}
+	var out []auditPackage
 	for _, i := range idx {
-		p := lock.Package[i]
+		p := l.pkgs[i]
 		ap := auditPackage{Name: p.Name, Version: p.Version, Source: auditSource(p.Source), Root: i == root}
 		if kind[i] == "build" {
 			ap.Kind = "build"
@@ -175,8 +214,37 @@ func cargoAudit(lockData []byte, pkg string, devDeps, buildDeps map[string]map[s
 			}
 		}
 		sort.Ints(ap.Dependencies)
-		out.Packages = append(out.Packages, ap)
+		out = append(out, ap)
 	}
+	return out
+}
+
+// auditOrder is cargo-auditable's order of the packages walked: sorted by
+// name, version, source.
+func (l *cargoLockIndex) auditOrder(kind map[int]string) []int {
+	idx := make([]int, 0, len(kind))
+	for i := range kind {
+		idx = append(idx, i)
+	}
+	sort.Slice(idx, func(a, b int) bool {
+		pa, pb := l.pkgs[idx[a]], l.pkgs[idx[b]]
+		if pa.Name != pb.Name {
+			return pa.Name < pb.Name
+		}
+		if pa.Version != pb.Version {
+			return pa.Version < pb.Version
+		}
+		return pa.Source < pb.Source
+	})
+	return idx
+}
+
+// encodeAuditSection is the section's content: the list as JSON,
+// zlib-compressed.
+func encodeAuditSection(pkgs []auditPackage) ([]byte, error) {
+	out := struct {
+		Packages []auditPackage `json:"packages"`
+	}{Packages: pkgs}
 	js, err := json.Marshal(out)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the dependency list: %w", err)
