@@ -340,7 +340,9 @@ func TestManifestsTarget(t *testing.T) {
 	if err := json.Unmarshal(meta["result.json"], &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Targets) != 2 || list.Targets[1].Name != "manifests" || !strings.Contains(list.Targets[1].Description, "IMAGE=") {
+	// default, manifests, then the eject targets (dockerfile, plan).
+	if len(list.Targets) != 4 || list.Targets[1].Name != "manifests" || !strings.Contains(list.Targets[1].Description, "IMAGE=") ||
+		list.Targets[2].Name != "dockerfile" || list.Targets[3].Name != "plan" {
 		t.Errorf("targets = %s", meta["result.json"])
 	}
 }
