@@ -38,10 +38,6 @@ func buildEject(ctx context.Context, b *specBuild) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if conv.Plan == nil {
-		return nil, withSource(errors.Errorf("safe-frontend: the %s language has no plan, so it cannot be ejected or shown", b.sp.Language),
-			b.src.SourceMap, b.sp.Source.Range("language"))
-	}
 	files, err := ejectFiles(b.bc.Target, b, conv, bases)
 	if err != nil {
 		return nil, withSource(err, b.src.SourceMap, b.sp.Source.Range("language"))

@@ -175,7 +175,7 @@ type Result struct {
 	BaseImage *dockerspec.DockerOCIImage
 	// SBOM says where in the final image its packages are described.
 	SBOM []SBOMSource
-	// Plan is the language's plan, for languages that plan (lang.Planner).
+	// Plan is the complete plan: the language's, with the frame's layers.
 	Plan *plan.Plan
 }
 
@@ -242,15 +242,14 @@ func Convert(in *Input) (*Result, error) {
 		return nil, errors.Errorf("the %s build produced no artifacts", l.Name())
 	}
 
-	layers, err := finalLayers(in, out, builder, runtimeBase)
+	// The frame's layers (CA bundle, runtime, copy:) go around the app's,
+	// in the LLB and in the plan the Dockerfile renderer reads alike.
+	below, above, err := frameLayers(s)
 	if err != nil {
 		return nil, err
 	}
-	if pl != nil {
-		if pl, err = completePlan(pl, s); err != nil {
-			return nil, err
-		}
-	}
+	layers := finalLayers(in, out, below, above, builder, runtimeBase)
+	pl.Final.Layers = slices.Concat(below, pl.Final.Layers, above)
 	img := imageConfig(in, out, layers, finalBase, hasFinal)
 	var baseImg *dockerspec.DockerOCIImage
 	if hasFinal {
@@ -260,12 +259,8 @@ func Convert(in *Input) (*Result, error) {
 }
 
 // finalLayers lists the layers the frontend puts on the final base, bottom
-// first (see frameLayers), with the app's layers in the middle.
-func finalLayers(in *Input, out *BuildOutput, builder, runtime Base) ([]Layer, error) {
-	below, above, err := frameLayers(in.Spec)
-	if err != nil {
-		return nil, err
-	}
+// first: the frame's below (see frameLayers), the app's, the frame's above.
+func finalLayers(in *Input, out *BuildOutput, below, above []plan.Layer, builder, runtime Base) []Layer {
 	refs := func(r plan.Ref, specPath string) llb.State {
 		switch {
 		case r.Base == RoleBuilder:
@@ -280,7 +275,7 @@ func finalLayers(in *Input, out *BuildOutput, builder, runtime Base) ([]Layer, e
 		}
 		return llb.Scratch()
 	}
-	return slices.Concat(llbLayers(below, refs), out.Layers, llbLayers(above, refs)), nil
+	return slices.Concat(llbLayers(below, refs), out.Layers, llbLayers(above, refs))
 }
 
 // llbLayers gives plan layers their states.

@@ -57,19 +57,6 @@ func frameLayers(s *spec.Spec) (below, above []plan.Layer, err error) {
 	return below, above, nil
 }
 
-// completePlan is the language's plan with the frame's layers around the
-// app's: everything the final image holds, for `safe plan` and the
-// Dockerfile renderer.
-func completePlan(pl *plan.Plan, s *spec.Spec) (*plan.Plan, error) {
-	below, above, err := frameLayers(s)
-	if err != nil {
-		return nil, err
-	}
-	full := *pl
-	full.Final.Layers = slices.Concat(below, pl.Final.Layers, above)
-	return &full, nil
-}
-
 // PlanOf is the complete plan of a spec for a target platform, without
 // LLB: what `safe plan` prints. The files are the context files the
 // language reads (ContextFiles).
@@ -89,5 +76,10 @@ func PlanOf(s *spec.Spec, files map[string][]byte, target, build ocispecs.Platfo
 	if err := pl.Validate(); err != nil {
 		return nil, errors.Wrapf(err, "the %s plan is malformed", s.Language)
 	}
-	return completePlan(pl, s)
+	below, above, err := frameLayers(s)
+	if err != nil {
+		return nil, err
+	}
+	pl.Final.Layers = slices.Concat(below, pl.Final.Layers, above)
+	return pl, nil
 }

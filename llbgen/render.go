@@ -14,19 +14,19 @@ import (
 
 // buildStage adds the language's build to in.Builder, from its plan.
 func buildStage(l Language, in *BuildInput) (*BuildOutput, *plan.Plan, error) {
-	switch l := l.(type) {
-	case lang.Planner:
-		pl, err := l.Plan(&lang.Input{Spec: in.Spec, Files: in.Files, Target: in.Target, Build: in.Build, BuildArgs: in.Env, CA: in.CA, Epoch: in.Epoch, SpecFile: in.SpecFile})
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := pl.Validate(); err != nil {
-			return nil, nil, errors.Wrapf(err, "the %s plan is malformed", l.Name())
-		}
-		out, err := renderPlan(pl, in)
-		return out, pl, err
+	p, ok := l.(lang.Planner)
+	if !ok {
+		return nil, nil, errors.Errorf("language %s does not plan its build", l.Name())
 	}
-	return nil, nil, errors.Errorf("language %s does not plan its build", l.Name())
+	pl, err := p.Plan(&lang.Input{Spec: in.Spec, Files: in.Files, Target: in.Target, Build: in.Build, BuildArgs: in.Env, CA: in.CA, Epoch: in.Epoch, SpecFile: in.SpecFile})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := pl.Validate(); err != nil {
+		return nil, nil, errors.Wrapf(err, "the %s plan is malformed", l.Name())
+	}
+	out, err := renderPlan(pl, in)
+	return out, pl, err
 }
 
 // planRenderer turns a plan's stages into LLB states, in order.
