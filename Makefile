@@ -61,7 +61,7 @@ lint: $(STATICCHECK) $(ACTIONLINT_STAMP) ## gofmt, go vet, staticcheck, actionli
 		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
-	$(ACTIONLINT) -no-color examples/ci/github-actions.yml
+	$(ACTIONLINT) -no-color examples/ci/github-actions.yml .github/workflows/release.yml
 
 # The hardened runner's tests put Debian's static tini in front of their probe.
 TINI_STATIC = /usr/bin/tini-static
@@ -89,11 +89,25 @@ fuzz: ## each fuzz target for longer (FUZZTIME=5m by default here)
 
 # TMPDIR beside the stack's state: image tarballs and fresh daemons' roots run
 # to gigabytes, more than a small tmpfs /tmp holds (TestMain sets it too).
-integration: cosign ## integration tests on a real buildkitd + runc + registry (starts the stack)
+integration: cosign $(QEMU_USER) ## integration tests on a real buildkitd + runc + registry (starts the stack)
 	mkdir -p _output/tmp
 	TMPDIR=$(CURDIR)/_output/tmp $(GO) test -count=1 -timeout 60m -v ./integration/
 
 test: lint unit fuzz-short integration ## everything CI runs
+
+# The release tests run the arm64 and riscv64 frontend binaries under the
+# emulator directly (no binfmt registration).
+QEMU_USER = /usr/bin/qemu-riscv64-static
+$(QEMU_USER):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static; }
+
+# make release VERSION=1.4.2 REGISTRY=docker.io [RELEASE_FLAGS="-key cosign.key"]:
+# from a clean tree tagged v$(VERSION), through $$BUILDKIT_HOST (hack/release).
+release: cosign ## build, push, attest and sign a release (VERSION=, REGISTRY=, RELEASE_FLAGS=)
+	@test -n "$(VERSION)" -a -n "$(REGISTRY)" || { echo "usage: make release VERSION=1.4.2 REGISTRY=docker.io [RELEASE_FLAGS=...]"; exit 2; }
+	$(GO) build -o _output/bin/ github.com/moby/buildkit/cmd/buildctl
+	PATH=$(CURDIR)/_output/bin:$$PATH $(GO) run ./hack/release -version $(VERSION) -registry $(REGISTRY) $(RELEASE_FLAGS)
 
 # The benchmark runs on a buildkitd of its own (started and stopped by
 # bench/), so pruning before cold builds leaves the stack's cache alone;
@@ -102,4 +116,4 @@ bench: ## each example via the frontend vs a hand-written Dockerfile, medians of
 	hack/stack up
 	. <(hack/stack env) && $(GO) run ./bench -runs $(or $(RUNS),5) $(if $(APPS),-apps $(APPS)) $(if $(SCENARIOS),-scenarios $(SCENARIOS)) -out docs/benchmark.md
 
-.PHONY: lint unit fuzz-short fuzz integration test bench cosign
+.PHONY: lint unit fuzz-short fuzz integration test bench cosign release

@@ -1,7 +1,7 @@
 # The runtime companion image, docker.io/org/safe-frontend-runtime:1: the
 # init (/sbin/tini, Debian's static tini) and the health probe
 # (/sbin/safe-probe) that safe-frontend copies into every image it builds,
-# for linux/amd64 and linux/arm64. The frontend binary pins this image's
+# for every platform of hack/platforms. The frontend binary pins this image's
 # index digest (see RUNTIME_DIGEST in the root Dockerfile).
 #
 # Like the root Dockerfile, it is built by BuildKit's built-in Dockerfile
@@ -11,7 +11,7 @@
 #   hack/runtime-stage.sh _output/runtime
 #   buildctl build --frontend dockerfile.v0 --local context=_output/runtime \
 #     --local dockerfile=. --opt filename=runtime.Dockerfile \
-#     --opt platform=linux/amd64,linux/arm64 --opt build-arg:SOURCE_DATE_EPOCH=0 \
+#     --opt platform=$(grep -v '^#' hack/platforms | paste -sd, -) --opt build-arg:SOURCE_DATE_EPOCH=0 \
 #     --output type=image,name=127.0.0.1:5000/org/safe-frontend-runtime:1,push=true,rewrite-timestamp=true
 # Every file is root:root with times at the epoch, so the same sources give
 # the same digest.
@@ -22,9 +22,9 @@ ARG GO_IMAGE=golang:1.26
 FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS probe
 WORKDIR /src
 COPY src/ ./
-ARG TARGETOS TARGETARCH
+ARG TARGETOS TARGETARCH TARGETVARIANT
 RUN --mount=type=cache,id=safe-frontend-gobuild,target=/root/.cache/go-build \
-    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOFLAGS=-mod=readonly \
+    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} GOFLAGS=-mod=readonly \
     go build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o /out/safe-probe ./cmd/safe-probe
 
 FROM scratch AS tree

@@ -18,6 +18,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pkg/errors"
 
+	"github.com/org/safe-frontend/internal/version"
 	"github.com/org/safe-frontend/llbgen"
 	"github.com/org/safe-frontend/lock"
 	"github.com/org/safe-frontend/policy"
@@ -46,7 +47,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "reading build options")
 	}
-	src, err := bc.ReadEntrypoint(ctx, SourceLanguage)
+	src, err := bc.ReadEntrypoint(ctx, SourceLanguage, readSpecName()...)
 	if err != nil {
 		return nil, errors.Wrap(err, "reading the spec")
 	}
@@ -354,4 +355,15 @@ func crossBuild(build ocispecs.Platform, targets []ocispecs.Platform) bool {
 // then re-admits what the spec explicitly includes.
 func contextExcludes(dockerignore []string, include []string) []string {
 	return append(append([]string{}, dockerignore...), policy.ContextExcludes(include)...)
+}
+
+// readSpecName names the spec's read after the frontend and its version, so
+// the build output says which safe-frontend ran. The unique ID keeps the
+// read apart from the identical one the Dockerfile frontend made to find the
+// `# syntax=` line: BuildKit shows a shared step under its first name only.
+func readSpecName() []llb.LocalOption {
+	return []llb.LocalOption{
+		llb.LocalUniqueID(version.Short()),
+		llb.WithCustomName("[internal] " + version.Short() + ": load the spec"),
+	}
 }

@@ -23,23 +23,37 @@ TINI_VERSION=0.19.0-3+b8
 declare -A TINI_SHA256=(
 	[amd64]=a443b12107331f67836a64cb6efe1dd92d2765e15568eb4567dccb409a8cd2a0
 	[arm64]=442405a197deb2471fc881ef3ee66c399dab2a766280e9b935197f1d18d8d6e8
+	[armhf]=69b9aa9cad6e1b476ca5a5018cc0921647044359b350b6d86f7bd23d96ee7539
+	[ppc64el]=15209384fc8bbec4d72aa0ed5f29e3d1744ab82ea2dbe59b7fd9c397b5477ce5
+	[s390x]=eb3d795cc8f9500702041bfc3bd9fff749e378911fe468d1d575bbe5ccddac53
+	[riscv64]=473d435773805f6c341e145ffb647a22e7ffd413ae07430064a2b7f1fd45dffb
+)
+# Debian's architecture for each OCI platform of hack/platforms; the
+# staged directory is named after the OCI architecture (TARGETARCH).
+declare -A DEBIAN_ARCH=(
+	[linux/amd64]=amd64 [linux/arm64]=arm64 [linux/arm/v7]=armhf
+	[linux/ppc64le]=ppc64el [linux/s390x]=s390x [linux/riscv64]=riscv64
 )
 
 out=${1:?usage: $0 OUT}
 rm -rf "$out/tini" "$out/src"
 mkdir -p "$out/src/cmd/safe-probe"
-for arch in amd64 arm64; do
+while read -r platform; do
+	[[ -z $platform || $platform == \#* ]] && continue
+	arch=${DEBIAN_ARCH[$platform]:-}
+	[[ -n $arch ]] || { echo "runtime-stage: no Debian architecture for $platform (hack/platforms)" >&2; exit 1; }
 	deb=$(debs_fetch "$TINI_SUITE" "$arch" "tini=$TINI_VERSION")
 	debs_verify "$deb" "${TINI_SHA256[$arch]}"
 	tmp=$(mktemp -d)
 	dpkg-deb -x "$deb" "$tmp"
-	dest=$out/tini/$arch
+	ociarch=${platform#linux/}
+	dest=$out/tini/${ociarch%%/*}
 	mkdir -p "$dest"
 	install -m 0755 "$tmp/usr/bin/tini-static" "$dest/tini-static"
 	install -m 0644 "$tmp/usr/share/doc/tini/copyright" "$dest/copyright"
 	dpkg-deb -f "$deb" | awk '{ print } $1 == "Package:" { print "Status: install ok installed" }' >"$dest/status"
 	rm -rf "$tmp"
-done
+done <"$repo/hack/platforms"
 
 [[ -f $repo/LICENSE ]] || { echo "runtime-stage: $repo/LICENSE is missing; the image ships it as safe-probe's licence" >&2; exit 1; }
 install -m 0644 "$repo/LICENSE" "$out/src/"

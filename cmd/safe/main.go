@@ -7,6 +7,7 @@
 //	safe manifest --image REF@DIGEST [--namespace NS] [--platform P,...] SPEC
 //	                                         print the Kubernetes Deployment and Service
 //	safe lock [--update] [--platform P] SPEC pin the spec's base images in SPEC.lock
+//	safe version                             print the version
 //
 // lint exits 1 when any spec has an error finding, 2 on a usage or I/O
 // error, and 0 otherwise (warnings and exempted findings do not fail).
@@ -22,6 +23,7 @@ import (
 	"text/tabwriter"
 	"unicode/utf8"
 
+	"github.com/org/safe-frontend/internal/version"
 	"github.com/org/safe-frontend/policy"
 	"github.com/org/safe-frontend/rules"
 	"github.com/org/safe-frontend/spec"
@@ -49,6 +51,7 @@ const usage = `usage:
   safe plan [--format text|json] SPEC      print the build plan, stage by stage
   safe eject [-o DIR] [--force] SPEC       write a Dockerfile and .dockerignore that
                                            build the same image (through $BUILDKIT_HOST)
+  safe version                             print the version (also --version)
 `
 
 // run is the whole command, minus the process: it returns the exit code.
@@ -72,6 +75,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return planCmd(args[1:], stdout, stderr)
 	case "eject":
 		return ejectCmd(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, version.Line("safe"))
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

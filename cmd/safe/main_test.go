@@ -225,3 +225,12 @@ func TestSchema(t *testing.T) {
 		}
 	}
 }
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		code, out, errs := runSafe(t, "", arg)
+		if code != exitOK || errs != "" || !strings.HasPrefix(out, "safe dev (revision ") {
+			t.Errorf("safe %s: exit %d, stdout %q, stderr %q", arg, code, out, errs)
+		}
+	}
+}
