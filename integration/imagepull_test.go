@@ -244,6 +244,14 @@ func debianMachine(t *testing.T, arch string) (elf.Machine, string) {
 		return elf.EM_X86_64, "x86_64-linux-gnu"
 	case "arm64":
 		return elf.EM_AARCH64, "aarch64-linux-gnu"
+	case "arm":
+		return elf.EM_ARM, "arm-linux-gnueabihf"
+	case "ppc64le":
+		return elf.EM_PPC64, "powerpc64le-linux-gnu"
+	case "s390x":
+		return elf.EM_S390, "s390x-linux-gnu"
+	case "riscv64":
+		return elf.EM_RISCV, "riscv64-linux-gnu"
 	}
 	t.Fatalf("no ELF machine known for %s", arch)
 	return 0, ""
