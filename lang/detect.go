@@ -63,10 +63,10 @@ type Project struct {
 
 // Limits of what detection reads.
 const (
-	maxProjectFile  = 4 << 20
-	maxSourceFiles  = 2000
-	maxSourceFile   = 512 << 10
-	maxSourceDepth  = 8
+	maxProjectFile = 4 << 20
+	maxSourceFiles = 2000
+	maxSourceFile  = 512 << 10
+	maxSourceDepth = 8
 )
 
 // ReadFile reads one project file; ok is false when it does not exist, is

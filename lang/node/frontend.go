@@ -42,4 +42,3 @@ func frontEndNotSupported(dir, tool string) error {
 	}
 	return &lang.NotSupported{Msg: fmt.Sprintf("%s: a front-end build (%s, with a build script and no server): its output is a static site for a web server, not a program node runs; safe init does not write specs for static sites yet", where, tool)}
 }
-
