@@ -174,13 +174,25 @@ type Hints struct {
 	HealthFrom string
 }
 
+// Or fills what h lacks from more: the hints of a wider search.
+func (h Hints) Or(more Hints) Hints {
+	if h.Port == 0 {
+		h.Port, h.PortFrom = more.Port, more.PortFrom
+	}
+	if h.Health == "" {
+		h.Health, h.HealthFrom = more.Health, more.HealthFrom
+	}
+	h.ReadsPORT = h.ReadsPORT || more.ReadsPORT
+	return h
+}
+
 // Patterns of a listening port: a PORT default, an address literal, a
 // listen call with a number, a port= argument.
 var portRes = []*regexp.Regexp{
 	regexp.MustCompile(`\bPORT\b["')\]]?\s*(?:\|\||\?\?|,|\bor\b|:-|\)\.unwrap_or\(|\.getOrDefault\(|\))?\s*["']?([0-9]{2,5})\b`),
 	regexp.MustCompile(`["'](?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\])?:([0-9]{2,5})["']`),
 	regexp.MustCompile(`\.listen\(\s*([0-9]{2,5})\b`),
-	regexp.MustCompile(`\bport\s*[=:]\s*([0-9]{2,5})\b`),
+	regexp.MustCompile(`(?i)\bport\s*(?::=|=|:)\s*["']?([0-9]{2,5})\b`),
 }
 
 var readsPortRe = regexp.MustCompile(`\b(?:process\.env\.PORT|getenv\(\s*["']PORT["']|environ(?:\.get\(|\[)\s*["']PORT["']|env::var\(\s*"PORT"|Getenv\(\s*"PORT"|\$\{PORT)`)
@@ -188,7 +200,7 @@ var readsPortRe = regexp.MustCompile(`\b(?:process\.env\.PORT|getenv\(\s*["']POR
 // healthRoutes are the usual health paths, the most specific first.
 var healthRoutes = []string{"/healthz", "/health", "/livez", "/readyz", "/ping"}
 
-var healthRe = regexp.MustCompile(`["'` + "`" + `](/healthz|/health|/livez|/readyz|/ping)["'` + "`" + `]`)
+var healthRe = regexp.MustCompile(`["'` + "`" + `](?:GET\s+)?(/healthz|/health|/livez|/readyz|/ping)["'` + "`" + `]`)
 
 // Hints reads the sources under dir for a port and a health route.
 func (p *Project) Hints(dir string, exts ...string) Hints {

@@ -45,11 +45,9 @@ func (golang) Detect(p *lang.Project) ([]*lang.App, error) {
 		if dir != "." {
 			a.Spec.Go.Main = "./" + dir
 		}
-		h := p.Hints(dir, ".go")
-		if h.Port == 0 && h.Health == "" {
-			h = p.Hints(".", ".go")
-		}
-		a.ApplyHints(h, "", 0)
+		// The main package first, then the module for what it lacks:
+		// handlers often live in a package of their own.
+		a.ApplyHints(p.Hints(dir, ".go").Or(p.Hints(".", ".go")), "", 0)
 		apps = append(apps, a)
 	}
 	return apps, nil

@@ -13,7 +13,7 @@ import (
 )
 
 // Detect: a pom.xml at the root; one app for the root project, or for
-// each jar module of a multi-module build. A Gradle build is not
+// each jar module with a main class of a multi-module build. A Gradle build is not
 // supported yet, and said so.
 func (j java) Detect(p *lang.Project) ([]*lang.App, error) {
 	files := p.Files(j.ContextFiles(nil)...)
@@ -32,11 +32,21 @@ func (j java) Detect(p *lang.Project) ([]*lang.App, error) {
 	if r.Root.Packaging != "pom" {
 		return []*lang.App{moduleApp(p, r.Root, false)}, nil
 	}
-	var apps []*lang.App
+	// The modules that run: a main class named or found; the libraries
+	// only when none does.
+	var apps, libs []*lang.App
 	for _, m := range r.Modules {
-		if m.Packaging == "jar" {
-			apps = append(apps, moduleApp(p, m, true))
+		if m.Packaging != "jar" {
+			continue
 		}
+		if a := moduleApp(p, m, true); m.MainClass != "" || a.Spec.Java.Main != "" {
+			apps = append(apps, a)
+		} else {
+			libs = append(libs, a)
+		}
+	}
+	if len(apps) == 0 {
+		return libs, nil
 	}
 	return apps, nil
 }
@@ -113,7 +123,11 @@ func mainClass(p *lang.Project, a *lang.App, dir string, boot bool) {
 		a.Guess("java", "no main class found: set java.main")
 	case 1:
 		a.Spec.Java.Main = found[0]
-		a.Guess("java/main", "the class with the main method")
+		if boot {
+			a.Guess("java/main", "the @SpringBootApplication class")
+		} else {
+			a.Guess("java/main", "the class with the main method")
+		}
 	default:
 		slices.Sort(found)
 		a.Spec.Java.Main = found[0]

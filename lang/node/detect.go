@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"io/fs"
 	"maps"
 	"path"
@@ -41,7 +42,10 @@ func (node) Detect(p *lang.Project) ([]*lang.App, error) {
 	globs := root.workspaceGlobs()
 	if len(globs) == 0 {
 		a, err := detectPackage(p, ".", &root)
-		if err != nil || a == nil {
+		if errors.Is(err, errLeftToStatic) {
+			return nil, nil
+		}
+		if err != nil {
 			return nil, err
 		}
 		return []*lang.App{a}, nil

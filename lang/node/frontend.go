@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/org/safe-frontend/lang"
@@ -9,7 +10,11 @@ import (
 // A front-end build (a Vite or React app with a build script and no
 // server) makes files a web server serves, not a program node runs: it is
 // a static site, which the Node language does not build. This piece alone
-// tells one; the static language takes it over.
+// tells one. Where a language named "static" is registered, it detects
+// these itself and Node leaves them to it.
+
+// errLeftToStatic: a front-end build that the static language detects.
+var errLeftToStatic = errors.New("a front-end build")
 
 // frontEndTools are the build tools of single-page apps and static sites.
 var frontEndTools = []string{"vite", "react-scripts", "@angular/cli", "@vue/cli-service", "parcel", "astro", "@sveltejs/kit", "gatsby"}
@@ -36,6 +41,9 @@ func frontEnd(pkg *detectJSON) string {
 }
 
 func frontEndNotSupported(dir, tool string) error {
+	if _, ok := lang.Lookup("static"); ok {
+		return errLeftToStatic
+	}
 	where := "package.json"
 	if dir != "." {
 		where = dir + "/package.json"
