@@ -6,8 +6,8 @@ package langtest
 import (
 	"io/fs"
 	"os"
-	"reflect"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
