@@ -56,7 +56,9 @@ func candidatesIn(fsys fs.FS, dir, name string, depth int) ([]Candidate, []error
 			out = append(out, Candidate{ID: path.Join(dir, a.ID), Dir: dir, App: a})
 		}
 	}
-	if len(out) > 0 || len(errs) > 0 || depth >= maxCandidateDepth {
+	// A project here that cannot be set up (a root package.json of tools
+	// alone) does not stop the search below it.
+	if len(out) > 0 || depth >= maxCandidateDepth {
 		return out, errs
 	}
 	entries, _ := fs.ReadDir(fsys, dir)

@@ -150,6 +150,10 @@ func TestInitKeepsFiles(t *testing.T) {
 		t.Errorf("safe init --force: exit %d, %s; the spec was not rewritten", code, errs)
 	}
 
+	if code, out, _ := runSafe(t, "", "init", "-f", "build.yaml", proj); code != exitOK || !strings.Contains(out, "docker buildx build -f "+filepath.Join(proj, "build.yaml")) ||
+		!strings.HasPrefix(readFile(t, filepath.Join(proj, "build.yaml")), "# syntax=") {
+		t.Errorf("safe init -f build.yaml: exit %d, %s", code, out)
+	}
 	if err := os.WriteFile(filepath.Join(proj, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

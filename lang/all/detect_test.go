@@ -12,10 +12,12 @@ import (
 
 // A monorepo of services: no project at its root, one in each service's
 // directory; each is a candidate, named by its directory, and Find takes
-// that name. A project that cannot be set up is reported beside them.
+// that name. A project that cannot be set up (the root's package.json of
+// tools, a front-end) is reported beside them.
 func TestCandidatesMonorepo(t *testing.T) {
 	fsys := fstest.MapFS{
 		"README.md":                                    {Data: []byte("# shop\n")},
+		"package.json":                                 {Data: []byte(`{"private":true,"devDependencies":{"prettier":"3"}}`)},
 		"services/orders/go.mod":                       {Data: []byte("module example.com/orders\n\ngo 1.26\n")},
 		"services/orders/main.go":                      {Data: []byte("package main\n")},
 		"services/catalog/package.json":                {Data: []byte(`{"name":"catalog","main":"index.js"}`)},
@@ -31,8 +33,9 @@ func TestCandidatesMonorepo(t *testing.T) {
 	if got := strings.Join(ids, " "); got != "services/catalog=node@services/catalog services/orders=go@services/orders" {
 		t.Errorf("candidates: %s", got)
 	}
-	if len(errs) != 1 || !lang.IsNotSupported(errs[0]) || !strings.HasPrefix(errs[0].Error(), "web/package.json: a front-end build") {
-		t.Errorf("errors: %v; want the front-end build in web/", errs)
+	if len(errs) != 2 || !strings.HasPrefix(errs[0].Error(), "package.json: no file to run") ||
+		!lang.IsNotSupported(errs[1]) || !strings.HasPrefix(errs[1].Error(), "web/package.json: a front-end build") {
+		t.Errorf("errors: %v; want the root's tools-only package.json and the front-end build in web/", errs)
 	}
 	if c, ok := lang.Find(cs, "services/orders/"); !ok || c.App.Spec.Name != "orders" {
 		t.Errorf("Find(services/orders/) = %+v, %v", c, ok)

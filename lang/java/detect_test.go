@@ -53,3 +53,21 @@ func TestDetectMavenModules(t *testing.T) {
 		t.Fatalf("%v, %v; want core and api, each with a note", apps, err)
 	}
 }
+
+// Spring Boot with no server.port and no actuator: its default port, and
+// a health route only when the sources name one.
+func TestDetectSpringBootDefaults(t *testing.T) {
+	fsys := fstest.MapFS{
+		"pom.xml":                   {Data: []byte("<project><parent><groupId>org.springframework.boot</groupId><artifactId>spring-boot-starter-parent</artifactId><version>3.5.16</version></parent><artifactId>svc</artifactId><version>1.2.0</version></project>")},
+		"src/main/java/a/App.java":  {Data: []byte("package a;\n@SpringBootApplication\npublic class App { public static void main(String[] args) {} }\n")},
+		"src/main/java/a/Tool.java": {Data: []byte("package a;\npublic class Tool { public static void main(String[] args) {} }\n")},
+	}
+	apps, err := langtest.Detect(t, java{}, fsys, "svc")
+	if err != nil || len(apps) != 1 {
+		t.Fatalf("%v, %v", apps, err)
+	}
+	a := apps[0]
+	if a.Spec.Run.Port != 8080 || a.Spec.Run.Health != nil || a.Spec.Java.Main != "a.App" || a.Spec.Version != "1.2.0" || a.Spec.Java.Version != DefaultVersion {
+		t.Errorf("port %d health %+v %+v version %q", a.Spec.Run.Port, a.Spec.Run.Health, a.Spec.Java, a.Spec.Version)
+	}
+}

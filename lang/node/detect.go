@@ -61,7 +61,7 @@ func (node) Detect(p *lang.Project) ([]*lang.App, error) {
 			pkg.Engines = root.Engines
 		}
 		a, err := detectPackage(p, dir, &pkg)
-		if err != nil || a == nil || a.Spec.Node.Main == "" {
+		if err != nil {
 			continue // a library of the workspace, or a front-end
 		}
 		a.Spec.Node.Workspace = dir
@@ -103,11 +103,11 @@ func detectPackage(p *lang.Project, dir string, pkg *detectJSON) (*lang.App, err
 	a.Spec.Node = &spec.Node{Version: nodeVersion(p, a, dir, pkg)}
 	a.Describe(pkg.License, pkg.Description, "package.json")
 	main, build := entry(p, dir, pkg)
+	if main == "" {
+		return nil, &lang.NotSupported{Msg: path.Join(dir, "package.json") + `: no file to run: neither "main" nor a start script that runs node on a file (e.g. "start": "node server.js"), nor a server.js or index.js`}
+	}
 	a.Spec.Node.Main, a.Spec.Node.Build = main, build
-	switch {
-	case main == "":
-		a.Guess("node", "no entry file found: set node.main to the file node runs")
-	case pkg.Main == "":
+	if pkg.Main == "" {
 		a.Guess("node/main", "the start script's file")
 	}
 	framework, port := "", 0

@@ -64,6 +64,7 @@ func TestDetectNodeEntry(t *testing.T) {
 		{`{"scripts":{"start":"node dist/main.js","build":"tsc"},"dependencies":{"fastify":"5"}}`, "src/main.ts", "", "dist/main.js", "build", 3000, false},
 		{`{"main":"a.js"}`, "a.js", "server.listen(process.env.PORT)\n", "a.js", "", lang.DefaultPort, true},
 		{`{"main":"a.js","dependencies":{"fastify":"5"}}`, "a.js", "await app.listen({ port: process.env.PORT })\n", "a.js", "", 3000, true},
+		{`{"main":"a.js","dependencies":{"express":"5","koa":"3"}}`, "a.js", "app.listen(port)\n", "a.js", "", 3000, false},
 	} {
 		fsys := fstest.MapFS{"package.json": {Data: []byte(tc.pkg)}, tc.file: {Data: []byte(tc.src)}}
 		apps, err := langtest.Detect(t, node{}, fsys, "app")
