@@ -69,7 +69,9 @@ func TestInitFastAPI(t *testing.T) {
 	t.Logf("figure: the FastAPI app safe init set up is healthy %s after docker run (probe: %q)", took.Round(10*time.Millisecond), st.LastProbeOutput())
 	procs := dockerProcesses(t, c)
 	requireInitPID1(t, procs, "")
-	if !slices.ContainsFunc(procs, func(p dockerrun.Process) bool { return strings.Contains(strings.Join(p.Args, " "), "/venv/bin/uvicorn") }) {
+	if !slices.ContainsFunc(procs, func(p dockerrun.Process) bool {
+		return strings.Contains(strings.Join(p.Args, " "), "/venv/bin/uvicorn")
+	}) {
 		t.Errorf("no uvicorn among the processes: %+v", procs)
 	}
 	stopWithin(t, c, 5*time.Second, 0, 143)
