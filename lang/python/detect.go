@@ -2,6 +2,7 @@ package python
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
 	"regexp"
 	"slices"
@@ -29,6 +30,10 @@ type pyproject struct {
 // Detect: a lock, a requirements.txt or a pyproject.toml at the root.
 func (python) Detect(p *lang.Project) ([]*lang.App, error) {
 	files := p.Files(uvLock, poetryLock, requirementsTxt, pyprojectToml)
+	reqs := requirementsName(p)
+	if reqs != "" && reqs != requirementsTxt {
+		files[reqs], _ = p.ReadFile(reqs)
+	}
 	if len(files) == 0 {
 		return nil, nil
 	}
@@ -49,16 +54,19 @@ func (python) Detect(p *lang.Project) ([]*lang.App, error) {
 	a.Spec.Version = proj.Project.Version
 	a.Describe("", proj.Project.Description, pyprojectToml)
 	a.Spec.Python = &spec.Python{Version: pythonVersion(p, a, proj.Project.RequiresPython)}
-	for _, f := range []string{uvLock, poetryLock, requirementsTxt} {
-		if _, ok := files[f]; ok {
+	for _, f := range []string{uvLock, poetryLock, reqs} {
+		if _, ok := files[f]; ok && f != "" {
 			a.Spec.Python.Requirements = f
+			if f != requirementsTxt && f == reqs {
+				a.Guess("python/requirements", "the requirements file that is not for development")
+			}
 			break
 		}
 	}
 	if a.Spec.Python.Requirements == "" {
 		a.Guess("python", "no uv.lock, poetry.lock or requirements.txt: lock the dependencies (uv lock) before building")
 	}
-	deps := dependencies(files, proj.Project.Dependencies)
+	deps := dependencies(files, reqs, proj.Project.Dependencies)
 	if !serve(p, a, deps) {
 		runEntry(p, a, files, &proj)
 		a.ApplyHints(p.Hints(".", ".py"), "", 0)
@@ -66,9 +74,24 @@ func (python) Detect(p *lang.Project) ([]*lang.App, error) {
 	return []*lang.App{a}, nil
 }
 
+// requirementsName is requirements.txt, else the one requirements*.txt
+// that is not for development or tests (requirements-prod.txt), or "".
+func requirementsName(p *lang.Project) string {
+	if p.Has(requirementsTxt) {
+		return requirementsTxt
+	}
+	names, _ := fs.Glob(p.FS, "requirements*.txt")
+	for _, n := range names {
+		if !strings.ContainsAny(n, "*?[") && !regexp.MustCompile(`(?i)dev|test|lint|doc|ci`).MatchString(n) {
+			return n
+		}
+	}
+	return ""
+}
+
 // dependencies are the normalized names of the distributions the project
 // needs, as its lock or pyproject lists them.
-func dependencies(files map[string][]byte, declared []string) []string {
+func dependencies(files map[string][]byte, reqs string, declared []string) []string {
 	var out []string
 	add := func(n string) {
 		if n = normalizeDist(n); n != "" && !slices.Contains(out, n) {
@@ -80,9 +103,9 @@ func dependencies(files map[string][]byte, declared []string) []string {
 			add(m[1])
 		}
 	}
-	if dt, ok := files[requirementsTxt]; ok {
-		reqs, _ := parseRequirements(requirementsTxt, dt)
-		for _, r := range reqs.Requirements {
+	if dt, ok := files[reqs]; ok && reqs != "" {
+		rf, _ := parseRequirements(reqs, dt)
+		for _, r := range rf.Requirements {
 			add(r.Name)
 		}
 	}

@@ -30,6 +30,8 @@ func TestDetectPythonEntry(t *testing.T) {
 			"gunicorn", []string{"--bind=0.0.0.0:8080", "shop.wsgi:application"}, "", ""},
 		{"starlette in src", map[string]string{"uv.lock": "version = 1\n[[package]]\nname = \"uvicorn\"\nversion = \"0.34.0\"\n", "pyproject.toml": "[project]\nname = \"x\"\n", "src/svc/asgi.py": "api = Starlette(routes=[])\n"},
 			"uvicorn", []string{"--host=0.0.0.0", "--port=8080", "svc.asgi:api"}, "", ""},
+		{"requirements-prod.txt", map[string]string{"requirements-dev.txt": "pytest==8.0.0\n", "requirements-prod.txt": "flask==3.1.0\ngunicorn==23.0.0\n", "app.py": "app = Flask(__name__)\n"},
+			"gunicorn", []string{"--bind=0.0.0.0:8080", "app:app"}, "", ""},
 		{"a package's __main__", map[string]string{"requirements.txt": "", "worker/__main__.py": "run()\n"}, "", nil, "worker", ""},
 		{"a script", map[string]string{"requirements.txt": "", "job.py": "if __name__ == \"__main__\":\n    main()\n"}, "", nil, "", "job.py"},
 		{"console script of a packaged uv project", map[string]string{"uv.lock": "version = 1\n", "pyproject.toml": "[project]\nname = \"tool\"\n[project.scripts]\ntool = \"tool.cli:main\"\n[build-system]\nrequires = [\"hatchling\"]\n"},
@@ -44,6 +46,9 @@ func TestDetectPythonEntry(t *testing.T) {
 			t.Fatalf("%s: %v, %v", tc.name, apps, err)
 		}
 		s := apps[0].Spec
+		if _, prod := tc.files["requirements-prod.txt"]; prod && s.Python.Requirements != "requirements-prod.txt" {
+			t.Errorf("%s: requirements %q, want requirements-prod.txt", tc.name, s.Python.Requirements)
+		}
 		if s.Python.Script != tc.script || !slices.Equal(s.Run.Args, tc.args) || s.Python.Module != tc.module || s.Python.Main != tc.main {
 			t.Errorf("%s: script %q args %q module %q main %q", tc.name, s.Python.Script, s.Run.Args, s.Python.Module, s.Python.Main)
 		}
