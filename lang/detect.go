@@ -211,18 +211,18 @@ func (p *Project) Hints(dir string, exts ...string) Hints {
 			if len(line) > 1000 || isComment(line) {
 				continue // minified or generated; or prose
 			}
-			where := fmt.Sprintf("%s:%d", name, i+1)
+			where := func() string { return fmt.Sprintf("%s:%d", name, i+1) }
 			if readsPortRe.MatchString(line) {
 				h.ReadsPORT = true
 			}
 			if h.Port == 0 {
 				if port := portIn(line); port > 0 {
-					h.Port, h.PortFrom = port, where
+					h.Port, h.PortFrom = port, where()
 				}
 			}
 			if m := healthRe.FindStringSubmatch(line); m != nil {
 				if at := slices.Index(healthRoutes, m[1]); at < healthAt {
-					healthAt, h.Health, h.HealthFrom = at, m[1], where
+					healthAt, h.Health, h.HealthFrom = at, m[1], where()
 				}
 			}
 		}
