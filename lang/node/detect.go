@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/org/safe-frontend/lang"
 	"github.com/org/safe-frontend/spec"
 )
@@ -41,6 +43,9 @@ func (node) Detect(p *lang.Project) ([]*lang.App, error) {
 	}
 	globs := root.workspaceGlobs()
 	if len(globs) == 0 {
+		globs = pnpmWorkspace(p)
+	}
+	if len(globs) == 0 {
 		a, err := detectPackage(p, ".", &root)
 		if errors.Is(err, errLeftToStatic) {
 			return nil, nil
@@ -50,24 +55,63 @@ func (node) Detect(p *lang.Project) ([]*lang.App, error) {
 		}
 		return []*lang.App{a}, nil
 	}
-	var apps []*lang.App
-	for _, dir := range workspaceDirs(p, globs) {
+	return workspaceApps(p, &root, workspaceDirs(p, globs)), nil
+}
+
+// workspaceApps are the packages of a workspace that run: those with a
+// file to run that no other package of the workspace depends on.
+func workspaceApps(p *lang.Project, root *detectJSON, dirs []string) []*lang.App {
+	pkgs := map[string]*detectJSON{}
+	used := map[string]bool{}
+	for _, dir := range dirs {
 		var pkg detectJSON
 		raw, _ := p.ReadFile(dir + "/package.json")
 		if decodeJSON(dir+"/package.json", raw, &pkg) != nil {
 			continue
 		}
+		pkgs[dir] = &pkg
+		for dep := range allDeps(pkg.Dependencies, pkg.DevDependencies) {
+			used[dep] = true
+		}
+	}
+	var apps []*lang.App
+	for _, dir := range dirs {
+		pkg := pkgs[dir]
+		if pkg == nil || used[pkg.Name] {
+			continue // a library of the workspace
+		}
 		if pkg.Engines == nil {
 			pkg.Engines = root.Engines
 		}
-		a, err := detectPackage(p, dir, &pkg)
+		a, err := detectPackage(p, dir, pkg)
 		if err != nil {
-			continue // a library of the workspace, or a front-end
+			continue // nothing to run, or a front-end
 		}
 		a.Spec.Node.Workspace = dir
 		apps = append(apps, a)
 	}
-	return apps, nil
+	return apps
+}
+
+// pnpmWorkspace reads the package globs of a pnpm-workspace.yaml.
+func pnpmWorkspace(p *lang.Project) []string {
+	dt, ok := p.ReadFile("pnpm-workspace.yaml")
+	if !ok {
+		return nil
+	}
+	var ws struct {
+		Packages []string `yaml:"packages"`
+	}
+	if yaml.Unmarshal(dt, &ws) != nil {
+		return nil
+	}
+	var out []string
+	for _, g := range ws.Packages {
+		if !strings.HasPrefix(g, "!") {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // workspaceDirs expands the workspace globs to the packages' directories.

@@ -78,25 +78,38 @@ func TestDetectNodeEntry(t *testing.T) {
 	}
 }
 
-// A workspace: one app for each package that runs a server, with
-// node.workspace; libraries are left out.
+// A workspace (package.json "workspaces" or pnpm-workspace.yaml): one app
+// for each package that runs, with node.workspace; libraries, which other
+// packages of the workspace depend on, are left out.
 func TestDetectNodeWorkspace(t *testing.T) {
-	fsys := fstest.MapFS{
-		"package.json":               {Data: []byte(`{"private":true,"workspaces":["apps/*","packages/*"],"engines":{"node":"24"}}`)},
-		"apps/api/package.json":      {Data: []byte(`{"name":"api","main":"index.js","dependencies":{"express":"5"}}`)},
+	packages := fstest.MapFS{
+		"apps/api/package.json":      {Data: []byte(`{"name":"api","main":"index.js","dependencies":{"express":"5","@acme/util":"1.0.0"}}`)},
 		"apps/api/index.js":          {Data: []byte("app.listen(8081)\n")},
 		"apps/jobs/package.json":     {Data: []byte(`{"name":"jobs","scripts":{"start":"node worker.js"}}`)},
 		"apps/jobs/worker.js":        {Data: []byte("")},
-		"packages/util/package.json": {Data: []byte(`{"name":"util"}`)},
+		"packages/util/package.json": {Data: []byte(`{"name":"@acme/util","main":"index.js"}`)},
+		"packages/util/index.js":     {Data: []byte("")},
 	}
-	apps, err := langtest.Detect(t, node{}, fsys, "mono")
-	if err != nil || len(apps) != 2 {
-		t.Fatalf("%v, %v; want api and jobs", apps, err)
-	}
-	if a := apps[0]; a.ID != "apps/api" || a.Spec.Node.Workspace != "apps/api" || a.Spec.Run.Port != 8081 || a.Spec.Node.Version != "24" {
-		t.Errorf("api: %+v %+v", a, a.Spec.Node)
-	}
-	if a := apps[1]; a.ID != "apps/jobs" || a.Spec.Node.Main != "worker.js" {
-		t.Errorf("jobs: %+v %+v", a, a.Spec.Node)
+	for name, root := range map[string]fstest.MapFS{
+		"npm":  {"package.json": {Data: []byte(`{"private":true,"workspaces":["apps/*","packages/*"],"engines":{"node":"24"}}`)}},
+		"pnpm": {"package.json": {Data: []byte(`{"private":true,"engines":{"node":"24"}}`)}, "pnpm-workspace.yaml": {Data: []byte("packages:\n  - apps/*\n  - packages/*\n  - '!**/test/**'\n")}},
+	} {
+		fsys := fstest.MapFS{}
+		for k, v := range packages {
+			fsys[k] = v
+		}
+		for k, v := range root {
+			fsys[k] = v
+		}
+		apps, err := langtest.Detect(t, node{}, fsys, "mono")
+		if err != nil || len(apps) != 2 {
+			t.Fatalf("%s: %v, %v; want api and jobs", name, apps, err)
+		}
+		if a := apps[0]; a.ID != "apps/api" || a.Spec.Node.Workspace != "apps/api" || a.Spec.Run.Port != 8081 || a.Spec.Node.Version != "24" {
+			t.Errorf("%s: api: %+v %+v", name, a, a.Spec.Node)
+		}
+		if a := apps[1]; a.ID != "apps/jobs" || a.Spec.Node.Main != "worker.js" {
+			t.Errorf("%s: jobs: %+v %+v", name, a, a.Spec.Node)
+		}
 	}
 }

@@ -208,6 +208,12 @@ func runEntry(p *lang.Project, a *lang.App, files map[string][]byte, proj *pypro
 	case len(mains) > 0:
 		py.Main = mains[0]
 		a.Guess("python/main", "a script with a __main__ guard")
+	case p.Has("main.py") || p.Has("app.py"):
+		py.Main = "main.py"
+		if !p.Has(py.Main) {
+			py.Main = "app.py"
+		}
+		a.Guess("python/main", "the script by its name")
 	default:
 		a.Guess("python", "no entry point found: set python.main, python.module or python.script")
 	}

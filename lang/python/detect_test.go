@@ -33,6 +33,7 @@ func TestDetectPythonEntry(t *testing.T) {
 		{"requirements-prod.txt", map[string]string{"requirements-dev.txt": "pytest==8.0.0\n", "requirements-prod.txt": "flask==3.1.0\ngunicorn==23.0.0\n", "app.py": "app = Flask(__name__)\n"},
 			"gunicorn", []string{"--bind=0.0.0.0:8080", "app:app"}, "", ""},
 		{"a package's __main__", map[string]string{"requirements.txt": "", "worker/__main__.py": "run()\n"}, "", nil, "worker", ""},
+		{"a script by its name", map[string]string{"requirements.txt": "", "main.py": "print(1)\n", "util.py": ""}, "", nil, "", "main.py"},
 		{"a script", map[string]string{"requirements.txt": "", "job.py": "if __name__ == \"__main__\":\n    main()\n"}, "", nil, "", "job.py"},
 		{"console script of a packaged uv project", map[string]string{"uv.lock": "version = 1\n", "pyproject.toml": "[project]\nname = \"tool\"\n[project.scripts]\ntool = \"tool.cli:main\"\n[build-system]\nrequires = [\"hatchling\"]\n"},
 			"tool", nil, "", ""},
