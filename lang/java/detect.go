@@ -59,7 +59,11 @@ func moduleApp(p *lang.Project, m *mavenModule, inReactor bool) *lang.App {
 	if !strings.Contains(m.Version, "${") && !strings.HasSuffix(m.Version, "-SNAPSHOT") {
 		a.Spec.Version = m.Version
 	}
-	a.Spec.Java = &spec.Java{Version: javaVersion(a, m.Release), Build: "maven", Runtime: "jlink"}
+	release, from := m.Release, "the pom's compiler release"
+	if release == 0 {
+		release, from = toolchainRelease(m), "the JDK the pom's toolchains plugin asks for"
+	}
+	a.Spec.Java = &spec.Java{Version: javaVersion(a, release, from), Build: "maven", Runtime: "jlink"}
 	a.Note("java/runtime", "a runtime of the modules jdeps finds; jre: the whole JRE")
 	if inReactor {
 		a.Spec.Java.Module = m.ArtifactID
@@ -79,7 +83,7 @@ func moduleApp(p *lang.Project, m *mavenModule, inReactor bool) *lang.App {
 
 // javaVersion is the release the pom compiles for, rounded up to a
 // release the frontend builds.
-func javaVersion(a *lang.App, release int) string {
+func javaVersion(a *lang.App, release int, from string) string {
 	if release == 0 {
 		a.Guess("java/version", "the pom names no maven.compiler.release: the frontend's default")
 		return DefaultVersion
@@ -87,9 +91,9 @@ func javaVersion(a *lang.App, release int) string {
 	for _, v := range versions {
 		if n, _ := strconv.Atoi(v); n >= release {
 			if n == release {
-				a.Note("java/version", "the pom's compiler release")
+				a.Note("java/version", "%s", from)
 			} else {
-				a.Note("java/version", "the pom compiles for %d: the first release the frontend builds that runs it", release)
+				a.Note("java/version", "%s is %d: the first release the frontend builds that runs it", from, release)
 			}
 			return v
 		}
@@ -98,10 +102,38 @@ func javaVersion(a *lang.App, release int) string {
 	return versions[len(versions)-1]
 }
 
+// toolchainRelease is the JDK release maven-toolchains-plugin asks for
+// (<jdk><version>21</version></jdk>; a range's first number), 0 if none.
+func toolchainRelease(m *mavenModule) int {
+	for _, pl := range m.plugins() {
+		if strings.TrimSpace(pl.ArtifactID) != "maven-toolchains-plugin" {
+			continue
+		}
+		for _, c := range append([]*xmlNode{pl.Configuration}, executionConfigs(pl)...) {
+			v, _ := m.interpolate(c.find("version"))
+			v = strings.TrimPrefix(strings.TrimLeft(v, "[( "), "1.")
+			if d := leadingNumber.FindString(v); d != "" {
+				n, _ := strconv.Atoi(d)
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+func executionConfigs(pl pomPlugin) []*xmlNode {
+	var out []*xmlNode
+	for _, e := range pl.Executions {
+		out = append(out, e.Configuration)
+	}
+	return out
+}
+
 var (
-	packageRe = regexp.MustCompile(`(?m)^\s*package\s+([A-Za-z_][A-Za-z0-9_.]*)\s*;`)
-	bootAppRe = regexp.MustCompile(`(?m)^\s*@SpringBootApplication\b`)
-	mainRe    = regexp.MustCompile(`\bpublic\s+static\s+void\s+main\s*\(\s*(?:final\s+)?String`)
+	leadingNumber = regexp.MustCompile(`^[0-9]{1,2}`)
+	packageRe     = regexp.MustCompile(`(?m)^\s*package\s+([A-Za-z_][A-Za-z0-9_.]*)\s*;`)
+	bootAppRe     = regexp.MustCompile(`(?m)^\s*@SpringBootApplication\b`)
+	mainRe        = regexp.MustCompile(`\bpublic\s+static\s+void\s+main\s*\(\s*(?:final\s+)?String`)
 )
 
 // mainClass finds the class that runs when the pom names none: the

@@ -71,3 +71,15 @@ func TestDetectSpringBootDefaults(t *testing.T) {
 		t.Errorf("port %d health %+v %+v version %q", a.Spec.Run.Port, a.Spec.Run.Health, a.Spec.Java, a.Spec.Version)
 	}
 }
+
+// With no compiler release, the JDK maven-toolchains-plugin asks for.
+func TestDetectMavenToolchains(t *testing.T) {
+	for v, want := range map[string]string{"25": "25", "[17,)": "17", "${jdk}": "21", "[1.8,)": "17"} {
+		fsys := fstest.MapFS{"pom.xml": {Data: []byte("<project><artifactId>a</artifactId><version>1</version><properties><jdk>21</jdk></properties><build><plugins><plugin><artifactId>maven-toolchains-plugin</artifactId><configuration><toolchains><jdk><version>" + v + "</version></jdk></toolchains></configuration></plugin></plugins></build></project>")},
+			"src/main/java/A.java": {Data: []byte("public class A { public static void main(String[] a) {} }")}}
+		apps, err := langtest.Detect(t, java{}, fsys, "a")
+		if err != nil || len(apps) != 1 || apps[0].Spec.Java.Version != want {
+			t.Errorf("toolchains jdk %s: %v, %v; want java %s", v, apps, err, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/org/safe-frontend/lang"
@@ -145,8 +146,10 @@ func rustVersion(p *lang.Project, a *lang.App, minimum string) string {
 	case tc != nil:
 		a.Note("rust/version", "from %s", tc.File)
 		return tc.Release
+	case minimum != "" && rustMinor(minimum) > rustMinor(DefaultVersion):
+		a.Guess("rust/version", "Cargo.toml's rust-version %s is newer than the frontend's default release: pin it in rust-toolchain.toml", lang.Truncate(minimum, 20))
 	case minimum != "":
-		a.Note("rust/version", "Cargo.toml's rust-version is %s: the frontend's default release", lang.Truncate(minimum, 20))
+		a.Note("rust/version", "Cargo.toml's rust-version is %s: the frontend's default release meets it", lang.Truncate(minimum, 20))
 	default:
 		a.Guess("rust/version", "no rust-toolchain.toml: the frontend's default release")
 	}
@@ -170,4 +173,12 @@ func needsLibc(m *detectManifest) string {
 		}
 	}
 	return ""
+}
+
+// rustMinor is the 95 of "1.95" or "1.95.0", 0 when it is no release.
+func rustMinor(v string) int {
+	_, rest, _ := strings.Cut(v, ".")
+	minor, _, _ := strings.Cut(rest, ".")
+	n, _ := strconv.Atoi(minor)
+	return n
 }

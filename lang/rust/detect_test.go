@@ -1,6 +1,7 @@
 package rust
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -49,6 +50,22 @@ func TestDetectRustTargets(t *testing.T) {
 	for i := range exp {
 		if got[i] != exp[i] {
 			t.Errorf("app %d: %+v, want %+v", i, got[i], exp[i])
+		}
+	}
+}
+
+// Without a toolchain file, the default release, marked to check when the
+// package's rust-version asks for a newer one.
+func TestDetectRustVersion(t *testing.T) {
+	for minimum, check := range map[string]bool{"1.80": false, "1.99.1": true, "": true} {
+		fsys := fstest.MapFS{"Cargo.toml": {Data: []byte("[package]\nname = \"a\"\nrust-version = \"" + minimum + "\"\n")}, "src/main.rs": {Data: []byte("")}}
+		apps, err := langtest.Detect(t, rust{}, fsys, "a")
+		if err != nil || len(apps) != 1 {
+			t.Fatalf("%v, %v", apps, err)
+		}
+		note := apps[0].Notes["rust/version"]
+		if apps[0].Spec.Rust.Version != DefaultVersion || strings.HasPrefix(note, "check:") != check {
+			t.Errorf("rust-version %q: %s (%s)", minimum, apps[0].Spec.Rust.Version, note)
 		}
 	}
 }
