@@ -7,6 +7,8 @@
 //	safe manifest --image REF@DIGEST [--namespace NS] [--platform P,...] SPEC
 //	                                         print the Kubernetes Deployment and Service
 //	safe lock [--update] [--platform P] SPEC pin the spec's base images in SPEC.lock
+//	safe init [--app ID] [--force] [--print] [DIR]
+//	                                         write a spec for the project in DIR
 //	safe version                             print the version
 //
 // lint exits 1 when any spec has an error finding, 2 on a usage or I/O
@@ -41,6 +43,8 @@ func main() {
 }
 
 const usage = `usage:
+  safe init [--app ID] [-f FILE] [--force] [--print] [DIR]
+                                           write a spec for the project in DIR
   safe lint [--format text|json] FILE...   check specs ("-" reads stdin)
   safe rules [--format text|json]          list the rule catalog
   safe schema                              print the spec's JSON schema
@@ -61,6 +65,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
+	case "init":
+		return initCmd(args[1:], stdout, stderr)
 	case "lint":
 		return lintCmd(args[1:], stdin, stdout, stderr)
 	case "rules":

@@ -4,8 +4,10 @@
 package langtest
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -111,4 +113,52 @@ func RequirePlanSteps(t *testing.T, p *plan.Plan) int {
 		t.Errorf("step numbers %v, want 1..%d", seen, p.Steps)
 	}
 	return n
+}
+
+// Detect runs a language's detection on the project in dir (a directory
+// or an fs.FS) and returns the apps it finds.
+func Detect(t *testing.T, l lang.Language, fsys fs.FS, name string) ([]*lang.App, error) {
+	t.Helper()
+	d, ok := l.(lang.Detector)
+	if !ok {
+		t.Fatalf("%s does not detect projects", l.Name())
+	}
+	return d.Detect(&lang.Project{FS: fsys, Name: name})
+}
+
+// RequireGoldenSpec checks that the spec safe init writes for the one app
+// detected in dir is the golden file's (with its comments), and that it
+// reads back into the same spec; update rewrites the file instead.
+func RequireGoldenSpec(t *testing.T, l lang.Language, dir, golden string, update bool) *lang.App {
+	t.Helper()
+	apps, err := Detect(t, l, os.DirFS(dir), filepath.Base(dir))
+	if err != nil || len(apps) != 1 {
+		t.Fatalf("%s: detect: %d apps, %v; want one", dir, len(apps), err)
+	}
+	got, err := spec.Write(apps[0].Spec, apps[0].Notes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := spec.Parse("Dockerfile", got)
+	if err != nil {
+		t.Fatalf("the written spec does not parse: %v\n%s", err, got)
+	}
+	back.Source = nil
+	if !reflect.DeepEqual(back, apps[0].Spec) {
+		t.Errorf("the written spec reads back as\n%+v\nnot\n%+v", back, apps[0].Spec)
+	}
+	if update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return apps[0]
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (go test -run TestDetect -update creates it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s: the written spec differs from %s:\n--- got\n%s--- want\n%s", dir, golden, got, want)
+	}
+	return apps[0]
 }

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// copyProject copies a project directory, leaving out the files named.
+func copyProject(t *testing.T, src string, leave ...string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		for _, l := range leave {
+			if rel == l {
+				return nil
+			}
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		dt, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), dt, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// authorsChoices are the lines of each example's spec that no project file
+// says, so safe init cannot write them: they are dropped from the example
+// before the plans are compared. Run settings (args, env, resources,
+// labels) are not in the plan.
+var authorsChoices = map[string][]string{
+	"go-hello":     nil,
+	"node-hello":   nil,
+	"python-hello": nil,
+	"rust-hello":   nil,
+	"java-hello":   {`  options: ["-Xss512k"]`},
+}
+
+// For every example, safe init on its project files alone writes a spec
+// that plans the same build, stage for stage and step for step, as the
+// example's own (less what only its author knows), with the same port and
+// health route.
+func TestInitExamples(t *testing.T) {
+	for ex, drop := range authorsChoices {
+		t.Run(ex, func(t *testing.T) {
+			src := filepath.Join("..", "..", "examples", ex)
+			ours := copyProject(t, src, "Dockerfile")
+			code, out, errs := runSafe(t, "", "init", ours)
+			if code != exitOK || !strings.Contains(out, "wrote "+filepath.Join(ours, "Dockerfile")) || !strings.Contains(errs, "0 errors, 0 warnings") {
+				t.Fatalf("safe init %s: exit %d\n%s%s", ex, code, out, errs)
+			}
+			theirs := copyProject(t, src, "Dockerfile")
+			own, err := os.ReadFile(filepath.Join(src, "Dockerfile"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kept []string
+			for _, l := range strings.Split(string(own), "\n") {
+				if !slices.Contains(drop, l) {
+					kept = append(kept, l)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(theirs, "Dockerfile"), []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, want, errs := runSafe(t, "", "plan", filepath.Join(theirs, "Dockerfile"))
+			code, got, errs2 := runSafe(t, "", "plan", filepath.Join(ours, "Dockerfile"))
+			if code != exitOK || got != want || want == "" {
+				t.Errorf("the plan of the spec safe init wrote differs from the example's (exit %d):\n--- init\n%s%s--- example\n%s%s", code, got, errs2, want, errs)
+			}
+			for _, key := range []string{"port: 8080", "http: /healthz", "language: "} {
+				if !strings.Contains(string(own), key) || !strings.Contains(readFile(t, filepath.Join(ours, "Dockerfile")), key) {
+					t.Errorf("%s is not in both specs", key)
+				}
+			}
+		})
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	dt, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(dt)
+}
+
+// The fixtures of each language, as users have them: safe init writes a
+// spec the lint and the build's check of the project files pass.
+func TestInitFixtures(t *testing.T) {
+	for _, dir := range []string{"golang/testdata/init/service", "node/testdata/init/express", "python/testdata/init/fastapi",
+		"rust/testdata/init/axum", "java/testdata/init/spring-boot"} {
+		proj := copyProject(t, filepath.Join("..", "..", "lang", dir))
+		code, out, errs := runSafe(t, "", "init", proj)
+		if code != exitOK || !strings.Contains(errs, "1 file: 0 errors, 0 warnings") || !strings.Contains(out, "build it: docker buildx build "+proj+"\n") {
+			t.Errorf("safe init %s: exit %d\n%s%s", dir, code, out, errs)
+		}
+	}
+}
+
+// A Gradle build and a front-end build are refused with what to do, and
+// nothing is written.
+func TestInitNotSupported(t *testing.T) {
+	for dir, want := range map[string]string{
+		"java/testdata/init/gradle": "a Gradle build, which safe-frontend does not build yet",
+		"node/testdata/init/vite":   "a front-end build (vite",
+	} {
+		proj := copyProject(t, filepath.Join("..", "..", "lang", dir))
+		code, _, errs := runSafe(t, "", "init", proj)
+		if code != exitFindings || !strings.Contains(errs, want) || exists(filepath.Join(proj, "Dockerfile")) {
+			t.Errorf("safe init %s: exit %d, %s", dir, code, errs)
+		}
+	}
+	code, _, errs := runSafe(t, "", "init", t.TempDir())
+	if code != exitFindings || !strings.Contains(errs, "found no project in") {
+		t.Errorf("safe init in an empty directory: exit %d, %s", code, errs)
+	}
+}
+
+// safe init never overwrites a file without --force; beside a Dockerfile
+// that is not a spec it writes app.yaml and says how to build it;
+// --print writes nothing.
+func TestInitKeepsFiles(t *testing.T) {
+	proj := copyProject(t, filepath.Join("..", "..", "examples", "go-hello"))
+	own := readFile(t, filepath.Join(proj, "Dockerfile"))
+	code, _, errs := runSafe(t, "", "init", proj)
+	if code != exitUsage || !strings.Contains(errs, "Dockerfile exists; pass --force") || readFile(t, filepath.Join(proj, "Dockerfile")) != own {
+		t.Errorf("safe init over a spec: exit %d, %s", code, errs)
+	}
+	code, out, _ := runSafe(t, "", "init", "--print", proj)
+	if code != exitOK || !strings.HasPrefix(out, "# syntax=org/safe-frontend:1\n") || readFile(t, filepath.Join(proj, "Dockerfile")) != own {
+		t.Errorf("safe init --print: exit %d, %s", code, out)
+	}
+	if code, _, errs := runSafe(t, "", "init", "--force", proj); code != exitOK || readFile(t, filepath.Join(proj, "Dockerfile")) == own {
+		t.Errorf("safe init --force: exit %d, %s; the spec was not rewritten", code, errs)
+	}
+
+	if code, out, _ := runSafe(t, "", "init", "-f", "build.yaml", proj); code != exitOK || !strings.Contains(out, "docker buildx build -f "+filepath.Join(proj, "build.yaml")) ||
+		!strings.HasPrefix(readFile(t, filepath.Join(proj, "build.yaml")), "# syntax=") {
+		t.Errorf("safe init -f build.yaml: exit %d, %s", code, out)
+	}
+	if err := os.WriteFile(filepath.Join(proj, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runSafe(t, "", "init", proj)
+	want := "build it: docker buildx build -f " + filepath.Join(proj, "app.yaml") + " " + proj + "\n"
+	if code != exitOK || !strings.Contains(out, want) || readFile(t, filepath.Join(proj, "Dockerfile")) != "FROM scratch\n" ||
+		!strings.HasPrefix(readFile(t, filepath.Join(proj, "app.yaml")), "# syntax=") {
+		t.Errorf("safe init beside a Dockerfile: exit %d, want app.yaml and %q:\n%s%s", code, want, out, errs)
+	}
+}
+
+// A monorepo: the apps are listed for --app; --app writes the spec in the
+// app's directory.
+func TestInitMonorepo(t *testing.T) {
+	root := t.TempDir()
+	for _, ex := range []string{"go-hello", "node-hello"} {
+		dir := copyProject(t, filepath.Join("..", "..", "examples", ex), "Dockerfile")
+		if err := os.Rename(dir, filepath.Join(root, ex)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errs := runSafe(t, "", "init", root)
+	if code != exitUsage || !strings.Contains(errs, "holds 2 apps; choose one with --app") ||
+		!strings.Contains(errs, "--app go-hello/cmd/hello") || !strings.Contains(errs, "--app node-hello ") {
+		t.Fatalf("safe init in a monorepo: exit %d, %s", code, errs)
+	}
+	code, out, errs := runSafe(t, "", "init", "--app", "node-hello", root)
+	if code != exitOK || !strings.Contains(readFile(t, filepath.Join(root, "node-hello", "Dockerfile")), "language: node") {
+		t.Errorf("safe init --app node-hello: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := runSafe(t, "", "init", "--app", "nope", root); code != exitUsage || !strings.Contains(errs, `--app "nope" is none of the apps found`) {
+		t.Errorf("safe init --app nope: exit %d, %s", code, errs)
+	}
+}
+
+// What the build would refuse in the project files is shown at once: a
+// package.json without a lockfile.
+func TestInitShowsContextFindings(t *testing.T) {
+	proj := copyProject(t, filepath.Join("..", "..", "examples", "node-hello"), "Dockerfile", "package-lock.json")
+	code, _, errs := runSafe(t, "", "init", proj)
+	if code != exitFindings || !strings.Contains(errs, "error SF110") || !exists(filepath.Join(proj, "Dockerfile")) {
+		t.Errorf("safe init without a lockfile: exit %d, %s", code, errs)
+	}
+}

@@ -1,0 +1,8 @@
+plugins {
+    java
+    application
+}
+
+application {
+    mainClass.set("demo.App")
+}
