@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -47,9 +48,12 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "reading build options")
 	}
-	src, err := bc.ReadEntrypoint(ctx, SourceLanguage, readSpecName()...)
+	src, err := bc.ReadEntrypoint(ctx, SourceLanguage)
 	if err != nil {
 		return nil, errors.Wrap(err, "reading the spec")
+	}
+	if err := announce(ctx, c); err != nil {
+		return nil, err
 	}
 	pt.mark("read spec")
 	sp, report := policy.Lint(src.Filename, src.Data)
@@ -357,13 +361,22 @@ func contextExcludes(dockerignore []string, include []string) []string {
 	return append(append([]string{}, dockerignore...), policy.ContextExcludes(include)...)
 }
 
-// readSpecName names the spec's read after the frontend and its version, so
-// the build output says which safe-frontend ran. The unique ID keeps the
-// read apart from the identical one the Dockerfile frontend made to find the
-// `# syntax=` line: BuildKit shows a shared step under its first name only.
-func readSpecName() []llb.LocalOption {
-	return []llb.LocalOption{
-		llb.LocalUniqueID(version.Short()),
-		llb.WithCustomName("[internal] " + version.Short() + ": load the spec"),
+// announce solves one tiny step named after the frontend's version, so the
+// build output says which safe-frontend ran: with `# syntax=`, the spec
+// arrives as the Dockerfile frontend's input and no step of ours would
+// otherwise come before the build's own. The file is discarded; its time is
+// fixed so the step is cached after the first build.
+func announce(ctx context.Context, c client.Client) error {
+	st := llb.Scratch().File(
+		llb.Mkfile("/version", 0o444, []byte(version.Line("safe-frontend")+"\n"), llb.WithCreatedTime(time.Unix(0, 0).UTC())),
+		llb.WithCustomName("[internal] "+version.Short()),
+	)
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return errors.Wrap(err, "marshalling the version step")
 	}
+	if _, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true}); err != nil {
+		return errors.Wrap(err, "solving the version step")
+	}
+	return nil
 }

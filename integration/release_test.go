@@ -47,9 +47,9 @@ var elfOf = map[string]struct {
 	machine elf.Machine
 	class   elf.Class
 	order   string
-	qemu    string // run --version under this emulator
+	qemu    string // run --version under this emulator ("native": on this host)
 }{
-	"linux/amd64":   {elf.EM_X86_64, elf.ELFCLASS64, "LittleEndian", ""},
+	"linux/amd64":   {elf.EM_X86_64, elf.ELFCLASS64, "LittleEndian", "native"},
 	"linux/arm64":   {elf.EM_AARCH64, elf.ELFCLASS64, "LittleEndian", "qemu-aarch64-static"},
 	"linux/arm/v7":  {elf.EM_ARM, elf.ELFCLASS32, "LittleEndian", ""},
 	"linux/ppc64le": {elf.EM_PPC64, elf.ELFCLASS64, "LittleEndian", ""},
@@ -210,7 +210,11 @@ func requireReleaseBinaries(t *testing.T, rel releaseOut) {
 		if want.qemu == "" {
 			continue
 		}
-		out, err := exec.Command(want.qemu, bin, "--version").CombinedOutput()
+		cmd := exec.Command(want.qemu, bin, "--version")
+		if want.qemu == "native" {
+			cmd = exec.Command(bin, "--version")
+		}
+		out, err := cmd.CombinedOutput()
 		line := strings.TrimSpace(string(out))
 		wantLine := "safe-frontend " + releaseVersion + " (revision " + rel.Revision + ", "
 		if err != nil || !strings.HasPrefix(line, wantLine) || !strings.HasSuffix(line, ", "+p.Platform+")") {
@@ -219,8 +223,9 @@ func requireReleaseBinaries(t *testing.T, rel releaseOut) {
 	}
 }
 
-// requireBuildSettings: the binary was built for its platform, stripped of
-// gRPC's tracing, with the version stamped in.
+// requireBuildSettings: the binary was built for its platform, without
+// gRPC's tracing. (-trimpath keeps -ldflags out of the build information:
+// --version shows the stamped version.)
 func requireBuildSettings(t *testing.T, bin, platform string) {
 	bi, err := buildinfo.ReadFile(bin)
 	if err != nil {
@@ -237,9 +242,6 @@ func requireBuildSettings(t *testing.T, bin, platform string) {
 		eq(t, platform+" GOARM", s["GOARM"], strings.TrimPrefix(parts[2], "v"))
 	}
 	eq(t, platform+" -tags", s["-tags"], "grpcnotrace")
-	if !strings.Contains(s["-ldflags"], "version.Version="+releaseVersion) {
-		t.Errorf("%s: -ldflags %q do not set the version", platform, s["-ldflags"])
-	}
 }
 
 // requireReleaseBuilds builds go-hello through `# syntax=` of the released
@@ -263,7 +265,7 @@ func requireReleaseBuilds(t *testing.T, rel releaseOut) {
 			t.Errorf("# syntax=%s: %v", ref, err)
 			continue
 		}
-		name := "[internal] safe-frontend " + releaseVersion + ": load the spec"
+		name := "[internal] safe-frontend " + releaseVersion
 		if _, ok := res.Vertices[name]; !ok {
 			t.Errorf("# syntax=%s: no %q step in the build output", ref, name)
 		}
