@@ -167,8 +167,9 @@ func Compressible(name string) bool {
 // Hashed says whether a name carries a bundler's content hash, so its
 // content never changes under that name and may be cached for good: a run
 // of 8 to 64 letters, digits or _ after a "-" or "." and before the
-// extension, with at least one digit and one letter ("index-B7xk2d9Q.js",
-// "app.3f2a9c1d.css").
+// extension that reads as a hash, not a word: a digit and a letter, or
+// both cases past its first letter ("index-B7xk2d9Q.js", "index-CNPtxnEb.css",
+// "app.3f2a9c1d.css"; not "photo-Overview.png").
 func Hashed(name string) bool {
 	base := path.Base(name)
 	dot := strings.LastIndexByte(base, '.')
@@ -184,16 +185,18 @@ func Hashed(name string) bool {
 	if len(h) < 8 || len(h) > 64 {
 		return false
 	}
-	var digit, letter bool
-	for _, r := range h {
+	var digit, lower, upper bool
+	for i, r := range h {
 		switch {
 		case r >= '0' && r <= '9':
 			digit = true
-		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
-			letter = true
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = upper || i > 0
 		case r != '_':
 			return false
 		}
 	}
-	return digit && letter
+	return digit && (lower || upper) || upper && lower
 }

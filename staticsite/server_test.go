@@ -320,7 +320,7 @@ func TestManifestRefusesBadNames(t *testing.T) {
 func TestHashed(t *testing.T) {
 	for name, want := range map[string]bool{
 		"assets/index-B7xk2d9Q.js": true, "app.3f2a9c1d.css": true, "main-abcdefgh.js": false,
-		"photo-20240101.jpg": false, "index.html": false, "logo.png": false, "chunk-1a2b3c4d5e.mjs": true,
+		"photo-20240101.jpg": false, "index-CNPtxnEb.css": true, "photo-Overview.png": false, "ABCDEFGH-x.js": false, "index.html": false, "logo.png": false, "chunk-1a2b3c4d5e.mjs": true,
 	} {
 		if staticsite.Hashed(name) != want {
 			t.Errorf("Hashed(%q) = %v", name, !want)
