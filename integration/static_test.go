@@ -79,6 +79,7 @@ func requireStaticImage(t *testing.T, tarball string) {
 		t.Errorf("Entrypoint %q, want tini running /usr/sbin/safe-static -root=/srv/www", cfg.Entrypoint)
 	}
 	eq(t, "User", cfg.User, "65532:65532")
+	eq(t, "base", cfg.Labels["org.opencontainers.image.base.name"], "gcr.io/distroless/static-debian13:nonroot")
 	files := imageFiles(t, tarball)
 	for _, want := range []string{"usr/sbin/safe-static", "usr/sbin/tini", "usr/sbin/safe-probe", "srv/www/index.html", "srv/www/.safe-static/manifest"} {
 		if !files[want] {
@@ -105,7 +106,7 @@ func requireStaticImage(t *testing.T, tarball string) {
 func servesSafely(t *testing.T, base string) {
 	t.Helper()
 	for _, p := range []string{"/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd", "/..%5c..%5cetc%5cpasswd",
-		"/..\\..\\etc\\passwd", "/index.html%00.css", "/.safe-static/manifest", "/usr/sbin/safe-static", "/srv/www/index.html%2f"} {
+		"/..\\..\\etc\\passwd", "/index.html%00.css", "/.safe-static/manifest", "/srv/www/index.html%2f"} {
 		r := rawGet(t, base, "GET", p)
 		if r.status != 400 && r.status != 404 {
 			t.Errorf("GET %s: %d, want 400 or 404", p, r.status)
@@ -152,7 +153,7 @@ func servesPublic(t *testing.T, base string) {
 	if r := rawGet(t, base, "GET", "/about/"); r.status != 200 || !strings.Contains(r.body, "About static-public") {
 		t.Errorf("GET /about/: %d", r.status)
 	}
-	for _, p := range []string{"/missing", "/.secret", "/private.txt", "/Dockerfile"} {
+	for _, p := range []string{"/missing", "/.secret", "/private.txt", "/Dockerfile", "/usr/sbin/safe-static", "/srv/www/index.html"} {
 		if r := rawGet(t, base, "GET", p); r.status != 404 || !strings.Contains(r.body, "This page is not here") {
 			t.Errorf("GET %s: %d %q, want the site's 404 page", p, r.status, tail(r.body, 100))
 		}

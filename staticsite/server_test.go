@@ -142,6 +142,12 @@ func TestRefusesPathsOutOfTheSite(t *testing.T) {
 }
 
 func refuses(t *testing.T, h http.Handler, spa bool) {
+	// Spellings of a way out are a bad request, whatever the site holds.
+	for _, p := range []string{"/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/..%5csecret.txt", "/..\\secret.txt", "/index.html%00.png", "/assets%2findex-B7xk2d9Q.js"} {
+		if w := do(h, "GET", p); w.Code != 400 {
+			t.Errorf("GET %s: %d, want 400", p, w.Code)
+		}
+	}
 	for _, p := range []string{
 		"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/%2e%2e/secret.txt",
 		"/..%2fsecret.txt", "/assets%2f..%2f..%2fsecret.txt", "/..%5csecret.txt", "/..\\secret.txt",
@@ -167,6 +173,12 @@ func TestDotfilesAndMissing404(t *testing.T) {
 		w := do(h, "GET", p)
 		if w.Code != 404 || !strings.Contains(w.Body.String(), "missing</title>") || w.Header().Get("Cache-Control") != "no-store" {
 			t.Errorf("GET %s: %d %q %v, want the 404 page", p, w.Code, w.Body.String(), w.Header())
+		}
+	}
+	// A directory is never listed.
+	for _, p := range []string{"/assets/", "/assets"} {
+		if w := do(h, "GET", p); w.Code != 404 || strings.Contains(w.Body.String(), "logo.png") {
+			t.Errorf("GET %s: %d %q, want 404 and no listing", p, w.Code, w.Body.String())
 		}
 	}
 	// Without a page of its own, a plain answer.
