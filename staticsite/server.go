@@ -1,12 +1,15 @@
 package staticsite
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"os"
 	"path"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,7 +39,19 @@ type Handler struct {
 	files    map[string]File
 	cfg      Config
 	modified time.Time
+	// small holds the bytes of small files once asked for (by the path
+	// opened): no open, stat and sendfile per request, and nothing read
+	// before a file is wanted, so an idle server holds none of them.
+	small      sync.Map
+	smallBytes atomic.Int64
 }
+
+// Bounds of the small-file memory: a file up to smallFile bytes is kept,
+// up to smallTotal bytes in all.
+const (
+	smallFile  = 64 << 10
+	smallTotal = 16 << 20
+)
 
 // NewHandler serves the site under root. Last-Modified is the time the
 // handler starts: every file is stamped with the build's fixed epoch, which
@@ -205,32 +220,54 @@ func (h *Handler) file(w http.ResponseWriter, r *http.Request, name string, f Fi
 			}
 		}
 	}
-	fd, err := h.root.Open(open)
+	content, size, closer, err := h.open(open)
 	if err != nil {
 		hd.Del("Content-Encoding")
 		http.Error(w, "internal server error", http.StatusInternalServerError)
 		return
 	}
-	defer fd.Close()
+	defer closer()
 	if status != http.StatusOK {
 		// ServeContent would answer 200 or 304; an error page is sent whole.
-		hd.Set("Content-Length", strconv.FormatInt(sizeOf(fd), 10))
+		hd.Set("Content-Length", strconv.FormatInt(size, 10))
 		w.WriteHeader(status)
 		if r.Method != http.MethodHead {
-			io.Copy(w, fd)
+			io.Copy(w, content)
 		}
 		return
 	}
 	hd.Set("ETag", `"`+etag+`"`)
-	http.ServeContent(w, r, "", h.modified, fd)
+	http.ServeContent(w, r, "", h.modified, content)
 }
 
-func sizeOf(f *os.File) int64 {
-	st, err := f.Stat()
-	if err != nil {
-		return 0
+// open is a file's content: from memory for a small file (read once),
+// else the open file, which the server sends with sendfile.
+func (h *Handler) open(name string) (io.ReadSeeker, int64, func(), error) {
+	if b, ok := h.small.Load(name); ok {
+		data := b.([]byte)
+		return bytes.NewReader(data), int64(len(data)), func() {}, nil
 	}
-	return st.Size()
+	fd, err := h.root.Open(name)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	st, err := fd.Stat()
+	if err != nil {
+		fd.Close()
+		return nil, 0, nil, err
+	}
+	if st.Size() > smallFile || h.smallBytes.Load()+st.Size() > smallTotal {
+		return fd, st.Size(), func() { fd.Close() }, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(fd, smallFile+1))
+	fd.Close()
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if _, loaded := h.small.LoadOrStore(name, data); !loaded {
+		h.smallBytes.Add(int64(len(data)))
+	}
+	return bytes.NewReader(data), int64(len(data)), func() {}, nil
 }
 
 // chooseEncoding picks br, then gzip, among those the client accepts with

@@ -20,6 +20,7 @@ import (
 )
 
 var (
+	bigFile   = strings.Repeat("0123456789abcdef", 8<<10) // beyond the small-file memory: sent from the file
 	indexHTML = "<!doctype html><title>site</title>" + strings.Repeat("<p>hello</p>", 80)
 	appJS     = "console.log('app');" + strings.Repeat("function f(){return 1}", 60)
 )
@@ -40,6 +41,7 @@ func site(t testing.TB, cfg staticsite.Config) (*staticsite.Handler, string) {
 		".env":                     "TOKEN=secret",
 		".git/config":              "[core]",
 		"assets/.hidden.js":        "hidden",
+		"assets/big.bin":           bigFile,
 	}
 	for name, data := range files {
 		p := filepath.Join(src, filepath.FromSlash(name))
@@ -216,6 +218,17 @@ func TestRangeAndConditional(t *testing.T) {
 		w.Header().Get("Content-Encoding") != "" {
 		t.Errorf("range: %d %q %v", w.Code, w.Body.String(), w.Header())
 	}
+	for i := 0; i < 2; i++ { // the first read of a small file fills the memory, the second is served from it
+		if w := do(h, "GET", "/assets/index-B7xk2d9Q.js", "Range", "bytes=3-5"); w.Code != 206 || w.Body.String() != appJS[3:6] {
+			t.Errorf("range %d: %d %q", i, w.Code, w.Body.String())
+		}
+	}
+	if w := do(h, "GET", "/assets/big.bin"); w.Code != 200 || w.Body.String() != bigFile {
+		t.Errorf("big file: %d, %d bytes", w.Code, w.Body.Len())
+	}
+	if w := do(h, "GET", "/assets/big.bin", "Range", "bytes=100000-100009"); w.Code != 206 || w.Body.String() != bigFile[100000:100010] {
+		t.Errorf("big file range: %d %q", w.Code, w.Body.String())
+	}
 	etag := do(h, "GET", "/").Header().Get("ETag")
 	if w := do(h, "GET", "/", "If-None-Match", etag); w.Code != 304 || w.Body.Len() != 0 {
 		t.Errorf("If-None-Match: %d", w.Code)
@@ -302,10 +315,15 @@ func TestHealthWithoutDisk(t *testing.T) {
 
 func TestAccessLogAndCSP(t *testing.T) {
 	var buf bytes.Buffer
-	h, _ := site(t, staticsite.Config{Log: staticsite.NewAccessLog(&buf), CSP: "default-src 'none'"})
+	alog := staticsite.NewAccessLog(&buf)
+	h, _ := site(t, staticsite.Config{Log: alog, CSP: "default-src 'none'"})
 	if w := do(h, "GET", "/missing\"x", "User-Agent", "t\n1"); w.Header().Get("Content-Security-Policy") != "default-src 'none'" {
 		t.Errorf("CSP: %v", w.Header())
 	}
+	if buf.Len() != 0 {
+		t.Errorf("the line was written at once, not buffered: %q", buf.String())
+	}
+	alog.Flush()
 	line := buf.String()
 	for _, want := range []string{`"msg":"request"`, `"method":"GET"`, `"status":404`, `"path":"/missing%22x"`, `"user_agent":"t\u000a1"`} {
 		if !strings.Contains(line, want) {

@@ -73,6 +73,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	cfg := staticsite.Config{SPA: o.spa, NotFound: o.notFound, CSP: o.csp, Health: o.health}
 	alog := staticsite.NewAccessLog(stdout)
+	defer alog.Flush()
 	if o.accessLog {
 		cfg.Log = alog
 	}
