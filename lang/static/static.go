@@ -152,6 +152,8 @@ func (static) Plan(in *lang.Input) (*plan.Plan, error) {
 				{Name: "site", From: plan.StageRef(stageSite), Files: []plan.Artifact{{Src: "/", Dest: SiteDir, Dir: true}}},
 			},
 			Entrypoint: serverArgs(s, cfg),
+			// The server carries its module list (go version -m).
+			SBOM: []plan.SBOMSource{{Kind: "go-binary", Path: ServerPath}},
 		},
 	}, nil
 }
