@@ -2,7 +2,9 @@ package integration
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
+	"debug/elf"
 	"fmt"
 	"io"
 	"net"
@@ -62,6 +64,33 @@ func TestStaticSites(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStaticArm64: a static site for linux/arm64 from an amd64 machine,
+// without emulation: the precompression runs in the runtime image of the
+// build platform, the arm64 image gets the arm64 server.
+func TestStaticArm64(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "arm64.tar")
+	res := mustBuild(t, buildOpts{dir: filepath.Join(repoRoot, "integration", "testdata", "static-public"), out: out, attrs: map[string]string{"platform": "linux/arm64"}})
+	img := openImage(t, out)
+	if got := img.Config.OS + "/" + img.Config.Architecture; got != "linux/arm64" {
+		t.Fatalf("image platform %s, want linux/arm64", got)
+	}
+	f, err := elf.NewFile(bytes.NewReader(fileInImage(t, out, "usr/sbin/safe-static")))
+	if err != nil {
+		t.Fatalf("/usr/sbin/safe-static is not ELF: %v", err)
+	}
+	if f.Machine != elf.EM_AARCH64 {
+		t.Errorf("safe-static is %v, want EM_AARCH64", f.Machine)
+	}
+	if !strings.Contains(string(fileInImage(t, out, "srv/www/.safe-static/manifest")), " assets/site.3f2a9c1d.css\n") {
+		t.Error("the arm64 image's manifest lacks the stylesheet")
+	}
+	// The runtime image twice: for the target (the server) and for the
+	// build platform (the precompression).
+	vertex(t, res, "[tools] FROM docker.io/org/safe-frontend-runtime:1@")
+	vertex(t, res, "[runtime] FROM docker.io/org/safe-frontend-runtime:1@")
+	vertex(t, res, "[static 1/1] safe-precompress public")
 }
 
 // requireStaticImage: the layers, the command, the files (the server and
