@@ -3,6 +3,7 @@ module github.com/org/safe-frontend
 go 1.26.8
 
 require (
+	github.com/andybalholm/brotli v1.2.8
 	github.com/containerd/containerd/v2 v2.4.2
 	github.com/containerd/platforms v1.0.0-rc.5
 	github.com/distribution/reference v0.6.0

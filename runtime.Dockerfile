@@ -1,7 +1,9 @@
 # The runtime companion image, docker.io/org/safe-frontend-runtime:1: the
 # init (/sbin/tini, Debian's static tini) and the health probe
 # (/sbin/safe-probe) that safe-frontend copies into every image it builds,
-# for every platform of hack/platforms. The frontend binary pins this image's
+# and the static site server (/sbin/safe-static) and its build-time
+# precompressor (/sbin/safe-precompress), for every platform of
+# hack/platforms. The frontend binary pins this image's
 # index digest (see RUNTIME_DIGEST in the root Dockerfile).
 #
 # Like the root Dockerfile, it is built by BuildKit's built-in Dockerfile
@@ -24,16 +26,17 @@ WORKDIR /src
 COPY src/ ./
 ARG TARGETOS TARGETARCH TARGETVARIANT
 RUN --mount=type=cache,id=safe-frontend-gobuild,target=/root/.cache/go-build \
-    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} GOFLAGS=-mod=readonly \
-    go build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o /out/safe-probe ./cmd/safe-probe
+    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} GOFLAGS=-mod=vendor \
+    go build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o /out/ ./cmd/safe-probe ./cmd/safe-static ./cmd/safe-precompress
 
 FROM scratch AS tree
 ARG TARGETARCH
 COPY --chmod=0755 tini/${TARGETARCH}/tini-static /sbin/tini
-COPY --from=probe --chmod=0755 /out/safe-probe /sbin/safe-probe
+COPY --from=probe --chmod=0755 /out/safe-probe /out/safe-static /out/safe-precompress /sbin/
 COPY --chmod=0644 tini/${TARGETARCH}/copyright /usr/share/doc/tini/copyright
 COPY --chmod=0644 tini/${TARGETARCH}/status /var/lib/dpkg/status.d/tini
 COPY --chmod=0644 src/LICENSE /usr/share/doc/safe-probe/LICENSE
+COPY --chmod=0644 src/vendor/github.com/andybalholm/brotli/LICENSE /usr/share/doc/safe-precompress/brotli-LICENSE
 
 # One layer: the frontend takes two files from it, nothing stacks on it.
 FROM scratch AS runtime

@@ -74,7 +74,7 @@ func main() {
 	out := flag.String("out", "", "merge the figures into this Markdown page: the rows of the examples and scenarios measured\n"+
 		"are replaced or added, every other row and the prose around the tables stay, so a run of\n"+
 		"some scenarios or examples never loses the others' figures (a missing page is created)")
-	only := flag.String("apps", "go-hello,node-hello,python-hello,rust-hello,java-hello", "examples to measure, comma-separated")
+	only := flag.String("apps", "go-hello,node-hello,python-hello,rust-hello,java-hello,"+staticSite, "examples to measure, comma-separated ("+staticSite+": served by safe-static against nginx)")
 	builtin := flag.String("builtin", "go-hello", "examples also measured with the daemon's built-in Dockerfile frontend, comma-separated")
 	which := flag.String("scenarios", "all", "scenarios to measure, comma-separated, of: "+strings.Join(scenarioKeys(), ", ")+"\n"+
 		"(ci-edit = source edit on a fresh runner importing the registry cache); no-change and edit\n"+
@@ -171,6 +171,24 @@ func run(ctx context.Context, runs int, out string, only, builtin []string, sel 
 	var report strings.Builder
 	var failed []string
 	for _, name := range only {
+		if name == staticSite {
+			section, tables, err := measureStatic(ctx, c, work, runs, frontendAttrs)
+			if err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				fmt.Fprintf(os.Stderr, "bench: %s: %v\n", name, err)
+				failed = append(failed, name)
+				continue
+			}
+			report.WriteString(section + "\n")
+			if out != "" {
+				if err := mergeFile(out, tables); err != nil {
+					return fmt.Errorf("writing %s: %w", out, err)
+				}
+			}
+			continue
+		}
 		i := slices.IndexFunc(apps, func(a app) bool { return a.example == name })
 		if i < 0 {
 			var have []string

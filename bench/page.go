@@ -14,10 +14,11 @@ const (
 	eachRunTable = "| example | scenario | safe-frontend, each run (s) | hand-written, each run (s) |"
 	sizeTable    = "| example | image via safe-frontend | image via hand-written | ratio | of ours: tini + safe-probe layer | ours without that layer vs hand-written |"
 	scratchTable = "| `final: scratch` variant | binary | tini + safe-probe | all layers, uncompressed | over the binary | over the binary without tini + probe | compressed image |"
+	staticTable  = "| site | figure | safe-frontend (safe-static) | nginx peer | goal |"
 )
 
 // tableHeadings head a table the page lacks when it is appended.
-var tableHeadings = map[string]string{timingTable: "## Summary", eachRunTable: "## Every run"}
+var tableHeadings = map[string]string{timingTable: "## Summary", eachRunTable: "## Every run", staticTable: "## Static site served"}
 
 // tableRows are rows for one table of the page; keyCells is how many
 // leading cells name a row (example, or example and scenario).

@@ -84,7 +84,7 @@ func resolveBase(ctx context.Context, c client.Client, bc *dockerui.Client, lk *
 		return llbgen.Base{Name: req.Name, Digest: dgst, State: st.Platform(req.Platform), Image: img}, nil
 	}
 
-	if req.Role == llbgen.RoleRuntime && runtimeDigest != "" {
+	if (req.Role == llbgen.RoleRuntime || req.Role == llbgen.RoleTools) && runtimeDigest != "" {
 		// The release pins its companion image: the tag is only a name.
 		d, err := digest.Parse(runtimeDigest)
 		if err != nil {

@@ -191,7 +191,9 @@ func readLockFile(ctx context.Context, c client.Client, bc *dockerui.Client, nam
 // chooses (builder, final). The runtime companion image is not: it comes
 // with the frontend release, pinned in its binary, and must match it; pin
 // the frontend (`# syntax=org/safe-frontend:1@sha256:...`) to pin it.
-func lockable(req llbgen.BaseRequest) bool { return req.Role != llbgen.RoleRuntime }
+func lockable(req llbgen.BaseRequest) bool {
+	return req.Role != llbgen.RoleRuntime && req.Role != llbgen.RoleTools
+}
 
 // pin is the reference a locked base is pulled by: its name at the locked
 // digest. A base the lock lacks is an error naming the entry and the fix.

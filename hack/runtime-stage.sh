@@ -6,7 +6,9 @@
 #   OUT/tini/<arch>/tini-static   from Debian's tini package of that arch
 #   OUT/tini/<arch>/copyright     its licence text
 #   OUT/tini/<arch>/status        its dpkg control stanza (for SBOMs)
-#   OUT/src/                      LICENSE, cmd/safe-probe and a go.mod for it
+#   OUT/src/                      LICENSE, cmd/safe-probe, cmd/safe-static,
+#                                 cmd/safe-precompress, staticsite, a go.mod
+#                                 and the vendored brotli encoder
 #
 # Each .deb is checked against the sha256 pinned below before anything is
 # taken from it; a mirror serving other bytes stops the build. The packages
@@ -37,7 +39,7 @@ declare -A DEBIAN_ARCH=(
 
 out=${1:?usage: $0 OUT}
 rm -rf "$out/tini" "$out/src"
-mkdir -p "$out/src/cmd/safe-probe"
+mkdir -p "$out/src"
 while read -r platform; do
 	[[ -z $platform || $platform == \#* ]] && continue
 	arch=${DEBIAN_ARCH[$platform]:-}
@@ -57,11 +59,20 @@ done <"$repo/hack/platforms"
 
 [[ -f $repo/LICENSE ]] || { echo "runtime-stage: $repo/LICENSE is missing; the image ships it as safe-probe's licence" >&2; exit 1; }
 install -m 0644 "$repo/LICENSE" "$out/src/"
-# The probe imports the standard library only: its go.mod needs the module
-# path and Go version, and leaving out the requirements keeps dependency
-# bumps from invalidating the runtime image's cache.
-awk '$1 == "module" || $1 == "go" || $1 == "toolchain"' "$repo/go.mod" >"$out/src/go.mod"
+# The probe and the server import the standard library only; the
+# precompressor adds brotli, vendored here from the host's module cache
+# (checked against go.sum) so the image build downloads nothing. The go.mod
+# names that one requirement: other dependency bumps leave the runtime
+# image's cache alone.
+brotli=$(awk '$1 == "github.com/andybalholm/brotli" { print $2 }' "$repo/go.mod")
+[[ -n $brotli ]] || { echo "runtime-stage: github.com/andybalholm/brotli is not in $repo/go.mod" >&2; exit 1; }
+{ awk '$1 == "module" || $1 == "go" || $1 == "toolchain"' "$repo/go.mod"; echo "require github.com/andybalholm/brotli $brotli"; } >"$out/src/go.mod"
 grep -q '^module ' "$out/src/go.mod" || { echo "runtime-stage: no module line in $repo/go.mod" >&2; exit 1; }
-for f in "$repo"/cmd/safe-probe/*.go; do
-	[[ $f == *_test.go ]] || install -m 0644 "$f" "$out/src/cmd/safe-probe/"
+grep -E '^github.com/(andybalholm/brotli|xyproto/randomstring) ' "$repo/go.sum" >"$out/src/go.sum"
+for pkg in cmd/safe-probe cmd/safe-static cmd/safe-precompress staticsite staticsite/precompress; do
+	mkdir -p "$out/src/$pkg"
+	for f in "$repo/$pkg"/*.go; do
+		[[ $f == *_test.go ]] || install -m 0644 "$f" "$out/src/$pkg/"
+	done
 done
+(cd "$out/src" && GOFLAGS=-mod=mod GOPROXY=off GOWORK=off go mod vendor)

@@ -38,7 +38,7 @@ func TestRuntimeImage(t *testing.T) {
 			t.Errorf("%s: config says %s/%s", plat, img.Config.OS, img.Config.Architecture)
 		}
 		machine, _ := debianMachine(t, img.Platform.Architecture)
-		for _, name := range []string{"/sbin/tini", "/sbin/safe-probe"} {
+		for _, name := range []string{"/sbin/tini", "/sbin/safe-probe", "/sbin/safe-static", "/sbin/safe-precompress"} {
 			e := img.FS.lookup(name)
 			if e == nil || e.Header.Typeflag != tar.TypeReg {
 				t.Errorf("%s: %s is missing or not a regular file", plat, name)
@@ -65,7 +65,7 @@ func TestRuntimeImage(t *testing.T) {
 			}
 			t.Logf("%s %s: %d bytes", plat, name, len(e.Data))
 		}
-		for _, name := range []string{"/usr/share/doc/tini/copyright", "/usr/share/doc/safe-probe/LICENSE"} {
+		for _, name := range []string{"/usr/share/doc/tini/copyright", "/usr/share/doc/safe-probe/LICENSE", "/usr/share/doc/safe-precompress/brotli-LICENSE"} {
 			if e := img.FS.lookup(name); e == nil || len(e.Data) == 0 {
 				t.Errorf("%s: licence text %s is missing", plat, name)
 			}

@@ -142,6 +142,13 @@ type ContextApplier interface {
 	ApplyContext(s *spec.Spec, files map[string][]byte)
 }
 
+// RuntimeUser is implemented by languages whose plan takes files from the
+// frontend's runtime image (plan.Runtime) or runs its programs in build
+// steps (plan.Tools): the static site server and its precompressor.
+type RuntimeUser interface {
+	UsesRuntime(s *spec.Spec) bool
+}
+
 // StepExplainer is implemented by languages whose build steps exit with
 // codes reserved for rules (a lockfile the frozen install refuses): it
 // turns the failure into the rule's message and the spec path to show.

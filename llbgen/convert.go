@@ -28,6 +28,9 @@ const (
 	// RoleRuntime is the companion image that carries the init and the
 	// health probe every final image gets.
 	RoleRuntime = "runtime"
+	// RoleTools is the runtime image for the build platform, for a
+	// language whose build steps run its programs (lang.RuntimeUser).
+	RoleTools = "tools"
 )
 
 // RuntimeImage is the companion image published with the frontend: tini
@@ -83,6 +86,9 @@ func Bases(s *spec.Spec, build, target ocispecs.Platform) ([]BaseRequest, error)
 	if needsRuntime(s) {
 		reqs = append(reqs, BaseRequest{Role: RoleRuntime, Name: RuntimeImage, Platform: target, Path: runtimePath(s), Stage: "runtime"})
 	}
+	if usesRuntime(s) {
+		reqs = append(reqs, BaseRequest{Role: RoleTools, Name: RuntimeImage, Platform: build, Path: "language", Stage: "tools"})
+	}
 	final := finalName(s)
 	if final == "scratch" {
 		if lang.Runtime(s) != RuntimeStatic {
@@ -100,7 +106,17 @@ func Bases(s *spec.Spec, build, target ocispecs.Platform) ([]BaseRequest, error)
 // initEnabled: tini is PID 1 unless the spec opts out (with an exemption).
 func initEnabled(s *spec.Spec) bool { return s.Run.Init == nil || *s.Run.Init }
 
-func needsRuntime(s *spec.Spec) bool { return initEnabled(s) || s.Run.Health != nil }
+func needsRuntime(s *spec.Spec) bool { return initEnabled(s) || s.Run.Health != nil || usesRuntime(s) }
+
+// usesRuntime: the language's plan takes from the runtime image itself.
+func usesRuntime(s *spec.Spec) bool {
+	l, ok := Lookup(s.Language)
+	if !ok {
+		return false
+	}
+	ru, ok := l.(lang.RuntimeUser)
+	return ok && ru.UsesRuntime(s)
+}
 
 func runtimePath(s *spec.Spec) string {
 	switch {
@@ -205,6 +221,10 @@ func Convert(in *Input) (*Result, error) {
 	if needsRuntime(s) && !hasRuntime {
 		return nil, errors.New("runtime image (init and probe) was not resolved")
 	}
+	tools, hasTools := in.Bases[RoleTools]
+	if usesRuntime(s) && !hasTools {
+		return nil, errors.New("the runtime image for the build platform (the build's tools) was not resolved")
+	}
 
 	bin := &BuildInput{
 		Spec:    s,
@@ -230,6 +250,8 @@ func Convert(in *Input) (*Result, error) {
 		Step: func(n, total int, name, path string) llb.ConstraintsOpt {
 			return named(in, fmt.Sprintf("[%s %d/%d] %s", l.Name(), n, total, name), path)
 		},
+		Runtime:  runtimeBase.State,
+		Tools:    tools.State,
 		CA:       caPath(s),
 		Epoch:    in.Epoch,
 		SpecFile: specFile(in),

@@ -17,6 +17,7 @@ func TestEjectGolden(t *testing.T) {
 		"python-hello": pythonInput(pythonHelloSpec(), map[string][]byte{"requirements.txt": []byte(pyLock)}),
 		"rust-hello":   rustInput(t, rustSpec(), amd64),
 		"java-hello":   javaInput(t, javaSpec(), "hello", amd64),
+		"static-site":  staticInput(staticSpec()),
 	} {
 		t.Run(name, func(t *testing.T) {
 			res, err := Convert(in)

@@ -60,6 +60,9 @@ type BuildInput struct {
 	// Step names progress vertex n of total ("[go 2/4] go mod download")
 	// and points it at a spec path, so a failing step shows its spec line.
 	Step func(n, total int, name, path string) llb.ConstraintsOpt
+	// Runtime and Tools are the runtime image for the target and for the
+	// build platform (plan.Runtime, plan.Tools), when the language uses it.
+	Runtime, Tools llb.State
 	// CA is the path of the optional CA bundle secret in build steps.
 	CA string
 	// Epoch is SOURCE_DATE_EPOCH, for tools that stamp times into what

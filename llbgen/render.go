@@ -60,6 +60,10 @@ func (r *planRenderer) ref(ref plan.Ref) llb.State {
 	switch {
 	case ref.Base == RoleBuilder:
 		return r.in.Builder
+	case ref.Base == RoleRuntime:
+		return r.in.Runtime
+	case ref.Base == RoleTools:
+		return r.in.Tools
 	case ref.Stage != "":
 		return r.stages[ref.Stage]
 	case ref.Context:

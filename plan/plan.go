@@ -45,6 +45,15 @@ var (
 	Scratch = Ref{}
 )
 
+// Runtime is the frontend's runtime image (init, probe, static server)
+// for the target platform; Tools is the same image for the build
+// platform, whose programs build steps run (a language that uses them
+// says so: lang.RuntimeUser).
+var (
+	Runtime = Ref{Base: "runtime"}
+	Tools   = Ref{Base: "tools"}
+)
+
 // StageRef refers to an earlier stage.
 func StageRef(name string) Ref { return Ref{Stage: name} }
 

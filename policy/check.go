@@ -57,6 +57,7 @@ func Check(s *spec.Spec) *Report {
 	c.checkPython()
 	c.checkRust()
 	c.checkJava()
+	c.checkStatic()
 	c.checkUser()
 	c.checkPort()
 	c.checkHealth()

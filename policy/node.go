@@ -25,23 +25,7 @@ func (c *checker) checkNode() {
 		return
 	}
 	if c.present("node/version", n.Version != "") {
-		v := strings.TrimSpace(n.Version)
-		lv := strings.ToLower(v)
-		switch {
-		case v == "":
-			c.add(rules.UnpinnedVersion, "node/version", "node.version is empty; write a major such as \"22\" or remove the key to use the frontend's pinned default")
-		case lv == "latest" || lv == "current" || lv == "lts" || strings.HasPrefix(lv, "lts-") || lv == "node":
-			c.add(rules.UnpinnedVersion, "node/version", "node.version %q moves over time; pin a major such as \"22\"", n.Version)
-		case !nodeVersionRe.MatchString(strings.TrimPrefix(lv, "v")):
-			c.add(rules.UnpinnedVersion, "node/version", "node.version %q is not a node image version; write a major such as \"22\" (or a release such as \"22.23.3\")", n.Version)
-		case strings.HasPrefix(lv, "v"):
-			c.add(rules.UnpinnedVersion, "node/version", "node.version %q is not an image tag; write %q", n.Version, v[1:])
-		default:
-			major, _ := strconv.Atoi(strings.SplitN(v, ".", 2)[0])
-			if nodeEndOfLife(major) {
-				c.add(rules.EndOfLifeNode, "node/version", "node.version %q: Node.js %d is past its end of life and gets no security fixes; move to 22 or 24", n.Version, major)
-			}
-		}
+		c.checkNodeVersion("node/version", "node.version", n.Version)
 	}
 	for _, k := range []struct{ key, val, example string }{
 		{"main", n.Main, "server.js"},
@@ -59,5 +43,26 @@ func (c *checker) checkNode() {
 	}
 	if c.present("node/build", n.Build != "") && strings.TrimSpace(n.Build) == "" {
 		c.add(rules.InvalidValue, "node/build", "node.build is empty; name a package.json script such as \"build\" or remove the key")
+	}
+}
+
+// checkNodeVersion checks a Node.js version written at p (key in messages).
+func (c *checker) checkNodeVersion(p, key, version string) {
+	v := strings.TrimSpace(version)
+	lv := strings.ToLower(v)
+	switch {
+	case v == "":
+		c.add(rules.UnpinnedVersion, p, "%s is empty; write a major such as \"22\" or remove the key to use the frontend's pinned default", key)
+	case lv == "latest" || lv == "current" || lv == "lts" || strings.HasPrefix(lv, "lts-") || lv == "node":
+		c.add(rules.UnpinnedVersion, p, "%s %q moves over time; pin a major such as \"22\"", key, version)
+	case !nodeVersionRe.MatchString(strings.TrimPrefix(lv, "v")):
+		c.add(rules.UnpinnedVersion, p, "%s %q is not a node image version; write a major such as \"22\" (or a release such as \"22.23.3\")", key, version)
+	case strings.HasPrefix(lv, "v"):
+		c.add(rules.UnpinnedVersion, p, "%s %q is not an image tag; write %q", key, version, v[1:])
+	default:
+		major, _ := strconv.Atoi(strings.SplitN(v, ".", 2)[0])
+		if nodeEndOfLife(major) {
+			c.add(rules.EndOfLifeNode, p, "%s %q: Node.js %d is past its end of life and gets no security fixes; move to 22 or 24", key, version, major)
+		}
 	}
 }

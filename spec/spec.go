@@ -15,12 +15,13 @@ type Spec struct {
 	// Version is the application version, ideally semver.
 	Version string `yaml:"version" doc:"Application version (org.opencontainers.image.version), semver recommended."`
 	// Language selects the builder implementation in llbgen.
-	Language string  `yaml:"language" required:"true" enum:"go,node,python,rust,java" doc:"Language of the app; selects the builder."`
+	Language string  `yaml:"language" required:"true" enum:"go,node,python,rust,java,static" doc:"Language of the app; selects the builder."`
 	Go       *Go     `yaml:"go" doc:"Go builder settings (language: go)."`
 	Node     *Node   `yaml:"node" doc:"Node.js builder settings (language: node)."`
 	Python   *Python `yaml:"python" doc:"Python builder settings (language: python)."`
 	Rust     *Rust   `yaml:"rust" doc:"Rust builder settings (language: rust)."`
 	Java     *Java   `yaml:"java" doc:"Java builder settings (language: java)."`
+	Static   *Static `yaml:"static" doc:"Static site settings (language: static)."`
 	// Build holds build-time configuration (never lands in the image).
 	Build Build `yaml:"build" doc:"Build-time configuration."`
 	// Run holds runtime configuration (lands in the image config).
@@ -94,6 +95,25 @@ type Java struct {
 	Main    string   `yaml:"main" doc:"Main class, e.g. com.example.App, when the jar manifest and the pom do not name one."`
 	// Tests is a pointer-free bool: the default (skip) is what CI wants.
 	Tests bool `yaml:"tests" doc:"Run the tests during the build (mvn package without -DskipTests). Default false: tests are CI's job."`
+}
+
+// Static configures a static site: a directory of the context, or the
+// output of a front-end build, served by the frontend's own server.
+type Static struct {
+	Root     string       `yaml:"root" doc:"Directory of the site's files, relative to the context, e.g. public. Exactly one of root and build."`
+	Build    *StaticBuild `yaml:"build" doc:"A front-end build (Node.js) whose output directory is the site. Exactly one of root and build."`
+	SPA      bool         `yaml:"spa" doc:"Answer requests for pages the site lacks with index.html, for client-side routing."`
+	NotFound string       `yaml:"notFound" doc:"Page sent with 404 answers, relative to the site. Default 404.html, when the site has it."`
+	CSP      string       `yaml:"csp" doc:"Content-Security-Policy header. Default: the site's own scripts, styles, images and fonts (and data: images and fonts), no plugins, no framing."`
+}
+
+// StaticBuild is the front-end build of a static site: a package.json
+// script run with every dependency installed, as a Node app's build.
+type StaticBuild struct {
+	Node           string `yaml:"node" doc:"Node.js major of the build (node image tag), e.g. \"22\". Default 22. Never latest."`
+	PackageManager string `yaml:"packageManager" enum:"npm,pnpm,yarn" doc:"Package manager. Default: package.json \"packageManager\", else the lockfile present."`
+	Script         string `yaml:"script" required:"true" doc:"package.json script that builds the site, e.g. build."`
+	Output         string `yaml:"output" required:"true" doc:"Directory the script writes the site to, relative to the context, e.g. dist."`
 }
 
 // Build is build-time configuration.

@@ -9,4 +9,5 @@ import (
 	_ "github.com/org/safe-frontend/lang/node"
 	_ "github.com/org/safe-frontend/lang/python"
 	_ "github.com/org/safe-frontend/lang/rust"
+	_ "github.com/org/safe-frontend/lang/static"
 )

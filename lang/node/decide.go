@@ -24,6 +24,7 @@ type decision struct {
 	workspace  string
 	main       string // relative to the context root
 	build      string // script name, "" for none
+	buildPath  string // the spec path that named it
 	workspaces bool   // the root declares workspaces
 }
 
@@ -40,6 +41,19 @@ func decide(s *spec.Spec, files map[string][]byte, cross bool) (*decision, error
 	if s.Node != nil {
 		cfg = *s.Node
 	}
+	return decideFor(s, cfg, files, cross, nil)
+}
+
+// frontEnd describes a front-end build for decideFor: its package has no
+// main file, and its script is the spec key named here.
+type frontEnd struct {
+	scriptKey  string // "static.build.script", for messages
+	scriptPath string // its spec path
+}
+
+// decideFor is decide for the settings in cfg: a Node app's, or, with fe,
+// a front-end build's.
+func decideFor(s *spec.Spec, cfg spec.Node, files map[string][]byte, cross bool, fe *frontEnd) (*decision, error) {
 	raw, ok := files["package.json"]
 	if !ok {
 		return nil, &lang.SpecError{Path: "language", Err: errors.New("the context has no package.json at its root; language: node builds a package: run `npm init` or point the build at the package's directory")}
@@ -55,7 +69,7 @@ func decide(s *spec.Spec, files map[string][]byte, cross bool) (*decision, error
 	if err := d.chooseManager(s, cfg, root, files); err != nil {
 		return nil, err
 	}
-	if err := d.choosePackage(s, cfg, root, files); err != nil {
+	if err := d.choosePackage(s, cfg, root, files, fe); err != nil {
 		return nil, err
 	}
 	if err := d.checkLock(s, root, files, cross); err != nil {
@@ -162,13 +176,16 @@ func (d *decision) checkYarn(at string, files map[string][]byte) error {
 
 // choosePackage finds the package that runs (the workspace's, or the
 // root), its main file and its build script.
-func (d *decision) choosePackage(s *spec.Spec, cfg spec.Node, root *packageJSON, files map[string][]byte) error {
+func (d *decision) choosePackage(s *spec.Spec, cfg spec.Node, root *packageJSON, files map[string][]byte, fe *frontEnd) error {
 	pkg, pkgFile := root, "package.json"
 	if cfg.Workspace != "" {
 		var err error
 		if pkg, pkgFile, err = d.workspacePackage(s, cfg.Workspace, files); err != nil {
 			return err
 		}
+	}
+	if err := d.chooseBuild(s, cfg, pkg, pkgFile, fe); err != nil || fe != nil {
+		return err
 	}
 	main, mainPath := cfg.Main, specPath(s, "main")
 	if main == "" {
@@ -183,12 +200,21 @@ func (d *decision) choosePackage(s *spec.Spec, cfg spec.Node, root *packageJSON,
 		return lang.RuleErrorf(rules.PathEscapes, mainPath, "the main file %q must be a path inside the package, e.g. server.js", lang.Truncate(main, 120))
 	}
 	d.main = path.Join(d.workspace, m)
+	return nil
+}
+
+// chooseBuild checks that the build script is one package.json defines.
+func (d *decision) chooseBuild(s *spec.Spec, cfg spec.Node, pkg *packageJSON, pkgFile string, fe *frontEnd) error {
+	key, at := "node.build", specPath(s, "build")
+	if fe != nil {
+		key, at = fe.scriptKey, fe.scriptPath
+	}
 	if cfg.Build != "" {
 		if _, ok := pkg.Scripts[cfg.Build]; !ok {
-			return &lang.SpecError{Path: specPath(s, "build"), Err: errors.Errorf("node.build names the script %q, which %s does not define (scripts: %s)",
-				cfg.Build, pkgFile, lang.QuoteNames(slices.Sorted(maps.Keys(pkg.Scripts))))}
+			return &lang.SpecError{Path: at, Err: errors.Errorf("%s names the script %q, which %s does not define (scripts: %s)",
+				key, cfg.Build, pkgFile, lang.QuoteNames(slices.Sorted(maps.Keys(pkg.Scripts))))}
 		}
-		d.build = cfg.Build
+		d.build, d.buildPath = cfg.Build, at
 	}
 	return nil
 }

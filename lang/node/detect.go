@@ -135,7 +135,7 @@ func workspaceDirs(p *lang.Project, globs []string) []string {
 
 // detectPackage proposes the spec of the package in dir.
 func detectPackage(p *lang.Project, dir string, pkg *detectJSON) (*lang.App, error) {
-	if fe := frontEnd(pkg); fe != "" {
+	if fe := frontEndTool(pkg); fe != "" {
 		return nil, frontEndNotSupported(dir, fe)
 	}
 	name := pkg.Name

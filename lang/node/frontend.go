@@ -1,52 +1,71 @@
 package node
 
 import (
-	"errors"
-	"fmt"
+	"path"
 
 	"github.com/org/safe-frontend/lang"
+	"github.com/org/safe-frontend/plan"
+	"github.com/org/safe-frontend/spec"
 )
 
-// A front-end build (a Vite or React app with a build script and no
-// server) makes files a web server serves, not a program node runs: it is
-// a static site, which the Node language does not build. This piece alone
-// tells one. Where a language named "static" is registered, it detects
-// these itself and Node leaves them to it.
-
-// errLeftToStatic: a front-end build that the static language detects.
-var errLeftToStatic = errors.New("a front-end build")
-
-// frontEndTools are the build tools of single-page apps and static sites.
-var frontEndTools = []string{"vite", "react-scripts", "@angular/cli", "@vue/cli-service", "parcel", "astro", "@sveltejs/kit", "gatsby"}
-
-// frontEnd names the front-end tool of a package with a build script that
-// runs no server of its own, or "".
-func frontEnd(pkg *detectJSON) string {
-	if pkg.Scripts["build"] == "" || pkg.Main != "" || nodeStart.MatchString(pkg.Scripts["start"]) {
-		return ""
-	}
-	for dep := range servers {
-		if _, ok := pkg.Dependencies[dep]; ok {
-			return ""
-		}
-	}
-	for _, t := range frontEndTools {
-		_, dep := pkg.Dependencies[t]
-		_, dev := pkg.DevDependencies[t]
-		if dep || dev {
-			return t
-		}
-	}
-	return ""
+// FrontEnd is a front-end build planned with a Node app's pieces: the
+// manifests and lockfile copied first, the frozen install of every
+// dependency (the build's tools among them) with the same lockfile checks
+// and cache mounts, then the package.json script over the sources. None of
+// it reaches a final image: the caller takes the script's output from the
+// build stage.
+type FrontEnd struct {
+	Version, PackageManager, Script string
+	// ScriptKey and ScriptPath name the spec key that chose the script
+	// ("static.build.script"), for messages and their line.
+	ScriptKey, ScriptPath string
 }
 
-func frontEndNotSupported(dir, tool string) error {
-	if _, ok := lang.Lookup("static"); ok {
-		return errLeftToStatic
+func (fe FrontEnd) decide(s *spec.Spec, files map[string][]byte) (*decision, error) {
+	cfg := spec.Node{Version: fe.Version, PackageManager: fe.PackageManager, Build: fe.Script}
+	return decideFor(s, cfg, files, false, &frontEnd{scriptKey: fe.ScriptKey, scriptPath: fe.ScriptPath})
+}
+
+// BuilderImage is the node image the build runs on.
+func (fe FrontEnd) BuilderImage() string {
+	v := fe.Version
+	if v == "" {
+		v = DefaultVersion
 	}
-	where := "package.json"
-	if dir != "." {
-		where = dir + "/package.json"
+	return node{}.BuilderImage(&spec.Spec{Node: &spec.Node{Version: v}})
+}
+
+// ContextFiles are the manifests and lockfiles the build reads.
+func (FrontEnd) ContextFiles() []string { return manifestFiles() }
+
+// CheckContext refuses a missing or stale lockfile, as for a Node app.
+func (fe FrontEnd) CheckContext(s *spec.Spec, files map[string][]byte) []lang.ContextFinding {
+	_, err := fe.decide(s, files)
+	return lang.FindingsOf(err)
+}
+
+// ExplainStepFailure turns a frozen install's refusal back into its rule.
+func (fe FrontEnd) ExplainStepFailure(s *spec.Spec, files map[string][]byte, msg string, code int) (string, string, bool) {
+	return explain(s, msg, code, func() (*decision, error) { return fe.decide(s, files) })
+}
+
+// FrontEndBuild is a planned front-end build.
+type FrontEndBuild struct {
+	Stages []plan.Stage
+	// Stage is the stage that holds the built package, in Dir.
+	Stage, Dir string
+	// Steps is how many numbered steps the stages take (1..Steps).
+	Steps int
+}
+
+// Plan plans the build; it runs on the build platform, whatever the
+// target: its output is files, not code for a machine.
+func (fe FrontEnd) Plan(in *lang.Input) (*FrontEndBuild, error) {
+	d, err := fe.decide(in.Spec, in.Files)
+	if err != nil {
+		return nil, err
 	}
-	return &lang.NotSupported{Msg: fmt.Sprintf("%s: a front-end build (%s, with a build script and no server): its output is a static site for a web server, not a program node runs; safe init does not write specs for static sites yet", where, tool)}
+	pl := &planner{d: d, in: in}
+	stages := []plan.Stage{pl.manifests(), pl.buildStage()}
+	return &FrontEndBuild{Stages: stages, Stage: stageBuild, Dir: path.Join(appDir, d.workspace), Steps: pl.n}, nil
 }

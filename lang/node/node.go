@@ -84,14 +84,18 @@ func (node) FinalImage(s *spec.Spec, final string) (string, bool) {
 // ContextFiles: the manifests and lockfiles that decide the package
 // manager, the entry point and whether the install can be frozen.
 func (node) ContextFiles(s *spec.Spec) []string {
-	files := []string{"package.json", "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml",
-		"yarn.lock", ".yarnrc.yml", "pnpm-workspace.yaml"}
+	files := manifestFiles()
 	if s.Node != nil && s.Node.Workspace != "" {
 		if ws, ok := lang.CleanRel(s.Node.Workspace); ok && ws != "." {
 			files = append(files, ws+"/package.json")
 		}
 	}
 	return files
+}
+
+func manifestFiles() []string {
+	return []string{"package.json", "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml",
+		"yarn.lock", ".yarnrc.yml", "pnpm-workspace.yaml"}
 }
 
 // CheckContext decides the build from package.json and the lockfile: a
@@ -104,9 +108,15 @@ func (node) CheckContext(s *spec.Spec, files map[string][]byte, cross bool) []la
 // ExplainStepFailure maps the reserved exit codes of the Node steps back
 // to their rules, naming the lockfile and the fix.
 func (node) ExplainStepFailure(s *spec.Spec, files map[string][]byte, msg string, code int) (string, string, bool) {
+	return explain(s, msg, code, func() (*decision, error) { return decide(s, files, false) })
+}
+
+// explain is ExplainStepFailure once the manifests are decided (by
+// decide, called only when a reserved code needs it).
+func explain(s *spec.Spec, msg string, code int, decide func() (*decision, error)) (string, string, bool) {
 	switch {
 	case code == exitLockfileOutOfSync && strings.Contains(msg, installMarker):
-		d, err := decide(s, files, false)
+		d, err := decide()
 		lf, mgr := "the lockfile", "npm"
 		if err == nil {
 			lf, mgr = d.lockfile, d.manager

@@ -99,7 +99,7 @@ func (pl *planner) buildStage() plan.Stage {
 	// Run in the package's directory: every manager finds the workspace
 	// root from there.
 	args := append(pl.d.managerCmd(), "run", pl.d.build)
-	build := plan.Step{N: pl.next(), Name: strings.Join(args, " "), SpecPath: specPath(pl.in.Spec, "build"),
+	build := plan.Step{N: pl.next(), Name: strings.Join(args, " "), SpecPath: pl.d.buildPath,
 		Why: "the package's build script, for production",
 		Run: &plan.Run{Args: args, Dir: path.Join(appDir, pl.d.workspace),
 			Env: append([]string{"NODE_ENV=production"}, pl.d.env(pl.in.CA)...), BuildArgs: true, Mounts: pl.mounts()}}

@@ -134,14 +134,22 @@ func (w *writer) step(s plan.Step) error {
 	return w.files(s.Files)
 }
 
-// aliases names, as stages, the bases the final layers copy from (the
-// runtime image), so each COPY says --from=safe-runtime, not the digest.
+// aliases names, as stages, the bases the final layers copy from and the
+// stages start from (the runtime image), so each says safe-runtime, not
+// the digest.
 func (w *writer) aliases() {
 	roles := map[string]bool{}
-	for _, l := range w.in.Plan.Final.Layers {
-		if r := l.From.Base; r != "" && r != "builder" && r != "final" {
-			roles[r] = true
+	add := func(r plan.Ref) {
+		if r.Base != "" && r.Base != "builder" && r.Base != "final" {
+			roles[r.Base] = true
 		}
+	}
+	for _, l := range w.in.Plan.Final.Layers {
+		add(l.From)
+	}
+	// Stages may start from one too (the runtime image's tools).
+	for _, st := range w.in.Plan.Stages {
+		add(st.From)
 	}
 	for _, r := range slices.Sorted(maps.Keys(roles)) {
 		if ref, ok := w.in.Bases[r]; ok {
