@@ -113,12 +113,10 @@ func TestInitFixtures(t *testing.T) {
 	}
 }
 
-// A Gradle build and a front-end build are refused with what to do, and
-// nothing is written.
+// A Gradle build is refused with what to do, and nothing is written.
 func TestInitNotSupported(t *testing.T) {
 	for dir, want := range map[string]string{
 		"java/testdata/init/gradle": "a Gradle build, which safe-frontend does not build yet",
-		"node/testdata/init/vite":   "a front-end build (vite",
 	} {
 		proj := copyProject(t, filepath.Join("..", "..", "lang", dir))
 		code, _, errs := runSafe(t, "", "init", proj)
@@ -196,5 +194,65 @@ func TestInitShowsContextFindings(t *testing.T) {
 	code, _, errs := runSafe(t, "", "init", proj)
 	if code != exitFindings || !strings.Contains(errs, "error SF110") || !exists(filepath.Join(proj, "Dockerfile")) {
 		t.Errorf("safe init without a lockfile: exit %d, %s", code, errs)
+	}
+}
+
+// A front-end build and a plain directory of pages become static sites: the
+// build's Node.js version, script and output, a single-page app's fallback,
+// or the directory with index.html.
+func TestInitStaticSites(t *testing.T) {
+	proj := copyProject(t, filepath.Join("..", "..", "lang", "node/testdata/init/vite"))
+	code, _, errs := runSafe(t, "", "init", proj)
+	spec := readFile(t, filepath.Join(proj, "Dockerfile"))
+	for _, want := range []string{"language: static\n", "    script: build", "    output: dist", "  spa: true", "port: 8080", "http: /healthz"} {
+		if !strings.Contains(spec, want) {
+			t.Errorf("the vite app's spec lacks %q:\n%s", want, spec)
+		}
+	}
+	// The fixture has no lockfile: the spec is written and the build's
+	// check says what to commit.
+	if code != exitFindings || !strings.Contains(errs, "SF110") || !strings.Contains(errs, "1 error, 0 warnings") {
+		t.Errorf("safe init vite: exit %d, %s", code, errs)
+	}
+
+	site := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(site, "public"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(site, "public", "index.html"), []byte("<h1>hi</h1>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = runSafe(t, "", "init", site)
+	spec = readFile(t, filepath.Join(site, "Dockerfile"))
+	if code != exitOK || !strings.Contains(spec, "language: static\n") || !strings.Contains(spec, "  root: public") {
+		t.Errorf("safe init of a public/ site: exit %d, %s\n%s", code, errs, spec)
+	}
+}
+
+// On the static fixtures the integration tests build and serve, safe init
+// writes a spec with the fixtures' own plan (less the public site's
+// hand-written CSP).
+func TestInitStaticFixtures(t *testing.T) {
+	for _, fx := range []string{"static-vite", "static-public"} {
+		src := filepath.Join("..", "..", "integration", "testdata", fx)
+		ours := copyProject(t, src, "Dockerfile")
+		if code, out, errs := runSafe(t, "", "init", ours); code != exitOK {
+			t.Fatalf("safe init %s: exit %d\n%s%s", fx, code, out, errs)
+		}
+		theirs := copyProject(t, src, "Dockerfile")
+		var kept []string
+		for _, l := range strings.Split(readFile(t, filepath.Join(src, "Dockerfile")), "\n") {
+			if !strings.HasPrefix(l, "  csp: ") {
+				kept = append(kept, l)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(theirs, "Dockerfile"), []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, want, errs := runSafe(t, "", "plan", filepath.Join(theirs, "Dockerfile"))
+		code, got, errs2 := runSafe(t, "", "plan", filepath.Join(ours, "Dockerfile"))
+		if code != exitOK || got != want || want == "" {
+			t.Errorf("%s: the plan of the spec safe init wrote differs from the fixture's (exit %d):\n--- init\n%s%s--- fixture\n%s%s", fx, code, got, errs2, want, errs)
+		}
 	}
 }

@@ -12,8 +12,8 @@ import (
 
 // A monorepo of services: no project at its root, one in each service's
 // directory; each is a candidate, named by its directory, and Find takes
-// that name. A project that cannot be set up (the root's package.json of
-// tools, a front-end) is reported beside them.
+// that name; a front-end build is a static site. A project that cannot be
+// set up (the root's package.json of tools) is reported beside them.
 func TestCandidatesMonorepo(t *testing.T) {
 	fsys := fstest.MapFS{
 		"README.md":                                    {Data: []byte("# shop\n")},
@@ -30,12 +30,11 @@ func TestCandidatesMonorepo(t *testing.T) {
 	for _, c := range cs {
 		ids = append(ids, c.ID+"="+c.App.Spec.Language+"@"+c.Dir)
 	}
-	if got := strings.Join(ids, " "); got != "services/catalog=node@services/catalog services/orders=go@services/orders" {
+	if got := strings.Join(ids, " "); got != "services/catalog=node@services/catalog services/orders=go@services/orders web=static@web" {
 		t.Errorf("candidates: %s", got)
 	}
-	if len(errs) != 2 || !strings.HasPrefix(errs[0].Error(), "package.json: no file to run") ||
-		!lang.IsNotSupported(errs[1]) || !strings.HasPrefix(errs[1].Error(), "web/package.json: a front-end build") {
-		t.Errorf("errors: %v; want the root's tools-only package.json and the front-end build in web/", errs)
+	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "package.json: no file to run") {
+		t.Errorf("errors: %v; want the root's tools-only package.json", errs)
 	}
 	if c, ok := lang.Find(cs, "services/orders/"); !ok || c.App.Spec.Name != "orders" {
 		t.Errorf("Find(services/orders/) = %+v, %v", c, ok)

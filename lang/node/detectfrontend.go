@@ -3,6 +3,8 @@ package node
 import (
 	"errors"
 	"fmt"
+	"path"
+	"slices"
 
 	"github.com/org/safe-frontend/lang"
 )
@@ -49,4 +51,47 @@ func frontEndNotSupported(dir, tool string) error {
 		where = dir + "/package.json"
 	}
 	return &lang.NotSupported{Msg: fmt.Sprintf("%s: a front-end build (%s, with a build script and no server): its output is a static site for a web server, not a program node runs; safe init does not write specs for static sites yet", where, tool)}
+}
+
+// FrontEndProject is a front-end build found in a project: what the static
+// language needs to write its spec. Notes on app are made at node/version.
+type FrontEndProject struct {
+	Name, Version, Description, License string
+	Tool                                string // vite, react-scripts, ...
+	Node                                string // the build's Node.js major
+	Output                              string // the tool's default output directory
+	SPA                                 bool   // the tool makes single-page apps
+}
+
+// frontEndOutputs are the tools' default output directories (Angular's is
+// dist/<project>/browser, which only angular.json names).
+var frontEndOutputs = map[string]string{"react-scripts": "build", "@sveltejs/kit": "build", "gatsby": "public"}
+
+// singlePageTools make client-side-routed apps by default.
+var singlePageTools = []string{"vite", "react-scripts", "@angular/cli", "@vue/cli-service"}
+
+// DetectFrontEnd reads dir's package.json: a build script of a
+// front-end tool and no server make a front-end build.
+func DetectFrontEnd(p *lang.Project, a *lang.App, dir string) (*FrontEndProject, error) {
+	raw, ok := p.ReadFile(path.Join(dir, "package.json"))
+	if !ok {
+		return nil, nil
+	}
+	var pkg detectJSON
+	if err := decodeJSON(path.Join(dir, "package.json"), raw, &pkg); err != nil {
+		return nil, err
+	}
+	tool := frontEndTool(&pkg)
+	if tool == "" {
+		return nil, nil
+	}
+	out := frontEndOutputs[tool]
+	if out == "" {
+		out = "dist"
+	}
+	return &FrontEndProject{
+		Name: pkg.Name, Version: pkg.Version, Description: pkg.Description, License: pkg.License,
+		Tool: tool, Node: nodeVersion(p, a, dir, &pkg), Output: path.Join(dir, out),
+		SPA: slices.Contains(singlePageTools, tool),
+	}, nil
 }
