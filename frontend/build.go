@@ -65,7 +65,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	for _, f := range report.Warnings() {
-		src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
+		src.Warn(ctx, fmt.Sprintf("%s %s: %s (%s)", f.Rule.ID, f.Rule.Name, f.Message, f.Where()), warnOpts(f))
 	}
 	if bc.Target == manifestsTarget {
 		return buildManifests(ctx, c, bc, sp, src)
@@ -94,7 +94,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	for _, f := range found {
 		if !f.Exempted && f.Severity() == rules.Warning {
-			src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
+			src.Warn(ctx, fmt.Sprintf("%s %s: %s (%s)", f.Rule.ID, f.Rule.Name, f.Message, f.Where()), warnOpts(f))
 		}
 	}
 	mainContext, err := bc.MainContext(ctx, llb.ExcludePatterns(in.excludes))

@@ -18,6 +18,11 @@ func buildStage(l Language, in *BuildInput) (*BuildOutput, *plan.Plan, error) {
 	if !ok {
 		return nil, nil, errors.Errorf("language %s does not plan its build", l.Name())
 	}
+	// A file no allow: entry can make buildable is refused here too, for
+	// callers that convert without checking the context first.
+	if err := lang.Refusal(checkProjectFiles(l, in.Spec, in.Files)); err != nil {
+		return nil, nil, err
+	}
 	pl, err := p.Plan(&lang.Input{Spec: in.Spec, Files: in.Files, Target: in.Target, Build: in.Build, BuildArgs: in.Env, CA: in.CA, Epoch: in.Epoch, SpecFile: in.SpecFile})
 	if err != nil {
 		return nil, nil, err

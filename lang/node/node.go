@@ -85,7 +85,7 @@ func (node) FinalImage(s *spec.Spec, final string) (string, bool) {
 // manager, the entry point and whether the install can be frozen.
 func (node) ContextFiles(s *spec.Spec) []string {
 	files := []string{"package.json", "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml",
-		"yarn.lock", ".yarnrc.yml", "pnpm-workspace.yaml"}
+		"yarn.lock", ".yarnrc.yml", "pnpm-workspace.yaml", ".npmrc", ".yarnrc"}
 	if s.Node != nil && s.Node.Workspace != "" {
 		if ws, ok := lang.CleanRel(s.Node.Workspace); ok && ws != "." {
 			files = append(files, ws+"/package.json")
