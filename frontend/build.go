@@ -294,6 +294,9 @@ func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 	pt.mark("  .dockerignore")
 	in := &inputs{excludes: contextExcludes(dockerignore, sp.Include)}
 	in.files, err = readContextFiles(ctx, c, bc, llbgen.ContextFiles(sp), in.excludes)
+	if found := policy.AddFindings(report, sp, llbgen.FindingsOf(err)); len(found) > 0 {
+		return in, found, nil // a file too large to read: refused with its name
+	}
 	if err != nil {
 		return nil, nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 	}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"net/url"
 	"path"
 	"regexp"
 	"slices"
@@ -136,11 +137,24 @@ func nodeLocalDeps(name string, data []byte) []lang.ContextFinding {
 		return nil
 	}
 	dir := path.Dir(name)
+	pnpm := path.Base(name) == "pnpm-lock.yaml"
+	importer, inImporters := ".", false
 	var out []lang.ContextFinding
 	for n, line := range bytes.Split(data, []byte("\n")) {
+		if pnpm {
+			// pnpm writes an importer's links relative to the importer.
+			if len(line) > 0 && line[0] != ' ' {
+				inImporters = bytes.HasPrefix(line, []byte("importers:"))
+			} else if m := pnpmImporterRe.FindSubmatch(line); inImporters && m != nil {
+				importer = strings.Trim(string(m[1]), `'"`)
+			}
+		}
 		for _, m := range localSpecRe.FindAllSubmatch(line, -1) {
-			p := strings.TrimPrefix(string(m[2]), "//")
-			if lang.OutsideContext(dir, p) {
+			p, base := yarnLocator(strings.TrimPrefix(string(m[2]), "//"))
+			if base == "" && inImporters {
+				base = importer
+			}
+			if lang.OutsideContext(path.Join(dir, base), p) {
 				out = append(out, lang.OutsideFinding(name, n+1, "", string(m[1]), p))
 			}
 		}
@@ -151,4 +165,24 @@ func nodeLocalDeps(name string, data []byte) []lang.ContextFinding {
 		}
 	}
 	return out
+}
+
+// pnpmImporterRe is an importer's key in pnpm-lock.yaml: a workspace
+// package's directory, two spaces in.
+var pnpmImporterRe = regexp.MustCompile(`^  (\S[^:]*):\s*$`)
+
+// yarnLocator splits yarn Berry's "../lib::locator=app%40workspace%3Aapps%2Fapi"
+// into the path and the workspace it is relative to ("" for the root).
+func yarnLocator(p string) (rel, base string) {
+	rel, loc, ok := strings.Cut(p, "::locator=")
+	if !ok {
+		return p, ""
+	}
+	if dec, err := url.QueryUnescape(loc); err == nil {
+		loc = dec
+	}
+	if _, ws, ok := strings.Cut(loc, "@workspace:"); ok {
+		return rel, ws
+	}
+	return rel, ""
 }
