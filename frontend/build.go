@@ -186,7 +186,7 @@ func (b *specBuild) platform(ctx context.Context, target ocispecs.Platform, sb *
 	// back through this frontend and can be explained with its rule.
 	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
 	if err != nil {
-		return nil, explainSolveError(err, sp, b.in.files, b.src.SourceMap)
+		return nil, explainSolveError(ctx, b.c, err, sp, b.in.files, b.src.SourceMap)
 	}
 	pt.mark("solve")
 	ref, err := r.SingleRef()

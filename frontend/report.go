@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -192,7 +193,7 @@ func location(s *spec.Spec, path string) *pb.Location {
 // frontend cannot check up front (a required secret that was not passed).
 // The explained error is a new one pointing at the spec line: wrapping the
 // daemon's gRPC error would lose the explanation on the way to the client.
-func explainSolveError(err error, s *spec.Spec, files map[string][]byte, sm *llb.SourceMap) error {
+func explainSolveError(ctx context.Context, c client.Client, err error, s *spec.Spec, files map[string][]byte, sm *llb.SourceMap) error {
 	msg := err.Error()
 	// A language's step that exited with a code reserved for a rule (a
 	// lockfile the frozen install refuses to update).
@@ -205,6 +206,9 @@ func explainSolveError(err error, s *spec.Spec, files map[string][]byte, sm *llb
 			return withSource(errors.Errorf("%s %s: required build secret %q was not provided; pass it with --secret id=%s,src=FILE (%s)",
 				r.ID, r.Name, sec.ID, sec.ID, r.URL()), sm, s.Source.Range(spec.Path("secrets", i)))
 		}
+	}
+	if explained, ok := explainStepFailure(ctx, c, err); ok {
+		return explained
 	}
 	return err
 }
