@@ -69,3 +69,25 @@ func TestToolLinesClean(t *testing.T) {
 		t.Errorf("clip: %d bytes", len(c))
 	}
 }
+
+// FuzzToolMessage: whatever a tool prints, the message is at most a few
+// clean lines and never panics.
+func FuzzToolMessage(f *testing.F) {
+	for _, s := range []string{npmOutput, cargoOutput, pipOutput, mavenOutput, "\r\x1b[2K\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, out string) {
+		lines := toolLines(out)
+		if len(lines) > stepLogLines {
+			t.Fatalf("%d lines", len(lines))
+		}
+		for _, l := range lines {
+			if strings.ContainsAny(l, "\r\n\x1b\x00") {
+				t.Fatalf("control characters kept: %q", l)
+			}
+		}
+		if len(lines) > 0 {
+			_ = clip("[x 1/1] step: "+toolMessage(lines), maxStepLine)
+		}
+	})
+}

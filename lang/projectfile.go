@@ -82,7 +82,8 @@ func URLHasCredential(raw string) bool {
 	raw = strings.TrimSpace(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return userinfoRe.MatchString(raw)
+		m := userinfoRe.FindStringSubmatch(raw)
+		return m != nil && !placeholderRe.MatchString(m[1])
 	}
 	if u.User != nil && u.Host != "" {
 		if _, set := u.User.Password(); set || u.User.Username() != "" {
@@ -104,7 +105,7 @@ func URLHasCredential(raw string) bool {
 }
 
 var (
-	userinfoRe    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]+@`)
+	userinfoRe    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://([^/@\s]+)@`)
 	placeholderRe = regexp.MustCompile(`^(\$\{[A-Za-z_][A-Za-z0-9_]*\}|%24%7B[A-Za-z_][A-Za-z0-9_]*%7D)(:(\$\{[A-Za-z_][A-Za-z0-9_]*\}|%24%7B[A-Za-z_][A-Za-z0-9_]*%7D))?$`)
 	urlRe         = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>\]\[]+`)
 )
