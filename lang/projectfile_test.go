@@ -9,14 +9,14 @@ import (
 
 func TestURLHasCredential(t *testing.T) {
 	for u, want := range map[string]bool{
-		"https://user:tok@pypi.example.com/simple": true,
-		"https://tok@pypi.example.com/simple":      true,
-		"sparse+https://ci:tok@cargo.example.com/": true,
-		"https://pypi.org/simple":                  false,
-		"https://x.example.com/a.tgz?token=abc":    true,
-		"https://x.example.com/a.tgz?v=1":          false,
+		"https://user:tok@pypi.example.com/simple":  true,
+		"https://tok@pypi.example.com/simple":       true,
+		"sparse+https://ci:tok@cargo.example.com/":  true,
+		"https://pypi.org/simple":                   false,
+		"https://x.example.com/a.tgz?token=abc":     true,
+		"https://x.example.com/a.tgz?v=1":           false,
 		"https://${USER}:${TOKEN}@pypi.example.com": false,
-		"git+https://github.com/org/repo.git":      false,
+		"git+https://github.com/org/repo.git":       false,
 	} {
 		if got := URLHasCredential(u); got != want {
 			t.Errorf("URLHasCredential(%q) = %v, want %v", u, got, want)
