@@ -46,7 +46,13 @@ func explainStepFailure(ctx context.Context, c client.Client, err error) (error,
 	}
 	var b strings.Builder
 	if len(lines) == 0 {
-		fmt.Fprintf(&b, "%s %s", name, status)
+		// No output to quote (a file step, or a builder that cannot read
+		// it back): the daemon's own words, which name no script.
+		msg := strings.TrimSpace(err.Error())
+		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+			msg = msg[i+1:]
+		}
+		fmt.Fprintf(&b, "%s", clip(name+": "+msg, maxStepLine))
 		return withSources(errors.New(b.String()), err), true
 	}
 	fmt.Fprintf(&b, "%s %s; its last lines:\n", name, status)

@@ -77,9 +77,15 @@ func pomPathsOutside(name string, data []byte) []lang.ContextFinding {
 // agentRe are JVM options that load code into Maven's own JVM.
 var agentRe = regexp.MustCompile(`(^|\s)(-javaagent:\S*|-agentlib:\S*|-agentpath:\S*|-Xbootclasspath\S*)`)
 
+// secretPropRe is a system property whose value is a credential.
+var secretPropRe = regexp.MustCompile(`(?i)-D([\w.-]*(password|passwd|token|secret|apikey)[\w.-]*)=\S`)
+
 func jvmConfigFindings(name string, data []byte) []lang.ContextFinding {
 	var out []lang.ContextFinding
 	for n, line := range bytes.Split(data, []byte("\n")) {
+		for _, m := range secretPropRe.FindAllSubmatch(line, -1) {
+			out = append(out, lang.CredentialFinding(name, n+1, string(m[1]), "the property -D"+lang.Truncate(string(m[1]), 60)+" holds a credential", repoFix))
+		}
 		for _, m := range agentRe.FindAllSubmatch(line, -1) {
 			out = append(out, lang.OverrideFinding(name, n+1, "", "the JVM option "+lang.Truncate(string(m[2]), 60)))
 		}
