@@ -83,10 +83,14 @@ func URLHasCredential(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil {
 		m := userinfoRe.FindStringSubmatch(raw)
-		return m != nil && !placeholderRe.MatchString(m[1])
+		return m != nil && (strings.Contains(m[1], ":") || strings.Contains(m[0], "http")) && !placeholderRe.MatchString(m[1])
 	}
 	if u.User != nil && u.Host != "" {
-		if _, set := u.User.Password(); set || u.User.Username() != "" {
+		// A lone user is a token over http(s) (pip and cargo send it so),
+		// but an account name over ssh (git@github.com).
+		_, hasPassword := u.User.Password()
+		httpToken := u.User.Username() != "" && strings.Contains(u.Scheme, "http")
+		if hasPassword || httpToken {
 			// A ${VAR} placeholder is filled from the environment, not
 			// written down: pip, uv and npm all expand those.
 			return !placeholderRe.MatchString(u.User.String())
@@ -194,7 +198,7 @@ func CheckShape(file string, data []byte, f Format) *ContextFinding {
 	}
 	switch f {
 	case FormatJSON, FormatTOML, FormatYAML:
-		if off, ok := bracketDepth(data, f == FormatYAML); !ok {
+		if off, ok := bracketDepth(data, f); !ok {
 			return refuse(LineAt(data, off), fmt.Sprintf("nests deeper than %d levels", MaxNesting))
 		}
 	case FormatXML:
@@ -212,7 +216,9 @@ func CheckShape(file string, data []byte, f Format) *ContextFinding {
 
 // bracketDepth checks that brackets, braces (and for YAML, indentation
 // levels) nest at most MaxNesting deep; off is where they go deeper.
-func bracketDepth(data []byte, yaml bool) (off int, ok bool) {
+// Quoted strings and (YAML, TOML) comments do not count.
+func bracketDepth(data []byte, f Format) (off int, ok bool) {
+	yaml, comments := f == FormatYAML, f != FormatJSON
 	depth := 0
 	var quote byte
 	lineStart := true
@@ -244,7 +250,7 @@ func bracketDepth(data []byte, yaml bool) (off int, ok bool) {
 		case '"', '\'':
 			quote = c
 		case '#':
-			if !yaml {
+			if !comments {
 				continue
 			}
 			for i < len(data) && data[i] != '\n' {
