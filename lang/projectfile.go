@@ -92,7 +92,8 @@ func URLHasCredential(raw string) bool {
 		httpToken := u.User.Username() != "" && strings.Contains(u.Scheme, "http")
 		if hasPassword || httpToken {
 			// A ${VAR} placeholder is filled from the environment, not
-			// written down: pip, uv and npm all expand those.
+			// written down: pip, uv and npm expand those, Maven its
+			// ${env.VAR} properties.
 			return !placeholderRe.MatchString(u.User.String())
 		}
 	}
@@ -110,7 +111,7 @@ func URLHasCredential(raw string) bool {
 
 var (
 	userinfoRe    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://([^/@\s]+)@`)
-	placeholderRe = regexp.MustCompile(`^(\$\{[A-Za-z_][A-Za-z0-9_]*\}|%24%7B[A-Za-z_][A-Za-z0-9_]*%7D)(:(\$\{[A-Za-z_][A-Za-z0-9_]*\}|%24%7B[A-Za-z_][A-Za-z0-9_]*%7D))?$`)
+	placeholderRe = regexp.MustCompile(`^(\$\{[A-Za-z_][A-Za-z0-9_.]*\}|%24%7B[A-Za-z_][A-Za-z0-9_.]*%7D)(:(\$\{[A-Za-z_][A-Za-z0-9_.]*\}|%24%7B[A-Za-z_][A-Za-z0-9_.]*%7D))?$`)
 	urlRe         = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>\]\[]+`)
 )
 
