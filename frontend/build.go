@@ -70,7 +70,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	for _, f := range report.Warnings() {
-		src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
+		src.Warn(ctx, fmt.Sprintf("%s %s: %s (%s)", f.Rule.ID, f.Rule.Name, f.Message, f.Where()), warnOpts(f))
 	}
 	if bc.Target == manifestsTarget {
 		return buildManifests(ctx, c, bc, sp, src)
@@ -99,7 +99,7 @@ func build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	for _, f := range found {
 		if !f.Exempted && f.Severity() == rules.Warning {
-			src.Warn(ctx, fmt.Sprintf("%s %s: %s (line %d)", f.Rule.ID, f.Rule.Name, f.Message, f.Range.Start.Line), warnOpts(f))
+			src.Warn(ctx, fmt.Sprintf("%s %s: %s (%s)", f.Rule.ID, f.Rule.Name, f.Message, f.Where()), warnOpts(f))
 		}
 	}
 	mainContext, err := bc.MainContext(ctx, llb.ExcludePatterns(in.excludes))
@@ -191,7 +191,7 @@ func (b *specBuild) platform(ctx context.Context, target ocispecs.Platform, sb *
 	// back through this frontend and can be explained with its rule.
 	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: true})
 	if err != nil {
-		return nil, explainSolveError(err, sp, b.in.files, b.src.SourceMap)
+		return nil, explainSolveError(ctx, b.c, err, sp, b.in.files, b.src.SourceMap)
 	}
 	pt.mark("solve")
 	ref, err := r.SingleRef()
@@ -299,6 +299,9 @@ func checkInputs(ctx context.Context, c client.Client, bc *dockerui.Client, src 
 	pt.mark("  .dockerignore")
 	in := &inputs{excludes: contextExcludes(dockerignore, sp.Include)}
 	in.files, err = readContextFiles(ctx, c, bc, llbgen.ContextFiles(sp), in.excludes)
+	if found := policy.AddFindings(report, sp, llbgen.FindingsOf(err)); len(found) > 0 {
+		return in, found, nil // a file too large to read: refused with its name
+	}
 	if err != nil {
 		return nil, nil, withSource(err, src.SourceMap, sp.Source.Range("language"))
 	}

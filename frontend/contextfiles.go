@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path"
 
@@ -10,6 +11,9 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/pkg/errors"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/org/safe-frontend/llbgen"
+	"github.com/org/safe-frontend/rules"
 )
 
 // Limits on what a language may read from the context at conversion time:
@@ -83,7 +87,8 @@ func readContextFiles(ctx context.Context, c client.Client, bc *dockerui.Client,
 				return errors.Errorf("more than %d package manifests in the context", maxContextFiles)
 			}
 			if e.Size > maxContextFile {
-				return errors.Errorf("%s is %d bytes, more than the %d MiB a manifest or lockfile may have", p, e.Size, maxContextFile>>20)
+				return &llbgen.RuleError{Rule: rules.ProjectFileTooLarge, Path: "language", File: p,
+					Msg: fmt.Sprintf("%s is %d bytes, more than the %d MiB a manifest or lockfile may have; regenerate it with its tool", path.Base(p), e.Size, maxContextFile>>20)}
 			}
 			total += int(e.Size)
 			if total > maxContextTotal {

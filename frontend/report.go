@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -33,16 +34,24 @@ func refuse(sm *llb.SourceMap, r *policy.Report) error {
 	for _, f := range errs {
 		lines = append(lines, describe(f))
 	}
-	msg := fmt.Sprintf("%s: the spec was refused (%d error(s)):\n%s", sm.Filename, len(errs), strings.Join(lines, "\n"))
+	what := sm.Filename + ": the spec was"
+	if !slices.ContainsFunc(errs, func(f policy.Finding) bool { return f.File == "" }) {
+		what = "the project files were"
+	}
+	msg := fmt.Sprintf("%s refused (%d error(s)):\n%s", what, len(errs), strings.Join(lines, "\n"))
 	var err error = errors.New(msg)
 	for i := len(errs) - 1; i >= 0; i-- {
-		err = withSource(err, sm, errs[i].Range)
+		// A project file's fault is not shown at a spec line that never
+		// mentions it; its file and line are in the message.
+		if errs[i].File == "" {
+			err = withSource(err, sm, errs[i].Range)
+		}
 	}
 	return err
 }
 
 func describe(f policy.Finding) string {
-	return fmt.Sprintf("  line %d: %s %s: %s (%s)", f.Range.Start.Line, f.Rule.ID, f.Rule.Name, f.Message, f.Rule.URL())
+	return fmt.Sprintf("  %s: %s %s: %s (%s)", f.Where(), f.Rule.ID, f.Rule.Name, f.Message, f.Rule.URL())
 }
 
 // withSource attaches a spec range to an error (errdefs.WithSource).
@@ -103,16 +112,25 @@ func lintResults(sm *llb.SourceMap, r *policy.Report) *lint.LintResults {
 			continue
 		}
 		res.AddWarning(f.Rule.ID+" "+f.Rule.Name, f.Rule.Summary, f.Rule.URL(),
-			fmt.Sprintf("[%s] %s", f.Rule.Severity, f.Message), idx, []parser.Range{parserRange(f.Range)})
+			fmt.Sprintf("[%s] %s", f.Rule.Severity, lintMessage(f)), idx, []parser.Range{parserRange(f.Range)})
 	}
 	if errs := r.Errors(); len(errs) > 0 {
 		f := errs[0]
 		res.Error = &lint.BuildError{
-			Message:  fmt.Sprintf("the spec was refused: %d error(s), first: %s %s: %s", len(errs), f.Rule.ID, f.Rule.Name, f.Message),
+			Message:  fmt.Sprintf("the spec was refused: %d error(s), first: %s %s: %s", len(errs), f.Rule.ID, f.Rule.Name, lintMessage(f)),
 			Location: pb.Location{SourceIndex: int32(idx), Ranges: []*pb.Range{pbRange(f.Range)}},
 		}
 	}
 	return res
+}
+
+// lintMessage is a finding's message for --check, which shows it at a spec
+// line: one in a project file says which file and line first.
+func lintMessage(f policy.Finding) string {
+	if f.File != "" {
+		return f.Where() + ": " + f.Message
+	}
+	return f.Message
 }
 
 // lintResult is the --check answer: status 1 only when an error-level rule
@@ -175,7 +193,7 @@ func location(s *spec.Spec, path string) *pb.Location {
 // frontend cannot check up front (a required secret that was not passed).
 // The explained error is a new one pointing at the spec line: wrapping the
 // daemon's gRPC error would lose the explanation on the way to the client.
-func explainSolveError(err error, s *spec.Spec, files map[string][]byte, sm *llb.SourceMap) error {
+func explainSolveError(ctx context.Context, c client.Client, err error, s *spec.Spec, files map[string][]byte, sm *llb.SourceMap) error {
 	msg := err.Error()
 	// A language's step that exited with a code reserved for a rule (a
 	// lockfile the frozen install refuses to update).
@@ -188,6 +206,9 @@ func explainSolveError(err error, s *spec.Spec, files map[string][]byte, sm *llb
 			return withSource(errors.Errorf("%s %s: required build secret %q was not provided; pass it with --secret id=%s,src=FILE (%s)",
 				r.ID, r.Name, sec.ID, sec.ID, r.URL()), sm, s.Source.Range(spec.Path("secrets", i)))
 		}
+	}
+	if explained, ok := explainStepFailure(ctx, c, err); ok {
+		return explained
 	}
 	return err
 }

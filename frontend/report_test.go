@@ -110,3 +110,31 @@ func TestContextExcludes(t *testing.T) {
 		t.Errorf("an include must come after the excludes it overrides: %v", got)
 	}
 }
+
+// A finding in a project file is refused and linted at its file and line,
+// not at a spec line that never mentions it.
+func TestProjectFileFindingsNameTheirFile(t *testing.T) {
+	const spec = "# syntax=org/safe-frontend:1\nname: app\nlanguage: python\npython:\n  main: app.py\n"
+	sm := sourceMap(t, spec)
+	sp, report := policy.Lint("app.yaml", []byte(spec))
+	found := policy.CheckContext(report, sp, map[string][]byte{"requirements.txt": []byte("--index-url https://ci:s3cret@pypi.example.com/simple\nflask==3.0.3\n")}, false)
+	if len(found) != 1 {
+		t.Fatalf("findings %+v", found)
+	}
+	err := refuse(sm, &policy.Report{Filename: "app.yaml", Findings: found})
+	if err == nil || !strings.Contains(err.Error(), "the project files were refused (1 error(s)):\n  requirements.txt:1: SF601 CredentialInProjectFile: ") {
+		t.Fatalf("refusal: %v", err)
+	}
+	if len(errdefs.Sources(err)) != 0 {
+		t.Errorf("the refusal points at a spec line: %v", errdefs.Sources(err))
+	}
+	res := lintResults(sm, report)
+	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0].Detail, "[error] requirements.txt:1: ") {
+		t.Errorf("--check: %+v", res.Warnings)
+	}
+	for _, text := range []string{err.Error(), res.Warnings[0].Detail, res.Error.Message} {
+		if strings.Contains(text, "s3cret") {
+			t.Errorf("the credential is quoted: %s", text)
+		}
+	}
+}

@@ -16,6 +16,9 @@ type RuleError struct {
 	Rule string
 	Path string // spec path, e.g. "language" or "rust/package"
 	Msg  string
+	// File and Line, when set, are the project file and line at fault.
+	File string
+	Line int
 }
 
 func (e *RuleError) Error() string {
@@ -23,7 +26,11 @@ func (e *RuleError) Error() string {
 	if !ok {
 		return e.Msg
 	}
-	return fmt.Sprintf("%s %s: %s (%s)", r.ID, r.Name, e.Msg, r.URL())
+	where := ""
+	if w := (ContextFinding{File: e.File, Line: e.Line}).Where(); w != "" {
+		where = w + ": "
+	}
+	return fmt.Sprintf("%s%s %s: %s (%s)", where, r.ID, r.Name, e.Msg, r.URL())
 }
 
 // RuleErrorf is a finding the planning itself makes (it needs the
@@ -44,11 +51,32 @@ func (e *SpecError) Unwrap() error { return e.Err }
 
 // ContextFinding is a rule broken by a context file a language read: an
 // unpinned requirement, a missing lock. It points at a spec path, so the
-// refusal shows the spec line that chose the file.
+// refusal shows the spec line that chose the file; when the fault is in a
+// project file, File and Line say where (and Key, the key path in it), and
+// the finding is shown there instead.
 type ContextFinding struct {
 	Rule    string // rule ID (package rules)
 	Path    string // spec path, e.g. "python/requirements"
-	Message string // names the file and line and says what to do
+	Message string // says what is wrong and what to do
+	File    string // the project file at fault, relative to the context
+	Line    int    // its line, 1-based; 0 when not known
+	Key     string // the key path in the file, e.g. "registries.corp.token"
+}
+
+// Where is "file:line (key)" for a finding in a project file, "" for one
+// about the spec.
+func (f ContextFinding) Where() string {
+	if f.File == "" {
+		return ""
+	}
+	w := f.File
+	if f.Line > 0 {
+		w += fmt.Sprintf(":%d", f.Line)
+	}
+	if f.Key != "" {
+		w += " (" + f.Key + ")"
+	}
+	return w
 }
 
 // FindingsOf is the finding a planning refusal makes. Errors without a
@@ -57,7 +85,7 @@ type ContextFinding struct {
 func FindingsOf(err error) []ContextFinding {
 	var re *RuleError
 	if errors.As(err, &re) {
-		return []ContextFinding{{Rule: re.Rule, Path: re.Path, Message: re.Msg}}
+		return []ContextFinding{{Rule: re.Rule, Path: re.Path, Message: re.Msg, File: re.File, Line: re.Line}}
 	}
 	return nil
 }

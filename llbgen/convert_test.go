@@ -400,6 +400,8 @@ func dump(t *testing.T, def *llb.Definition) string {
 					acts = append(acts, fmt.Sprintf("copy %s -> %s mode=%o ts=%d", c.Src, c.Dest, c.Mode, c.Timestamp))
 				case a.GetMkdir() != nil:
 					acts = append(acts, "mkdir "+a.GetMkdir().Path)
+				case a.GetMkfile() != nil:
+					acts = append(acts, fmt.Sprintf("mkfile %s %q", a.GetMkfile().Path, a.GetMkfile().Data))
 				}
 			}
 			what = "file " + strings.Join(acts, "; ")

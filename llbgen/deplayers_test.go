@@ -134,7 +134,7 @@ func TestJavaRepositoryInLayers(t *testing.T) {
 	}
 	// The repository lang/java resolves into.
 	const mavenRepo = "/root/.m2/repository"
-	if !strings.Contains(strings.Join(resolve.GetExec().Meta.Args, " "), "-Dmaven.repo.local="+mavenRepo) {
+	if !strings.Contains(commandText(t, def, resolve), "-Dmaven.repo.local="+mavenRepo) {
 		t.Errorf("go-offline does not resolve into %s", mavenRepo)
 	}
 }

@@ -10,3 +10,7 @@ type SpecError = lang.SpecError
 
 // ContextFinding is a rule broken by a context file (see lang).
 type ContextFinding = lang.ContextFinding
+
+// FindingsOf is the finding a refusal makes, nil for other errors (see
+// lang).
+func FindingsOf(err error) []ContextFinding { return lang.FindingsOf(err) }

@@ -130,14 +130,27 @@ type SBOMSource struct {
 type ContextChecker = lang.ContextChecker
 
 // CheckContext runs the spec's language's context checks (nil when it has
-// none).
+// none): the project files' own first; when they refuse a file outright,
+// the language's checks, which parse it, do not run.
 func CheckContext(s *spec.Spec, files map[string][]byte, cross bool) []ContextFinding {
 	l, ok := Lookup(s.Language)
 	if !ok {
 		return nil
 	}
+	found := checkProjectFiles(l, s, files)
+	if lang.Refusal(found) != nil {
+		return found
+	}
 	if cc, ok := l.(ContextChecker); ok {
-		return cc.CheckContext(s, files, cross)
+		found = append(found, cc.CheckContext(s, files, cross)...)
+	}
+	return found
+}
+
+// checkProjectFiles runs the language's project-file checks, if it has any.
+func checkProjectFiles(l Language, s *spec.Spec, files map[string][]byte) []ContextFinding {
+	if pc, ok := l.(lang.ProjectFileChecker); ok {
+		return pc.CheckProjectFiles(s, files)
 	}
 	return nil
 }

@@ -18,6 +18,11 @@ func buildStage(l Language, in *BuildInput) (*BuildOutput, *plan.Plan, error) {
 	if !ok {
 		return nil, nil, errors.Errorf("language %s does not plan its build", l.Name())
 	}
+	// A file no allow: entry can make buildable is refused here too, for
+	// callers that convert without checking the context first.
+	if err := lang.Refusal(checkProjectFiles(l, in.Spec, in.Files)); err != nil {
+		return nil, nil, err
+	}
 	pl, err := p.Plan(&lang.Input{Spec: in.Spec, Files: in.Files, Target: in.Target, Build: in.Build, BuildArgs: in.Env, CA: in.CA, Epoch: in.Epoch, SpecFile: in.SpecFile})
 	if err != nil {
 		return nil, nil, err
@@ -118,7 +123,7 @@ func (r *planRenderer) fileActions(actions []plan.FileAction) *llb.FileAction {
 // arguments, or before it with ArgsFirst), its mounts. The build-wide
 // options (secrets, network, the CA variable) follow, for every command.
 func (r *planRenderer) runOptions(run *plan.Run) []llb.RunOption {
-	opts := []llb.RunOption{llb.Args(run.Args)}
+	opts := commandOptions(run)
 	if run.Dir != "" {
 		opts = append(opts, llb.Dir(run.Dir))
 	}
@@ -146,4 +151,21 @@ func (r *planRenderer) runOptions(run *plan.Run) []llb.RunOption {
 		}
 	}
 	return opts
+}
+
+// commandOptions run a command under the runner, which keeps its output
+// for the error message, and a generated script from a mounted file, so
+// the process a failure reports is a short command line.
+func commandOptions(run *plan.Run) []llb.RunOption {
+	files := llb.Mkfile("/run", 0o444, []byte(plan.Runner))
+	argv := run.Args
+	if sc := run.Script(); sc != nil {
+		files = files.Mkfile("/"+sc.Name, 0o444, []byte(sc.Text))
+		argv = sc.Argv()
+	}
+	return []llb.RunOption{
+		llb.Args(append([]string{"/bin/sh", plan.ScriptDir + "/run"}, argv...)),
+		llb.AddMount(plan.ScriptDir, llb.Scratch().File(files, llb.WithCustomName("[internal] the step's script")), llb.Readonly),
+		llb.AddMount(plan.LogDir, llb.Scratch()),
+	}
 }

@@ -150,7 +150,7 @@ func TestRustDependencyStepsIgnoreTheApp(t *testing.T) {
 		if ex == nil {
 			continue
 		}
-		script := strings.Join(ex.Meta.Args, " ")
+		script := commandText(t, d1, &op)
 		if strings.Contains(script, "cargo ") && !strings.Contains(script, "--locked") {
 			t.Errorf("cargo without --locked: %s", script)
 		}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/org/safe-frontend/lang"
 	"github.com/org/safe-frontend/rules"
 	"github.com/org/safe-frontend/spec"
 )
@@ -29,6 +30,21 @@ type Finding struct {
 	Exempted bool
 	// Reason is the exemption's reason when Exempted.
 	Reason string
+	// File, Line and Key, for a finding in a project file the build reads
+	// (package.json, a lockfile): where the fault is. Range then stays on
+	// the spec line that chose the file, for clients that show one.
+	File string
+	Line int
+	Key  string
+}
+
+// Where is the finding's place for a message: "file:line (key)" for a
+// project file, "line N" of the spec otherwise.
+func (f Finding) Where() string {
+	if f.File != "" {
+		return lang.ContextFinding{File: f.File, Line: f.Line, Key: f.Key}.Where()
+	}
+	return fmt.Sprintf("line %d", f.Range.Start.Line)
 }
 
 // Severity is the finding's rule severity.
@@ -36,6 +52,9 @@ func (f Finding) Severity() rules.Severity { return f.Rule.Severity }
 
 // Format renders the finding as "file:line:col: SFxxx Name: message (URL)".
 func (f Finding) Format(filename string) string {
+	if f.File != "" {
+		return fmt.Sprintf("%s: %s %s: %s (%s)", f.Where(), f.Rule.ID, f.Rule.Name, f.Message, f.Rule.URL())
+	}
 	return fmt.Sprintf("%s:%d:%d: %s %s: %s (%s)", filename, f.Range.Start.Line, f.Range.Start.Col,
 		f.Rule.ID, f.Rule.Name, f.Message, f.Rule.URL())
 }

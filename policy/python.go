@@ -114,7 +114,7 @@ func AddFindings(r *Report, s *spec.Spec, found []llbgen.ContextFinding) []Findi
 			// does not know.
 			rule = rules.Rule{ID: f.Rule, Name: "UnknownRule", Severity: rules.Error}
 		}
-		c.findings = append(c.findings, Finding{Rule: rule, Message: f.Message, Path: f.Path, Range: c.src.Range(f.Path)})
+		c.findings = append(c.findings, Finding{Rule: rule, Message: f.Message, Path: f.Path, Range: c.src.Range(f.Path), File: f.File, Line: f.Line, Key: f.Key})
 	}
 	valid := (&checker{s: s, src: s.Source}).checkExemptions()
 	exempt(c.findings, valid)

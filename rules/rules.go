@@ -92,6 +92,15 @@ const (
 	MavenSettingsInContext = "SF145"
 )
 
+// Project files: what the context's manifests, lockfiles and tool
+// settings hold, whatever the language.
+const (
+	CredentialInProjectFile  = "SF601"
+	DependencyOutsideContext = "SF602"
+	ProjectFileTooLarge      = "SF603"
+	BuildToolOverride        = "SF604"
+)
+
 // User, ports, health.
 const (
 	RootUser       = "SF201"
@@ -168,6 +177,11 @@ var all = []Rule{
 	{NoMainClass, "NoMainClass", Error, "No main class is named for java to run (jar manifest, spring-boot start-class or java.main)", []string{"seed"}, false},
 	{MavenSettingsInContext, "MavenSettingsInContext", Error, "A Maven settings.xml with credentials is in the build context instead of a build secret", []string{"seed", "cis:4.10", "owasp:#12"}, true},
 
+	{CredentialInProjectFile, "CredentialInProjectFile", Error, "A project file in the build context holds a credential (a URL's password or token, a registry token)", []string{"seed", "cis:4.10", "owasp:#12"}, true},
+	{DependencyOutsideContext, "DependencyOutsideContext", Error, "A lockfile or manifest resolves a dependency to a path outside the build context", []string{"seed", "cis:4.10"}, false},
+	{ProjectFileTooLarge, "ProjectFileTooLarge", Error, "A manifest or lockfile is larger or more deeply nested than any real one", []string{"owasp:#9"}, false},
+	{BuildToolOverride, "BuildToolOverride", Warning, "Build-tool configuration in the context replaces the compiler, linker or runner", []string{"seed", "owasp:#13"}, true},
+
 	{RootUser, "RootUser", Error, "The image would run as root (uid 0)", []string{"seed", "hadolint:DL3002", "cis:4.1", "owasp:#2", "pss:runAsNonRoot"}, true},
 	{NonNumericUser, "NonNumericUser", Error, "The run user is not a numeric UID:GID", []string{"seed", "pss:runAsNonRoot", "cis:4.1"}, false},
 	{PortOutOfRange, "PortOutOfRange", Error, "A port is outside 1-65535", []string{"docker:ExposeInvalidFormat"}, false},
@@ -237,6 +251,11 @@ var atBuild = map[string]bool{
 	MavenPomUnusable:       true,
 	NoMainClass:            true,
 	MavenSettingsInContext: true,
+
+	CredentialInProjectFile:  true,
+	DependencyOutsideContext: true,
+	ProjectFileTooLarge:      true,
+	BuildToolOverride:        true,
 }
 
 // MustLookup is Lookup for IDs that are constants of this package.

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+
+	"github.com/org/safe-frontend/lang"
+	"github.com/org/safe-frontend/rules"
 )
 
 // readRegular reads a whole regular file of at most limit bytes.
@@ -31,4 +34,15 @@ func readRegular(fsys fs.FS, name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("/%s: grew past %d bytes while it was read", name, limit)
 	}
 	return dt, nil
+}
+
+// checkShape refuses a lockfile read for the SBOM that is deeper, or has
+// more YAML aliases, than any real one, before it is parsed: the same
+// bounds as the context's project files.
+func checkShape(file string, dt []byte, f lang.Format) error {
+	if sf := lang.CheckShape(file, dt, f); sf != nil {
+		r := rules.MustLookup(sf.Rule)
+		return fmt.Errorf("%s: %s %s: %s (%s)", sf.Where(), r.ID, r.Name, sf.Message, r.URL())
+	}
+	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/package-url/packageurl-go"
+
+	"github.com/org/safe-frontend/lang"
 )
 
 // Bounds for npm's hidden lockfile; a large app has a few thousand
@@ -47,6 +49,9 @@ func readNPMLock(fsys fs.FS, name string) ([]Package, error) {
 	file := "/" + name
 	dt, err := readRegular(fsys, name, maxNPMLock)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkShape(file, dt, lang.FormatJSON); err != nil {
 		return nil, err
 	}
 	var lock npmLock

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/org/safe-frontend/lang"
 )
 
 // Bounds for pnpm's and yarn's lockfiles, as for npm's.
@@ -49,6 +51,9 @@ func readPNPMLock(fsys fs.FS, name string) ([]Package, error) {
 	file := "/" + name
 	dt, err := readRegular(fsys, name, maxNodeLock)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkShape(file, dt, lang.FormatYAML); err != nil {
 		return nil, err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(dt))

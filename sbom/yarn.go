@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/org/safe-frontend/lang"
 )
 
 // Bounds of the node_modules walk that tells what yarn installed.
@@ -36,6 +38,9 @@ func readYarnLock(fsys fs.FS, name string) ([]Package, error) {
 	file := "/" + name
 	dt, err := readRegular(fsys, name, maxNodeLock)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkShape(file, dt, lang.FormatYAML); err != nil {
 		return nil, err
 	}
 	var entries []yarnEntry

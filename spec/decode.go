@@ -272,8 +272,12 @@ func (p *parser) decodeStruct(n *yaml.Node, v reflect.Value, path, human string)
 		p.src.Keys[kp], p.src.Fields[kp] = p.entryRange(k, val)
 		fv := v.Field(f.index)
 		if p.decode(val, fv, kp, kh) && f.enum != nil && fv.Kind() == reflect.String && !slices.Contains(f.enum, fv.String()) {
-			p.errorf(rules.InvalidValue, p.t.nodeRange(val), "%s: %q is not allowed; want one of %s",
-				kh, fv.String(), strings.Join(f.enum, ", "))
+			hint := ""
+			if s := suggestValue(fv.String(), f.enum); s != "" {
+				hint = fmt.Sprintf(", did you mean %q?", s)
+			}
+			p.errorf(rules.InvalidValue, p.t.nodeRange(val), "%s: %q is not allowed%s; want one of %s",
+				kh, fv.String(), hint, strings.Join(f.enum, ", "))
 		}
 	})
 	r := p.t.nodeRange(n)

@@ -484,3 +484,19 @@ func BenchmarkParseLongLine(b *testing.B) {
 		}
 	}
 }
+
+// A near miss of an allowed value gets a suggestion, like an unknown key.
+func TestInvalidValueSuggestion(t *testing.T) {
+	for _, tc := range []struct{ spec, want, not string }{
+		{"language: golang\n", `language: "golang" is not allowed, did you mean "go"?`, ""},
+		{"language: Python\n", `did you mean "python"?`, ""},
+		{"language: rsut\n", `did you mean "rust"?`, ""},
+		{"language: go\nfinal: distroles\n", `final: "distroles" is not allowed, did you mean "distroless"?`, ""},
+		{"language: cobol\n", `language: "cobol" is not allowed; want one of`, "did you mean"},
+	} {
+		_, err := Parse("app.yaml", []byte("name: x\n"+tc.spec))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || tc.not != "" && strings.Contains(err.Error(), tc.not) {
+			t.Errorf("%q: %v\nwant %q", tc.spec, err, tc.want)
+		}
+	}
+}

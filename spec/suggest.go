@@ -56,3 +56,30 @@ func editDistance(a, b string) int {
 	}
 	return d[len(ra)][len(rb)]
 }
+
+// valueAliases are names people write for an allowed value: another name
+// of the language or tool, never a typo an edit distance finds.
+var valueAliases = map[string]string{
+	"golang": "go", "nodejs": "node", "node.js": "node", "javascript": "node", "js": "node", "typescript": "node", "ts": "node",
+	"py": "python", "python3": "python", "cpython": "python", "rs": "rust", "cargo": "rust", "jvm": "java", "maven": "java",
+	"distroless-static": "distroless", "static": "distroless", "base": "distroless-base", "none": "scratch", "empty": "scratch",
+	"corepack": "npm", "yarnpkg": "yarn", "jdk": "jre",
+}
+
+// suggestValue is the allowed value a near miss most likely meant: the
+// same word in another case, a known other name, or one a typo away.
+func suggestValue(v string, allowed []string) string {
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return a
+		}
+	}
+	if a, ok := valueAliases[strings.ToLower(strings.TrimSpace(v))]; ok {
+		for _, x := range allowed {
+			if x == a {
+				return a
+			}
+		}
+	}
+	return suggest(strings.TrimSpace(v), allowed)
+}

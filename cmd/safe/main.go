@@ -1,7 +1,7 @@
 // Command safe checks safe-frontend app specs offline, with the same rules
 // and positions the frontend uses at build time.
 //
-//	safe lint [--format text|json] FILE...   check specs ("-" reads stdin)
+//	safe lint [--format text|json] FILE|DIR...   check specs ("-" reads stdin), or a project directory: its Dockerfile and the project files the build reads
 //	safe rules [--format text|json]          list the rule catalog
 //	safe schema                              print the spec's JSON schema
 //	safe manifest --image REF@DIGEST [--namespace NS] [--platform P,...] SPEC
@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
@@ -45,7 +46,8 @@ func main() {
 const usage = `usage:
   safe init [--app ID] [-f FILE] [--force] [--print] [DIR]
                                            write a spec for the project in DIR
-  safe lint [--format text|json] FILE...   check specs ("-" reads stdin)
+  safe lint [--format text|json] FILE|DIR...   check specs ("-" reads stdin); a DIR is a project:
+                                           its Dockerfile and the project files the build reads
   safe rules [--format text|json]          list the rule catalog
   safe schema                              print the spec's JSON schema
   safe manifest --image REF@DIGEST [--namespace NS] [--platform P,...] SPEC
@@ -116,6 +118,7 @@ type linted struct {
 	name   string
 	data   []byte
 	report *policy.Report
+	dir    string // the project directory, when one was linted
 }
 
 func lintCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -130,6 +133,16 @@ func lintCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var results []linted
 	ioFailed := false
 	for _, name := range fs.Args() {
+		if st, err := os.Stat(name); err == nil && st.IsDir() {
+			specName, data, r, err := lintProject(name)
+			if err != nil {
+				fmt.Fprintf(stderr, "safe lint: %v\n", err)
+				ioFailed = true
+				continue
+			}
+			results = append(results, linted{name: specName, data: data, report: r, dir: name})
+			continue
+		}
 		data, err := readSpec(name, stdin)
 		if err != nil {
 			fmt.Fprintf(stderr, "safe lint: %v\n", err)
@@ -214,6 +227,10 @@ func writeText(w io.Writer, results []linted) error {
 			default:
 				nWarn++
 			}
+			if f.File != "" {
+				printFileFinding(ew, res.dir, f)
+				continue
+			}
 			printFinding(ew, res.name, lines, f)
 		}
 	}
@@ -233,6 +250,23 @@ func printFinding(ew *errWriter, name string, lines []string, f policy.Finding) 
 		ew.printf("    reason: %s\n", f.Reason)
 	}
 	ew.printf("%s", excerpt(lines, f.Range))
+}
+
+// printFileFinding writes a finding in a project file as file:line, with
+// no excerpt: the line may hold the very credential the finding is about.
+func printFileFinding(ew *errWriter, dir string, f policy.Finding) {
+	label := string(f.Rule.Severity)
+	if f.Exempted {
+		label = "exempted"
+	}
+	key := ""
+	if f.Key != "" {
+		key = " (" + f.Key + ")"
+	}
+	ew.printf("%s:%d%s: %s %s %s: %s\n", filepath.Join(dir, filepath.FromSlash(f.File)), f.Line, key, label, f.Rule.ID, f.Rule.Name, f.Message)
+	if f.Exempted {
+		ew.printf("    reason: %s\n", f.Reason)
+	}
 }
 
 // excerpt is the finding's source line with a caret under its start,
@@ -283,18 +317,23 @@ type jsonFinding struct {
 	URL       string `json:"url"`
 	Exempted  bool   `json:"exempted"`
 	Reason    string `json:"reason"`
+	Key       string `json:"key,omitempty"` // the key path in a project file
 }
 
 func writeJSON(w io.Writer, results []linted) error {
 	out := []jsonFinding{}
 	for _, res := range results {
 		for _, f := range res.report.Findings {
-			out = append(out, jsonFinding{
+			jf := jsonFinding{
 				File: res.name, Line: f.Range.Start.Line, Column: f.Range.Start.Col,
 				EndLine: f.Range.End.Line, EndColumn: f.Range.End.Col,
 				Rule: f.Rule.ID, Name: f.Rule.Name, Severity: string(f.Rule.Severity),
-				Message: f.Message, URL: f.Rule.URL(), Exempted: f.Exempted, Reason: f.Reason,
-			})
+				Message: f.Message, URL: f.Rule.URL(), Exempted: f.Exempted, Reason: f.Reason, Key: f.Key,
+			}
+			if f.File != "" {
+				jf.File, jf.Line, jf.Column, jf.EndLine, jf.EndColumn = filepath.Join(res.dir, filepath.FromSlash(f.File)), f.Line, 0, f.Line, 0
+			}
+			out = append(out, jf)
 		}
 	}
 	enc := json.NewEncoder(w)

@@ -234,3 +234,33 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// A directory is a project: its spec and the project files the build
+// reads, each finding at its file and line, never quoting the line.
+func TestLintProjectDirectory(t *testing.T) {
+	dir := "../../testdata/projects/bad/"
+	code, out, stderr := runSafe(t, "", "lint", dir+"cargo-registry-token", dir+"maven-jvm-agent")
+	if code != exitFindings {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitFindings, stderr)
+	}
+	for _, want := range []string{
+		filepath.Join(dir, "cargo-registry-token/.cargo/config.toml") + ":3 (registries.corp.token): error SF601 CredentialInProjectFile: ",
+		filepath.Join(dir, "maven-jvm-agent/.mvn/jvm.config") + ":1: warning SF604 BuildToolOverride: ",
+		"2 files: 2 errors, 1 warning",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "PLANTEDs3cr3tTOKEN42") {
+		t.Errorf("the output quotes the credential:\n%s", out)
+	}
+	code, out, _ = runSafe(t, "", "lint", "--format", "json", dir+"npm-lock-file-outside")
+	if code != exitFindings || !strings.Contains(out, `"file": "`+filepath.Join(dir, "npm-lock-file-outside/package-lock.json")+`",`) || !strings.Contains(out, `"line": 11,`) {
+		t.Errorf("json: exit %d\n%s", code, out)
+	}
+	// A real project is clean.
+	if code, out, _ := runSafe(t, "", "lint", "../../examples/rust-hello"); code != exitOK {
+		t.Errorf("examples/rust-hello: exit %d\n%s", code, out)
+	}
+}

@@ -149,8 +149,9 @@ var settingsSecretRe = regexp.MustCompile(`<(password|privateKey|passphrase)>\s*
 func mavenSettingsFindings(files map[string][]byte) []lang.ContextFinding {
 	var out []lang.ContextFinding
 	for _, f := range []string{"settings.xml", ".mvn/settings.xml"} {
-		if settingsSecretRe.Match(files[f]) {
-			out = append(out, lang.ContextFinding{Rule: rules.MavenSettingsInContext, Path: "language", Message: fmt.Sprintf(
+		if loc := settingsSecretRe.FindSubmatchIndex(files[f]); loc != nil {
+			key := "settings." + string(files[f][loc[2]:loc[3]])
+			out = append(out, lang.ContextFinding{Rule: rules.MavenSettingsInContext, Path: "language", File: f, Line: lang.LineAt(files[f], loc[0]), Key: key, Message: fmt.Sprintf(
 				"%s in the build context holds credentials, which the build stage and its cache would keep; pass it as a build secret instead: secrets: [{id: maven-settings, target: /root/.m2/settings.xml}] and --secret id=maven-settings,src=%s, then delete it from the context (or list it in .dockerignore)", f, f)})
 		}
 	}

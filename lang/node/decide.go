@@ -197,7 +197,13 @@ func (d *decision) choosePackage(s *spec.Spec, cfg spec.Node, root *packageJSON,
 	}
 	m, ok := lang.CleanRel(main)
 	if !ok || m == "." {
-		return lang.RuleErrorf(rules.PathEscapes, mainPath, "the main file %q must be a path inside the package, e.g. server.js", lang.Truncate(main, 120))
+		err := lang.RuleErrorf(rules.PathEscapes, mainPath, "the main file %q must be a path inside the package, e.g. server.js", lang.Truncate(main, 120))
+		if cfg.Main == "" { // package.json's "main", not the spec's
+			re := err.(*lang.RuleError)
+			re.File, re.Line = pkgFile, lang.LineOfKey(files[pkgFile], `"main"`)
+			re.Msg = fmt.Sprintf("\"main\" %q must be a path inside the package, e.g. server.js", lang.Truncate(main, 120))
+		}
+		return err
 	}
 	d.main = path.Join(d.workspace, m)
 	return nil

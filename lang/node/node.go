@@ -95,7 +95,7 @@ func (node) ContextFiles(s *spec.Spec) []string {
 
 func manifestFiles() []string {
 	return []string{"package.json", "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml",
-		"yarn.lock", ".yarnrc.yml", "pnpm-workspace.yaml"}
+		"yarn.lock", ".yarnrc.yml", "pnpm-workspace.yaml", ".npmrc", ".yarnrc"}
 }
 
 // CheckContext decides the build from package.json and the lockfile: a

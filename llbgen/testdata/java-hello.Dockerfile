@@ -7,6 +7,210 @@
 # The runtime image, pinned by digest.
 FROM docker.io/org/safe-frontend-runtime:1@sha256:3333333333333333333333333333333333333333333333333333333333333333 AS safe-runtime
 
+# The steps' generated scripts, mounted where they run: a failing step reports
+# a short command, not the script's text.
+FROM scratch AS scripts
+COPY --chmod=0444 <<'EOF' /java/step.sh
+set -eu
+# java_truststore PEM STORE: Java reads no PEM bundles, so a build step given
+# the optional `ca` secret (PEM, any number of certificates) turns it into a
+# PKCS12 truststore at STORE and points Maven at it through MAVEN_OPTS
+# (javax.net.ssl.trustStore*). Without the secret it does nothing and the
+# JDK's own cacerts applies.
+#
+# The store holds the JDK's cacerts plus every certificate of PEM not
+# already there, so public repositories stay trusted when the secret holds
+# only a proxy CA. keytool imports one certificate per run (a JVM start
+# each: the host's 144-certificate bundle took 89 s), so a few lines of Java
+# run by the JDK's source launcher do the same in one JVM. Put STORE on a
+# tmpfs mount so it lands in no layer; the password is public by design (a
+# truststore holds public certificates only).
+#
+# POSIX sh (dash); needs the JDK (java with jdk.compiler) on PATH.
+java_truststore() {
+	[ -s "$1" ] || return 0
+	mkdir -p "$(dirname "$2")" || return 1
+	cat >"$2.java" <<'JAVA'
+import java.io.*;
+import java.nio.file.*;
+import java.security.KeyStore;
+import java.security.cert.*;
+import java.util.*;
+
+class PemTrustStore {
+    public static void main(String[] args) throws Exception {
+        char[] password = "changeit".toCharArray();
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, password);
+        Set<Certificate> seen = new HashSet<>();
+        Path cacerts = Path.of(System.getProperty("java.home"), "lib", "security", "cacerts");
+        if (Files.exists(cacerts)) {
+            KeyStore jdk = KeyStore.getInstance(KeyStore.getDefaultType());
+            try (InputStream in = Files.newInputStream(cacerts)) {
+                jdk.load(in, password);
+            }
+            for (String alias : Collections.list(jdk.aliases())) {
+                Certificate c = jdk.getCertificate(alias);
+                if (c != null && seen.add(c)) store.setCertificateEntry(alias, c);
+            }
+        }
+        int added = 0;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(Path.of(args[0])))) {
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                if (seen.add(c)) store.setCertificateEntry("build-ca-" + (++added), c);
+            }
+        } catch (CertificateException e) {
+            throw new IllegalArgumentException(args[0] + ": not a PEM certificate bundle: " + e.getMessage(), e);
+        }
+        if (seen.isEmpty()) throw new IllegalArgumentException(args[0] + ": no certificate");
+        try (OutputStream out = Files.newOutputStream(Path.of(args[1]))) {
+            store.store(out, password);
+        }
+    }
+}
+JAVA
+	java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto "$2.java" "$1" "$2" || {
+		rm -f "$2.java"
+		echo "java_truststore: could not make a truststore of $1" >&2
+		return 1
+	}
+	rm -f "$2.java"
+	MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }-Djavax.net.ssl.trustStore=$2 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit"
+	export MAVEN_OPTS
+}
+java_truststore '/run/secrets/ca.pem' /tmp/truststore/truststore.p12
+touch /tmp/maven-start
+mvn -B -ntp -Dstyle.color=never -Dmaven.repo.local=/root/.m2/repository org.apache.maven.plugins:maven-dependency-plugin:3.8.1:go-offline -DexcludeReactor=true
+EOF
+COPY --chmod=0444 <<'EOF' /java/step-2.sh
+export MAVEN_OPTS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC'
+set -eu
+if [ -s '/run/secrets/ca.pem' ]; then
+  mkdir -p /tmp/truststore
+  java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp /run/safe-frontend-java PemTrustStore '/run/secrets/ca.pem' /tmp/truststore/truststore.p12
+  MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }-Djavax.net.ssl.trustStore=/tmp/truststore/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit"
+  export MAVEN_OPTS
+fi
+touch /tmp/maven-start
+mvn -B -ntp -Dstyle.color=never -Dmaven.repo.local=/root/.m2/repository -Dproject.build.outputTimestamp=1700000000 -Dspring-boot.repackage.skip=true -DskipTests package org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -DincludeScope=runtime -Dmdep.prependGroupId=true -Dmdep.outputFile=target/safe-frontend.classpath -Dmdep.prefix=/app/lib
+misses=$(cd /root/.m2/repository && find . -type f \( -name '*.jar' -o -name '*.pom' \) -cnewer /tmp/maven-start | sort)
+if [ -n "$misses" ]; then
+  echo "note: mvn package downloaded $(printf '%s\n' "$misses" | wc -l) files that dependency:go-offline did not resolve (not in the dependency layer):" >&2
+  printf '%s\n' "$misses" | head -n 20 | sed 's|^\./|  |' >&2
+fi
+mod='/src'
+rm -rf /out && mkdir -p /out/lib /out/app/modules
+jar="$mod/target/"'java-hello'.jar
+if [ -f "$jar.original" ]; then jar="$jar.original"; fi
+if [ "$(printf '%s\n' "$jar" | grep -c .)" -ne 1 ] || [ ! -f "$jar" ]; then
+  echo "error: pom.xml: expected one jar in $mod/target, found: ${jar:-none}" >&2
+  exit 1
+fi
+cp "$jar" /out/app/java-hello.jar
+if [ -d "$mod/target/dependency" ]; then cp "$mod"/target/dependency/*.jar /out/lib/ 2>/dev/null || true; fi
+cp="/app/java-hello.jar"
+deps=$(cat "$mod/target/safe-frontend.classpath" 2>/dev/null || true)
+for f in $(printf '%s' "$deps" | tr ':' ' '); do
+  n=$(basename "$f")
+  if [ -f /out/app/modules/"$n" ]; then cp="$cp:/app/modules/$n"; else cp="$cp:$f"; fi
+done
+printf -- '--class-path\n"%s"\n' "$cp" > /out/app/classpath.argfile
+rmdir /out/app/modules 2>/dev/null || true
+# the app's jars reproducible (rewritten unless Maven made them so), the main class in one of them
+cls=$(printf '%s' 'com.example.hello.Main' | tr . /).class
+rc=0
+java -Duser.timezone=UTC -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp /run/safe-frontend-java ReproducibleJar 1700000000 "$cls" /out/app/*.jar $(ls /out/app/modules/*.jar 2>/dev/null) || rc=$?
+if [ "$rc" -eq 3 ]; then
+  echo "error: the main class com.example.hello.Main is in no jar of java-hello; check java.main or the pom's mainClass" >&2
+  exit 1
+fi
+[ "$rc" -eq 0 ] || exit "$rc"
+
+jars=$(ls /out/app/*.jar /out/app/modules/*.jar 2>/dev/null | LC_ALL=C sort)
+cp=$(ls /out/lib/*.jar 2>/dev/null | LC_ALL=C sort | paste -sd: -)
+jdeps -J-XX:TieredStopAtLevel=1 -J-XX:+UseSerialGC --ignore-missing-deps -q --multi-release 21 -s ${cp:+--class-path "$cp"} $jars > /tmp/app.summary
+java_home=$(dirname "$(dirname "$(readlink -f "$(command -v jdeps)")")")
+if [ -d "$java_home/jmods" ]; then
+  ls "$java_home/jmods" | sed -n 's/\.jmod$//p'
+else
+  java --list-modules | sed 's/@.*//'
+fi > /tmp/jdk.modules
+awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next } $2 == "->" && ($3 in jdk) { print $3 }' /tmp/jdk.modules /tmp/app.summary |
+  LC_ALL=C sort -u > /out/app.modules
+echo "jdeps (the app's jars): $(paste -sd, /out/app.modules)"
+
+EOF
+COPY --chmod=0444 <<'EOF' /java-jdeps/step.sh
+set -eu
+mkdir -p /out
+: > /out/deps.modules
+jars=$(ls /run/lib/*.jar 2>/dev/null | LC_ALL=C sort || true)
+[ -n "$jars" ] || exit 0
+jdeps --ignore-missing-deps -q --multi-release 21 -s $jars > /tmp/jdeps.summary
+cat > /tmp/StaticRequires.java <<'JAVA'
+import java.lang.module.ModuleDescriptor;
+import java.lang.module.ModuleFinder;
+import java.lang.module.ModuleReference;
+import java.nio.file.Path;
+
+// Prints "<module> <required>" for each requires static of a modular jar.
+public class StaticRequires {
+    public static void main(String[] jars) {
+        for (String jar : jars) {
+            try {
+                for (ModuleReference r : ModuleFinder.of(Path.of(jar)).findAll()) {
+                    ModuleDescriptor d = r.descriptor();
+                    if (d.isAutomatic()) continue;
+                    for (ModuleDescriptor.Requires q : d.requires())
+                        if (q.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC))
+                            System.out.println(d.name() + " " + q.name());
+                }
+            } catch (RuntimeException e) {
+                // not a module (an automatic name it cannot derive): nothing static
+            }
+        }
+    }
+}
+JAVA
+java /tmp/StaticRequires.java $jars > /tmp/static.requires
+java --list-modules | sed 's/@.*//' > /tmp/jdk.modules
+awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next }
+  FILENAME == ARGV[2] { optional[$1 " " $2] = 1; next }
+  $2 == "->" && ($3 in jdk) && !(($1 " " $3) in optional) { print $3 }' \
+  /tmp/jdk.modules /tmp/static.requires /tmp/jdeps.summary | LC_ALL=C sort -u > /out/deps.modules
+echo "jdeps (dependencies): $(paste -sd, /out/deps.modules)"
+if [ -s /tmp/static.requires ]; then
+  echo "optional at run time (requires static): $(awk '{ print $1 " -> " $2 }' /tmp/static.requires | paste -sd, -)"
+fi
+EOF
+COPY --chmod=0444 <<'EOF' /java-jre/step.sh
+set -eu
+mods=$(cat /run/jdeps/app.modules /run/jdeps/deps.modules | LC_ALL=C sort -u | paste -sd, -)
+case "$mods" in
+  *[!a-z0-9.,]*|"") echo "error: jdeps found no module list: $mods" >&2; exit 1 ;;
+esac
+echo "jdeps: $mods"
+mods="$mods"''
+# TLS with elliptic-curve certificates needs the EC provider, which is
+# loaded as a service, not referenced.
+if java --list-modules | grep -q '^jdk.crypto.ec@'; then mods="$mods,jdk.crypto.ec"; fi
+# --strip-debug also strips the native libraries with objcopy where the
+# JDK's jlink does that (Debian's); a JDK without binutils beside it ships
+# them stripped already, and only the class files' debug attributes go.
+strip=--strip-debug
+if ! command -v objcopy >/dev/null 2>&1; then strip=--strip-java-debug-attributes; fi
+rm -rf /out/jre && mkdir -p /out
+jlink --add-modules "$mods" "$strip" --no-man-pages --no-header-files --output /out/jre
+java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+rm -f /out/jre/lib/security/cacerts
+cp -L "$java_home/lib/security/cacerts" /out/jre/lib/security/cacerts
+chmod 0644 /out/jre/lib/security/cacerts
+if ! /out/jre/bin/keytool -list -cacerts -storepass changeit 2>/dev/null | grep -q 'contains [1-9]'; then
+  echo "error: the builder's CA store ($java_home/lib/security/cacerts) holds no certificate" >&2
+  exit 1
+fi
+EOF
+
 FROM scratch AS java-tools-src
 # [java 4/6] jar rewriter (one entry time)
 # the sources of the frontend's own Java tools: the jar rewriter and the truststore maker
@@ -166,78 +370,8 @@ COPY pom.xml /src/pom.xml
 WORKDIR /src
 RUN --mount=type=tmpfs,target=/tmp \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    <<'EOF'
-set -eu
-# java_truststore PEM STORE: Java reads no PEM bundles, so a build step given
-# the optional `ca` secret (PEM, any number of certificates) turns it into a
-# PKCS12 truststore at STORE and points Maven at it through MAVEN_OPTS
-# (javax.net.ssl.trustStore*). Without the secret it does nothing and the
-# JDK's own cacerts applies.
-#
-# The store holds the JDK's cacerts plus every certificate of PEM not
-# already there, so public repositories stay trusted when the secret holds
-# only a proxy CA. keytool imports one certificate per run (a JVM start
-# each: the host's 144-certificate bundle took 89 s), so a few lines of Java
-# run by the JDK's source launcher do the same in one JVM. Put STORE on a
-# tmpfs mount so it lands in no layer; the password is public by design (a
-# truststore holds public certificates only).
-#
-# POSIX sh (dash); needs the JDK (java with jdk.compiler) on PATH.
-java_truststore() {
-	[ -s "$1" ] || return 0
-	mkdir -p "$(dirname "$2")" || return 1
-	cat >"$2.java" <<'JAVA'
-import java.io.*;
-import java.nio.file.*;
-import java.security.KeyStore;
-import java.security.cert.*;
-import java.util.*;
-
-class PemTrustStore {
-    public static void main(String[] args) throws Exception {
-        char[] password = "changeit".toCharArray();
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        store.load(null, password);
-        Set<Certificate> seen = new HashSet<>();
-        Path cacerts = Path.of(System.getProperty("java.home"), "lib", "security", "cacerts");
-        if (Files.exists(cacerts)) {
-            KeyStore jdk = KeyStore.getInstance(KeyStore.getDefaultType());
-            try (InputStream in = Files.newInputStream(cacerts)) {
-                jdk.load(in, password);
-            }
-            for (String alias : Collections.list(jdk.aliases())) {
-                Certificate c = jdk.getCertificate(alias);
-                if (c != null && seen.add(c)) store.setCertificateEntry(alias, c);
-            }
-        }
-        int added = 0;
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(Path.of(args[0])))) {
-            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                if (seen.add(c)) store.setCertificateEntry("build-ca-" + (++added), c);
-            }
-        } catch (CertificateException e) {
-            throw new IllegalArgumentException(args[0] + ": not a PEM certificate bundle: " + e.getMessage(), e);
-        }
-        if (seen.isEmpty()) throw new IllegalArgumentException(args[0] + ": no certificate");
-        try (OutputStream out = Files.newOutputStream(Path.of(args[1]))) {
-            store.store(out, password);
-        }
-    }
-}
-JAVA
-	java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto "$2.java" "$1" "$2" || {
-		rm -f "$2.java"
-		echo "java_truststore: could not make a truststore of $1" >&2
-		return 1
-	}
-	rm -f "$2.java"
-	MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }-Djavax.net.ssl.trustStore=$2 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit"
-	export MAVEN_OPTS
-}
-java_truststore '/run/secrets/ca.pem' /tmp/truststore/truststore.p12
-touch /tmp/maven-start
-mvn -B -ntp -Dstyle.color=never -Dmaven.repo.local=/root/.m2/repository org.apache.maven.plugins:maven-dependency-plugin:3.8.1:go-offline -DexcludeReactor=true
-EOF
+    --mount=type=bind,from=scripts,source=/java/step.sh,target=/run/safe-frontend/step.sh \
+    ["/bin/sh", "/run/safe-frontend/step.sh"]
 # [java 3/6] copy sources
 # the sources after the resolution: an edit leaves the dependencies cached
 COPY --exclude=target . /src/
@@ -246,64 +380,8 @@ COPY --exclude=target . /src/
 RUN --mount=type=bind,from=java-tools,source=/run/tools,target=/run/safe-frontend-java \
     --mount=type=tmpfs,target=/tmp \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    <<'EOF'
-export MAVEN_OPTS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC'
-set -eu
-if [ -s '/run/secrets/ca.pem' ]; then
-  mkdir -p /tmp/truststore
-  java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp /run/safe-frontend-java PemTrustStore '/run/secrets/ca.pem' /tmp/truststore/truststore.p12
-  MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }-Djavax.net.ssl.trustStore=/tmp/truststore/truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit"
-  export MAVEN_OPTS
-fi
-touch /tmp/maven-start
-mvn -B -ntp -Dstyle.color=never -Dmaven.repo.local=/root/.m2/repository -Dproject.build.outputTimestamp=1700000000 -Dspring-boot.repackage.skip=true -DskipTests package org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -DincludeScope=runtime -Dmdep.prependGroupId=true -Dmdep.outputFile=target/safe-frontend.classpath -Dmdep.prefix=/app/lib
-misses=$(cd /root/.m2/repository && find . -type f \( -name '*.jar' -o -name '*.pom' \) -cnewer /tmp/maven-start | sort)
-if [ -n "$misses" ]; then
-  echo "note: mvn package downloaded $(printf '%s\n' "$misses" | wc -l) files that dependency:go-offline did not resolve (not in the dependency layer):" >&2
-  printf '%s\n' "$misses" | head -n 20 | sed 's|^\./|  |' >&2
-fi
-mod='/src'
-rm -rf /out && mkdir -p /out/lib /out/app/modules
-jar="$mod/target/"'java-hello'.jar
-if [ -f "$jar.original" ]; then jar="$jar.original"; fi
-if [ "$(printf '%s\n' "$jar" | grep -c .)" -ne 1 ] || [ ! -f "$jar" ]; then
-  echo "error: pom.xml: expected one jar in $mod/target, found: ${jar:-none}" >&2
-  exit 1
-fi
-cp "$jar" /out/app/java-hello.jar
-if [ -d "$mod/target/dependency" ]; then cp "$mod"/target/dependency/*.jar /out/lib/ 2>/dev/null || true; fi
-cp="/app/java-hello.jar"
-deps=$(cat "$mod/target/safe-frontend.classpath" 2>/dev/null || true)
-for f in $(printf '%s' "$deps" | tr ':' ' '); do
-  n=$(basename "$f")
-  if [ -f /out/app/modules/"$n" ]; then cp="$cp:/app/modules/$n"; else cp="$cp:$f"; fi
-done
-printf -- '--class-path\n"%s"\n' "$cp" > /out/app/classpath.argfile
-rmdir /out/app/modules 2>/dev/null || true
-# the app's jars reproducible (rewritten unless Maven made them so), the main class in one of them
-cls=$(printf '%s' 'com.example.hello.Main' | tr . /).class
-rc=0
-java -Duser.timezone=UTC -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp /run/safe-frontend-java ReproducibleJar 1700000000 "$cls" /out/app/*.jar $(ls /out/app/modules/*.jar 2>/dev/null) || rc=$?
-if [ "$rc" -eq 3 ]; then
-  echo "error: the main class com.example.hello.Main is in no jar of java-hello; check java.main or the pom's mainClass" >&2
-  exit 1
-fi
-[ "$rc" -eq 0 ] || exit "$rc"
-
-jars=$(ls /out/app/*.jar /out/app/modules/*.jar 2>/dev/null | LC_ALL=C sort)
-cp=$(ls /out/lib/*.jar 2>/dev/null | LC_ALL=C sort | paste -sd: -)
-jdeps -J-XX:TieredStopAtLevel=1 -J-XX:+UseSerialGC --ignore-missing-deps -q --multi-release 21 -s ${cp:+--class-path "$cp"} $jars > /tmp/app.summary
-java_home=$(dirname "$(dirname "$(readlink -f "$(command -v jdeps)")")")
-if [ -d "$java_home/jmods" ]; then
-  ls "$java_home/jmods" | sed -n 's/\.jmod$//p'
-else
-  java --list-modules | sed 's/@.*//'
-fi > /tmp/jdk.modules
-awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next } $2 == "->" && ($3 in jdk) { print $3 }' /tmp/jdk.modules /tmp/app.summary |
-  LC_ALL=C sort -u > /out/app.modules
-echo "jdeps (the app's jars): $(paste -sd, /out/app.modules)"
-
-EOF
+    --mount=type=bind,from=scripts,source=/java/step-2.sh,target=/run/safe-frontend/step.sh \
+    ["/bin/sh", "/run/safe-frontend/step.sh"]
 
 FROM scratch AS java-dep-jars
 # [java 5/6] dependency jars
@@ -317,49 +395,8 @@ ENV SSL_CERT_FILE=/run/secrets/ca.pem
 # the JDK modules the dependencies use, without those only a requires static wants
 RUN --mount=type=bind,from=java-dep-jars,source=/,target=/run/lib \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    <<'EOF'
-set -eu
-mkdir -p /out
-: > /out/deps.modules
-jars=$(ls /run/lib/*.jar 2>/dev/null | LC_ALL=C sort || true)
-[ -n "$jars" ] || exit 0
-jdeps --ignore-missing-deps -q --multi-release 21 -s $jars > /tmp/jdeps.summary
-cat > /tmp/StaticRequires.java <<'JAVA'
-import java.lang.module.ModuleDescriptor;
-import java.lang.module.ModuleFinder;
-import java.lang.module.ModuleReference;
-import java.nio.file.Path;
-
-// Prints "<module> <required>" for each requires static of a modular jar.
-public class StaticRequires {
-    public static void main(String[] jars) {
-        for (String jar : jars) {
-            try {
-                for (ModuleReference r : ModuleFinder.of(Path.of(jar)).findAll()) {
-                    ModuleDescriptor d = r.descriptor();
-                    if (d.isAutomatic()) continue;
-                    for (ModuleDescriptor.Requires q : d.requires())
-                        if (q.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC))
-                            System.out.println(d.name() + " " + q.name());
-                }
-            } catch (RuntimeException e) {
-                // not a module (an automatic name it cannot derive): nothing static
-            }
-        }
-    }
-}
-JAVA
-java /tmp/StaticRequires.java $jars > /tmp/static.requires
-java --list-modules | sed 's/@.*//' > /tmp/jdk.modules
-awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next }
-  FILENAME == ARGV[2] { optional[$1 " " $2] = 1; next }
-  $2 == "->" && ($3 in jdk) && !(($1 " " $3) in optional) { print $3 }' \
-  /tmp/jdk.modules /tmp/static.requires /tmp/jdeps.summary | LC_ALL=C sort -u > /out/deps.modules
-echo "jdeps (dependencies): $(paste -sd, /out/deps.modules)"
-if [ -s /tmp/static.requires ]; then
-  echo "optional at run time (requires static): $(awk '{ print $1 " -> " $2 }' /tmp/static.requires | paste -sd, -)"
-fi
-EOF
+    --mount=type=bind,from=scripts,source=/java-jdeps/step.sh,target=/run/safe-frontend/step.sh \
+    ["/bin/sh", "/run/safe-frontend/step.sh"]
 
 FROM scratch AS java-module-list
 # [java 6/6] module list
@@ -374,33 +411,8 @@ ENV SSL_CERT_FILE=/run/secrets/ca.pem
 # a runtime of only the modules the app uses, with the JDK's CA store as a file of its own
 RUN --mount=type=bind,from=java-module-list,source=/,target=/run/jdeps \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    <<'EOF'
-set -eu
-mods=$(cat /run/jdeps/app.modules /run/jdeps/deps.modules | LC_ALL=C sort -u | paste -sd, -)
-case "$mods" in
-  *[!a-z0-9.,]*|"") echo "error: jdeps found no module list: $mods" >&2; exit 1 ;;
-esac
-echo "jdeps: $mods"
-mods="$mods"''
-# TLS with elliptic-curve certificates needs the EC provider, which is
-# loaded as a service, not referenced.
-if java --list-modules | grep -q '^jdk.crypto.ec@'; then mods="$mods,jdk.crypto.ec"; fi
-# --strip-debug also strips the native libraries with objcopy where the
-# JDK's jlink does that (Debian's); a JDK without binutils beside it ships
-# them stripped already, and only the class files' debug attributes go.
-strip=--strip-debug
-if ! command -v objcopy >/dev/null 2>&1; then strip=--strip-java-debug-attributes; fi
-rm -rf /out/jre && mkdir -p /out
-jlink --add-modules "$mods" "$strip" --no-man-pages --no-header-files --output /out/jre
-java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
-rm -f /out/jre/lib/security/cacerts
-cp -L "$java_home/lib/security/cacerts" /out/jre/lib/security/cacerts
-chmod 0644 /out/jre/lib/security/cacerts
-if ! /out/jre/bin/keytool -list -cacerts -storepass changeit 2>/dev/null | grep -q 'contains [1-9]'; then
-  echo "error: the builder's CA store ($java_home/lib/security/cacerts) holds no certificate" >&2
-  exit 1
-fi
-EOF
+    --mount=type=bind,from=scripts,source=/java-jre/step.sh,target=/run/safe-frontend/step.sh \
+    ["/bin/sh", "/run/safe-frontend/step.sh"]
 
 # The final image: the runtime base pinned by digest, only what runs copied in,
 # owned by root and not writable by the app's user.

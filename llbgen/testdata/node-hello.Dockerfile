@@ -7,6 +7,25 @@
 # The runtime image, pinned by digest.
 FROM docker.io/org/safe-frontend-runtime:1@sha256:3333333333333333333333333333333333333333333333333333333333333333 AS safe-runtime
 
+# The steps' generated scripts, mounted where they run: a failing step reports
+# a short command, not the script's text.
+FROM scratch AS scripts
+COPY --chmod=0444 <<'EOF' /node-prod/safe-frontend-frozen-install.sh
+export NODE_EXTRA_CA_CERTS=/run/secrets/ca.pem
+export COREPACK_HOME=/root/.cache/node/corepack
+export COREPACK_ENABLE_DOWNLOAD_PROMPT=0
+export YARN_CACHE_FOLDER=/root/.cache/yarn
+export npm_config_update_notifier=false
+export CI=true
+{ "$@" 2>&1; echo $? >/tmp/install.status; } | tee /tmp/install.log
+st=$(cat /tmp/install.status)
+if [ "$st" -ne 0 ] && grep -qE 'are in sync|from lock file|lockfile needs to be updated|ERR_PNPM_OUTDATED_LOCKFILE|YN0028|not up to date with' /tmp/install.log; then
+  echo "The lockfile does not match package.json: the frozen install refuses to change it." >&2
+  exit 111
+fi
+exit "$st"
+EOF
+
 FROM docker.io/library/node:22-trixie@sha256:1111111111111111111111111111111111111111111111111111111111111111 AS node-manifests
 # [node 1/2] copy package.json package-lock.json
 # the manifests and the lockfile alone first: a source edit leaves the installs cached
@@ -23,22 +42,8 @@ RUN --mount=type=tmpfs,target=/tmp \
     --mount=type=cache,id=corepack,target=/root/.cache/node/corepack,sharing=shared \
     --mount=type=cache,id=npm,target=/root/.npm,sharing=shared \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    <<'EOF'
-set -- npm ci --no-audit --no-fund --omit=dev
-export NODE_EXTRA_CA_CERTS=/run/secrets/ca.pem
-export COREPACK_HOME=/root/.cache/node/corepack
-export COREPACK_ENABLE_DOWNLOAD_PROMPT=0
-export YARN_CACHE_FOLDER=/root/.cache/yarn
-export npm_config_update_notifier=false
-export CI=true
-{ "$@" 2>&1; echo $? >/tmp/install.status; } | tee /tmp/install.log
-st=$(cat /tmp/install.status)
-if [ "$st" -ne 0 ] && grep -qE 'are in sync|from lock file|lockfile needs to be updated|ERR_PNPM_OUTDATED_LOCKFILE|YN0028|not up to date with' /tmp/install.log; then
-  echo "The lockfile does not match package.json: the frozen install refuses to change it." >&2
-  exit 111
-fi
-exit "$st"
-EOF
+    --mount=type=bind,from=scripts,source=/node-prod/safe-frontend-frozen-install.sh,target=/run/safe-frontend/safe-frontend-frozen-install.sh \
+    ["/bin/sh", "/run/safe-frontend/safe-frontend-frozen-install.sh", "npm", "ci", "--no-audit", "--no-fund", "--omit=dev"]
 
 # The final image: the runtime base pinned by digest, only what runs copied in,
 # owned by root and not writable by the app's user.

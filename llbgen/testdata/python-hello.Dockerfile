@@ -7,6 +7,30 @@
 # The runtime image, pinned by digest.
 FROM docker.io/org/safe-frontend-runtime:1@sha256:3333333333333333333333333333333333333333333333333333333333333333 AS safe-runtime
 
+# The steps' generated scripts, mounted where they run: a failing step reports
+# a short command, not the script's text.
+FROM scratch AS scripts
+COPY --chmod=0444 <<'EOF' /python-deps/step.sh
+rm -f /etc/apt/apt.conf.d/docker-clean
+echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > /etc/apt/apt.conf.d/keep-cache
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3.13-venv ca-certificates >/dev/null
+/usr/bin/python3.13 -m venv /opt/pip
+/usr/bin/python3.13 -m venv --without-pip /venv
+EOF
+COPY --chmod=0444 <<'EOF' /python-deps/step-2.sh
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+export PIP_ROOT_USER_ACTION=ignore
+export PIP_NO_INPUT=1
+if [ -s '/run/secrets/ca.pem' ]; then export PIP_CERT='/run/secrets/ca.pem' SSL_CERT_FILE='/run/secrets/ca.pem'; else unset SSL_CERT_FILE; fi
+/opt/pip/bin/pip --python /venv/bin/python install --no-compile --no-warn-script-location --require-hashes -r requirements.txt
+/usr/bin/python3.13 -m compileall -q -j0 --invalidation-mode unchecked-hash /venv/lib
+EOF
+COPY --chmod=0444 <<'EOF' /python/step.sh
+[ -x '/venv/bin/gunicorn' ] || { echo 'python.script: gunicorn is not a console script of the installed packages; /venv/bin has:' >&2; ls /venv/bin >&2; exit 1; }
+/usr/bin/python3.13 -m compileall -q --invalidation-mode unchecked-hash /app
+EOF
+
 FROM docker.io/library/debian:trixie-slim@sha256:1111111111111111111111111111111111111111111111111111111111111111 AS python-deps
 # The extra CA bundle for downloads, when the build passes one (--secret id=ca).
 ENV SSL_CERT_FILE=/run/secrets/ca.pem
@@ -15,15 +39,8 @@ ENV SSL_CERT_FILE=/run/secrets/ca.pem
 RUN --mount=type=cache,id=apt-lists-3.13,target=/var/lib/apt/lists,sharing=locked \
     --mount=type=cache,id=apt-cache-3.13,target=/var/cache/apt,sharing=locked \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    <<'EOF'
-set -e
-rm -f /etc/apt/apt.conf.d/docker-clean
-echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > /etc/apt/apt.conf.d/keep-cache
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3.13-venv ca-certificates >/dev/null
-/usr/bin/python3.13 -m venv /opt/pip
-/usr/bin/python3.13 -m venv --without-pip /venv
-EOF
+    --mount=type=bind,from=scripts,source=/python-deps/step.sh,target=/run/safe-frontend/step.sh \
+    ["/bin/sh", "-e", "/run/safe-frontend/step.sh"]
 # [python 2/5] copy requirements.txt
 # the lock alone before the sources: a source edit leaves the install below cached
 COPY requirements.txt /src/requirements.txt
@@ -32,15 +49,8 @@ COPY requirements.txt /src/requirements.txt
 WORKDIR /src
 RUN --mount=type=cache,id=pip,target=/root/.cache/pip,sharing=shared \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    <<'EOF'
-set -e
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-export PIP_ROOT_USER_ACTION=ignore
-export PIP_NO_INPUT=1
-if [ -s '/run/secrets/ca.pem' ]; then export PIP_CERT='/run/secrets/ca.pem' SSL_CERT_FILE='/run/secrets/ca.pem'; else unset SSL_CERT_FILE; fi
-/opt/pip/bin/pip --python /venv/bin/python install --no-compile --no-warn-script-location --require-hashes -r requirements.txt
-/usr/bin/python3.13 -m compileall -q -j0 --invalidation-mode unchecked-hash /venv/lib
-EOF
+    --mount=type=bind,from=scripts,source=/python-deps/step-2.sh,target=/run/safe-frontend/step.sh \
+    ["/bin/sh", "-e", "/run/safe-frontend/step.sh"]
 
 FROM python-deps AS python
 # The extra CA bundle for downloads, when the build passes one (--secret id=ca).
@@ -52,11 +62,8 @@ COPY --exclude=.dockerignore --exclude=Dockerfile --exclude=Dockerfile.dockerign
 # bytecode now, as the image's root is read-only at run time; and the entry point must exist
 WORKDIR /app
 RUN --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    <<'EOF'
-set -e
-[ -x '/venv/bin/gunicorn' ] || { echo 'python.script: gunicorn is not a console script of the installed packages; /venv/bin has:' >&2; ls /venv/bin >&2; exit 1; }
-/usr/bin/python3.13 -m compileall -q --invalidation-mode unchecked-hash /app
-EOF
+    --mount=type=bind,from=scripts,source=/python/step.sh,target=/run/safe-frontend/step.sh \
+    ["/bin/sh", "-e", "/run/safe-frontend/step.sh"]
 
 # The final image: the runtime base pinned by digest, only what runs copied in,
 # owned by root and not writable by the app's user.

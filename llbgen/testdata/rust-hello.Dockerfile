@@ -7,6 +7,80 @@
 # The runtime image, pinned by digest.
 FROM docker.io/org/safe-frontend-runtime:1@sha256:3333333333333333333333333333333333333333333333333333333333333333 AS safe-runtime
 
+# The steps' generated scripts, mounted where they run: a failing step reports
+# a short command, not the script's text.
+FROM scratch AS scripts
+COPY --chmod=0444 <<'EOF' /rust/step.sh
+export CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS=cargo:token
+export CARGO_HOME=/usr/local/cargo
+export CARGO_TARGET_DIR=/cargo/target
+export CARGO_TERM_COLOR=never
+export RUSTFLAGS='-C target-feature=+crt-static -C strip=symbols'
+set -eu
+if [ -f '/run/secrets/ca.pem' ]; then export CARGO_HTTP_CAINFO='/run/secrets/ca.pem'; fi
+rc=0
+cargo fetch --locked --target x86_64-unknown-linux-gnu 2>/tmp/cargo.err || rc=$?
+cat /tmp/cargo.err >&2
+if [ "$rc" -ne 0 ]; then
+  if grep -q 'needs to be updated but --locked was passed' /tmp/cargo.err; then
+    echo "error: Cargo.lock is out of date with Cargo.toml, and the build never re-resolves dependencies. Run cargo update --workspace (or cargo build) where you develop, review the change to Cargo.lock, and commit it." >&2
+  fi
+  exit "$rc"
+fi
+EOF
+COPY --chmod=0444 <<'EOF' /rust/step-2.sh
+export CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS=cargo:token
+export CARGO_HOME=/usr/local/cargo
+export CARGO_TARGET_DIR=/cargo/target
+export CARGO_TERM_COLOR=never
+export RUSTFLAGS='-C target-feature=+crt-static -C strip=symbols'
+set -eu
+if [ -f '/run/secrets/ca.pem' ]; then export CARGO_HTTP_CAINFO='/run/secrets/ca.pem'; fi
+if [ ! -d "$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/lib" ]; then
+  echo "error: the Rust toolchain in the builder has no standard library for x86_64-unknown-linux-gnu; build on a builder of that platform, or use a builder with the target installed (rustup target add x86_64-unknown-linux-gnu)" >&2
+  exit 1
+fi
+rc=0
+cargo build --release --locked --target x86_64-unknown-linux-gnu --package rust-hello 2>/tmp/cargo.err || rc=$?
+cat /tmp/cargo.err >&2
+if [ "$rc" -ne 0 ]; then
+  if grep -q 'needs to be updated but --locked was passed' /tmp/cargo.err; then
+    echo "error: Cargo.lock is out of date with Cargo.toml, and the build never re-resolves dependencies. Run cargo update --workspace (or cargo build) where you develop, review the change to Cargo.lock, and commit it." >&2
+  fi
+  exit "$rc"
+fi
+EOF
+COPY --chmod=0444 <<'EOF' /rust/step-3.sh
+export CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS=cargo:token
+export CARGO_HOME=/usr/local/cargo
+export CARGO_TARGET_DIR=/cargo/target
+export CARGO_TERM_COLOR=never
+export RUSTFLAGS='-C target-feature=+crt-static -C strip=symbols'
+set -eu
+if [ -f '/run/secrets/ca.pem' ]; then export CARGO_HTTP_CAINFO='/run/secrets/ca.pem'; fi
+if [ ! -d "$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/lib" ]; then
+  echo "error: the Rust toolchain in the builder has no standard library for x86_64-unknown-linux-gnu; build on a builder of that platform, or use a builder with the target installed (rustup target add x86_64-unknown-linux-gnu)" >&2
+  exit 1
+fi
+rc=0
+find /src -type f -exec touch -c {} + && cargo build --release --locked --target x86_64-unknown-linux-gnu --package rust-hello --bin rust-hello 2>/tmp/cargo.err || rc=$?
+cat /tmp/cargo.err >&2
+if [ "$rc" -ne 0 ]; then
+  if grep -q 'needs to be updated but --locked was passed' /tmp/cargo.err; then
+    echo "error: Cargo.lock is out of date with Cargo.toml, and the build never re-resolves dependencies. Run cargo update --workspace (or cargo build) where you develop, review the change to Cargo.lock, and commit it." >&2
+  fi
+  exit "$rc"
+fi
+mkdir -p /out
+cp '/cargo/target/x86_64-unknown-linux-gnu/release/rust-hello' '/out/rust-hello'
+command -v objcopy >/dev/null 2>&1 || { echo "error: the builder has no objcopy (binutils) to record the dependencies in the binary" >&2; exit 1; }
+objcopy --add-section .dep-v0='/run/cargo-audit/.dep-v0' --set-section-flags .dep-v0=noload,readonly '/out/rust-hello'
+if command -v readelf >/dev/null 2>&1 && readelf -lW '/out/rust-hello' | grep -q 'program interpreter'; then
+  echo "error: the binary is not static (it asks for a dynamic loader): a dependency links a shared C library; set rust.static: false to run it on distroless cc" >&2
+  exit 1
+fi
+EOF
+
 # rust-audit: files the build writes, in base64 (a Dockerfile holds text only), decoded
 # into /safe-files on the builder image.
 FROM docker.io/library/rust:1.95-trixie@sha256:1111111111111111111111111111111111111111111111111111111111111111 AS rust-audit
@@ -45,49 +119,13 @@ EOF
 # the crates the lock names, for the target, into $CARGO_HOME in this step's layer, which a registry cache carries
 WORKDIR /src
 RUN --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    <<'EOF'
-export CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS=cargo:token
-export CARGO_HOME=/usr/local/cargo
-export CARGO_TARGET_DIR=/cargo/target
-export CARGO_TERM_COLOR=never
-export RUSTFLAGS='-C target-feature=+crt-static -C strip=symbols'
-set -eu
-if [ -f '/run/secrets/ca.pem' ]; then export CARGO_HTTP_CAINFO='/run/secrets/ca.pem'; fi
-rc=0
-cargo fetch --locked --target x86_64-unknown-linux-gnu 2>/tmp/cargo.err || rc=$?
-cat /tmp/cargo.err >&2
-if [ "$rc" -ne 0 ]; then
-  if grep -q 'needs to be updated but --locked was passed' /tmp/cargo.err; then
-    echo "error: Cargo.lock is out of date with Cargo.toml, and the build never re-resolves dependencies. Run cargo update --workspace (or cargo build) where you develop, review the change to Cargo.lock, and commit it." >&2
-  fi
-  exit "$rc"
-fi
-EOF
+    --mount=type=bind,from=scripts,source=/rust/step.sh,target=/run/safe-frontend/step.sh \
+    ["/bin/sh", "/run/safe-frontend/step.sh"]
 # [rust 3/5] cargo build --release (dependencies of rust-hello)
 # the dependencies compiled against the stubs, into the target directory in this step's layer
 RUN --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    <<'EOF'
-export CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS=cargo:token
-export CARGO_HOME=/usr/local/cargo
-export CARGO_TARGET_DIR=/cargo/target
-export CARGO_TERM_COLOR=never
-export RUSTFLAGS='-C target-feature=+crt-static -C strip=symbols'
-set -eu
-if [ -f '/run/secrets/ca.pem' ]; then export CARGO_HTTP_CAINFO='/run/secrets/ca.pem'; fi
-if [ ! -d "$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/lib" ]; then
-  echo "error: the Rust toolchain in the builder has no standard library for x86_64-unknown-linux-gnu; build on a builder of that platform, or use a builder with the target installed (rustup target add x86_64-unknown-linux-gnu)" >&2
-  exit 1
-fi
-rc=0
-cargo build --release --locked --target x86_64-unknown-linux-gnu --package rust-hello 2>/tmp/cargo.err || rc=$?
-cat /tmp/cargo.err >&2
-if [ "$rc" -ne 0 ]; then
-  if grep -q 'needs to be updated but --locked was passed' /tmp/cargo.err; then
-    echo "error: Cargo.lock is out of date with Cargo.toml, and the build never re-resolves dependencies. Run cargo update --workspace (or cargo build) where you develop, review the change to Cargo.lock, and commit it." >&2
-  fi
-  exit "$rc"
-fi
-EOF
+    --mount=type=bind,from=scripts,source=/rust/step-2.sh,target=/run/safe-frontend/step.sh \
+    ["/bin/sh", "/run/safe-frontend/step.sh"]
 # [rust 4/5] copy sources
 # the sources replace the stubs; target/ and the toolchain file stay out
 RUN ["rm", "-rf", "/src/src/lib.rs"]
@@ -96,36 +134,8 @@ COPY --exclude=target --exclude=rust-toolchain.toml --exclude=rust-toolchain . /
 # the app's own crates only, stripped; the binary gets its dependency list and, when static, is checked to need no loader
 RUN --mount=type=bind,from=rust-audit,source=/safe-files,target=/run/cargo-audit \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    <<'EOF'
-export CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS=cargo:token
-export CARGO_HOME=/usr/local/cargo
-export CARGO_TARGET_DIR=/cargo/target
-export CARGO_TERM_COLOR=never
-export RUSTFLAGS='-C target-feature=+crt-static -C strip=symbols'
-set -eu
-if [ -f '/run/secrets/ca.pem' ]; then export CARGO_HTTP_CAINFO='/run/secrets/ca.pem'; fi
-if [ ! -d "$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/lib" ]; then
-  echo "error: the Rust toolchain in the builder has no standard library for x86_64-unknown-linux-gnu; build on a builder of that platform, or use a builder with the target installed (rustup target add x86_64-unknown-linux-gnu)" >&2
-  exit 1
-fi
-rc=0
-find /src -type f -exec touch -c {} + && cargo build --release --locked --target x86_64-unknown-linux-gnu --package rust-hello --bin rust-hello 2>/tmp/cargo.err || rc=$?
-cat /tmp/cargo.err >&2
-if [ "$rc" -ne 0 ]; then
-  if grep -q 'needs to be updated but --locked was passed' /tmp/cargo.err; then
-    echo "error: Cargo.lock is out of date with Cargo.toml, and the build never re-resolves dependencies. Run cargo update --workspace (or cargo build) where you develop, review the change to Cargo.lock, and commit it." >&2
-  fi
-  exit "$rc"
-fi
-mkdir -p /out
-cp '/cargo/target/x86_64-unknown-linux-gnu/release/rust-hello' '/out/rust-hello'
-command -v objcopy >/dev/null 2>&1 || { echo "error: the builder has no objcopy (binutils) to record the dependencies in the binary" >&2; exit 1; }
-objcopy --add-section .dep-v0='/run/cargo-audit/.dep-v0' --set-section-flags .dep-v0=noload,readonly '/out/rust-hello'
-if command -v readelf >/dev/null 2>&1 && readelf -lW '/out/rust-hello' | grep -q 'program interpreter'; then
-  echo "error: the binary is not static (it asks for a dynamic loader): a dependency links a shared C library; set rust.static: false to run it on distroless cc" >&2
-  exit 1
-fi
-EOF
+    --mount=type=bind,from=scripts,source=/rust/step-3.sh,target=/run/safe-frontend/step.sh \
+    ["/bin/sh", "/run/safe-frontend/step.sh"]
 
 # The final image: the runtime base pinned by digest, only what runs copied in,
 # owned by root and not writable by the app's user.

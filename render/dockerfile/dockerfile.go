@@ -46,6 +46,8 @@ func Render(in *Input) (dockerfile, dockerignore []byte, err error) {
 	w := &writer{in: in, stages: map[string]plan.Stage{}, roots: map[string]string{}}
 	w.header()
 	w.aliases()
+	w.collectScripts()
+	w.scriptFiles()
 	for _, st := range in.Plan.Stages {
 		if err := w.stage(st); err != nil {
 			return nil, nil, err
@@ -71,6 +73,10 @@ type writer struct {
 	// not at / (an output directory, decoded files).
 	roots map[string]string
 	dir   string // the current stage's working directory
+	// scripts are where each command's generated script lies in the
+	// scripts stage, in the order they are written.
+	scripts     map[*plan.Run]string
+	scriptOrder []*plan.Run
 }
 
 func (w *writer) line(format string, args ...any) { fmt.Fprintf(&w.b, format+"\n", args...) }

@@ -191,7 +191,14 @@ func (w *writer) run(r *plan.Run) error {
 		}
 	}
 	mounts = append(mounts, w.secretMounts()...)
-	cmd, script := command(r)
+	run := r
+	if m := w.scriptMount(r); m != "" {
+		mounts = append(mounts, m)
+		short := *r
+		short.Args, short.Env = r.Script().Argv(), nil // the script exports them
+		run = &short
+	}
+	cmd, script := command(run)
 	if len(mounts) == 0 {
 		w.line("RUN %s", cmd)
 	} else {

@@ -1,0 +1,7 @@
+package org.example.fail;
+
+public class Main {
+    public static void main(String[] args) {
+        System.out.println(greeting);
+    }
+}
