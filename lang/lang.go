@@ -149,6 +149,17 @@ type RuntimeUser interface {
 	UsesRuntime(s *spec.Spec) bool
 }
 
+// SelfProber is implemented by languages whose final image needs nothing
+// of a base: a static server that runs as a numeric user, reads no trust
+// store, time zones or /etc/passwd, and answers its own health check. Its
+// final is scratch unless the spec names another, without the CA bundle a
+// scratch final otherwise gets, and the health check runs ProbeCommand
+// (followed by -timeout=D and the URL, as the runtime's probe takes them)
+// instead of copying the runtime's probe into the image.
+type SelfProber interface {
+	ProbeCommand(s *spec.Spec) []string
+}
+
 // StepExplainer is implemented by languages whose build steps exit with
 // codes reserved for rules (a lockfile the frozen install refuses): it
 // turns the failure into the rule's message and the spec path to show.

@@ -129,11 +129,32 @@ func runtimePath(s *spec.Spec) string {
 }
 
 func finalName(s *spec.Spec) string {
-	if s.Final == "" {
-		return DefaultFinal
+	switch {
+	case s.Final != "":
+		return s.Final
+	case selfProbe(s) != nil:
+		return "scratch"
 	}
-	return s.Final
+	return DefaultFinal
 }
+
+// selfProbe is the health check command of a language whose server probes
+// itself (lang.SelfProber), nil for the others.
+func selfProbe(s *spec.Spec) []string {
+	l, ok := Lookup(s.Language)
+	if !ok {
+		return nil
+	}
+	sp, ok := l.(lang.SelfProber)
+	if !ok {
+		return nil
+	}
+	return sp.ProbeCommand(s)
+}
+
+// needsTrustStore: a scratch final gets the CA bundle unless the
+// language's server needs none.
+func needsTrustStore(s *spec.Spec) bool { return finalName(s) == "scratch" && selfProbe(s) == nil }
 
 func finalPath(s *spec.Spec) string {
 	if s.Source.Has("final") {

@@ -78,7 +78,7 @@ func testInput(s *spec.Spec, target ocispecs.Platform) *Input {
 	}
 	bases[RoleRuntime] = Base{Name: RuntimeImage, Digest: runtimeDigest,
 		State: llb.Image("docker.io/org/safe-frontend-runtime:1@"+runtimeDigest.String(), llb.Platform(target)), Image: &dockerspec.DockerOCIImage{}}
-	if s.Final != "scratch" {
+	if finalName(s) != "scratch" {
 		bases[RoleFinal] = Base{Name: "gcr.io/distroless/static-debian13:nonroot", Digest: finalDigest,
 			State: llb.Image("gcr.io/distroless/static-debian13:nonroot@"+finalDigest.String(), llb.Platform(target)), Image: finalImg}
 	}

@@ -28,7 +28,11 @@ func TestEjectGolden(t *testing.T) {
 			for role, b := range in.Bases {
 				refs[role] = b.Name + "@" + b.Digest.String()
 			}
-			df, ig, err := dockerfile.Render(&dockerfile.Input{Plan: res.Plan, Bases: refs, Image: res.Image, BaseEnv: res.BaseImage.Config.Env,
+			var baseEnv []string
+			if res.BaseImage != nil {
+				baseEnv = res.BaseImage.Config.Env
+			}
+			df, ig, err := dockerfile.Render(&dockerfile.Input{Plan: res.Plan, Bases: refs, Image: res.Image, BaseEnv: baseEnv,
 				Spec: in.Spec, SpecFile: "Dockerfile", CA: CAPath(in.Spec), Excludes: []string{".git", "**/*.pem"}})
 			if err != nil {
 				t.Fatal(err)

@@ -17,11 +17,12 @@ import (
 
 // frameLayers are the layers the frontend puts around the app's on every
 // final base, least often changed first. Below the app: the CA bundle on
-// scratch (which has no trust store), then the init and probe (they change
-// with frontend releases only). Above it: the spec's extra copies, in one
-// layer (they are small and change together).
+// scratch (which has no trust store) unless the language needs none, then
+// the init and probe (they change with frontend releases only; a language
+// whose server probes itself gets no probe). Above it: the spec's extra
+// copies, in one layer (they are small and change together).
 func frameLayers(s *spec.Spec) (below, above []plan.Layer, err error) {
-	if finalName(s) == "scratch" {
+	if needsTrustStore(s) {
 		below = append(below, plan.Layer{Name: "ca-certificates", From: plan.Builder, Files: []plan.Artifact{
 			{Src: "/etc/ssl/certs/ca-certificates.crt", Dest: "/etc/ssl/certs/ca-certificates.crt", Mode: 0o644},
 		}})
@@ -32,10 +33,12 @@ func frameLayers(s *spec.Spec) (below, above []plan.Layer, err error) {
 			rt.Files = append(rt.Files, plan.Artifact{Src: runtimeInit, Dest: InitPath, Mode: 0o755},
 				plan.Artifact{Src: InitStatusPath, Dest: InitStatusPath, Mode: 0o644})
 		}
-		if s.Run.Health != nil {
+		if s.Run.Health != nil && selfProbe(s) == nil {
 			rt.Files = append(rt.Files, plan.Artifact{Src: runtimeProbe, Dest: ProbePath, Mode: 0o755})
 		}
-		below = append(below, rt)
+		if len(rt.Files) > 0 {
+			below = append(below, rt)
+		}
 	}
 	extra := plan.Layer{Name: "copy"}
 	for i, c := range s.Copy {

@@ -45,7 +45,7 @@ func imageConfig(in *Input, out *BuildOutput, layers []Layer, base Base, hasBase
 	if !hasEnv(env, "PATH") {
 		env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env...)
 	}
-	if finalName(s) == "scratch" {
+	if needsTrustStore(s) {
 		env = setEnv(env, "SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
 	}
 	for _, kv := range out.Env {
@@ -150,8 +150,9 @@ func entrypoint(s *spec.Spec, app []string, stopStatus int) []string {
 	return append(append(ep, "--"), app...)
 }
 
-// healthcheck is the exec-form HEALTHCHECK run by the static probe: no
-// shell, no curl. The probe's own deadline is the check's timeout.
+// healthcheck is the exec-form HEALTHCHECK run by the static probe, or by
+// the language's server probing itself: no shell, no curl. The probe's own
+// deadline is the check's timeout.
 func healthcheck(s *spec.Spec) *dockerspec.HealthcheckConfig {
 	h := s.Run.Health
 	if h == nil || s.Run.Port == 0 {
@@ -162,8 +163,12 @@ func healthcheck(s *spec.Spec) *dockerspec.HealthcheckConfig {
 	if h.TCP {
 		target = fmt.Sprintf("tcp://127.0.0.1:%d", s.Run.Port)
 	}
+	probe := selfProbe(s)
+	if probe == nil {
+		probe = []string{ProbePath}
+	}
 	return &dockerspec.HealthcheckConfig{
-		Test:        []string{"CMD", ProbePath, "-timeout=" + t.Timeout.String(), target},
+		Test:        slices.Concat([]string{"CMD"}, probe, []string{"-timeout=" + t.Timeout.String(), target}),
 		Interval:    t.Interval,
 		Timeout:     t.Timeout,
 		StartPeriod: t.StartPeriod,

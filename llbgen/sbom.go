@@ -15,7 +15,7 @@ const InitStatusPath = "/var/lib/dpkg/status.d/tini"
 // probe is a Go binary (tini is read with the image's dpkg status).
 func sbomSources(s *spec.Spec, out *BuildOutput) []SBOMSource {
 	srcs := slices.Clone(out.SBOM)
-	if s.Run.Health != nil {
+	if s.Run.Health != nil && selfProbe(s) == nil {
 		srcs = append(srcs, SBOMSource{Kind: "go-binary", Path: ProbePath})
 	}
 	return srcs

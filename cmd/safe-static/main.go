@@ -5,6 +5,10 @@
 //
 //	safe-static [-root=/srv/www] [-listen=:8080] [-spa] [-not-found=404.html]
 //	            [-csp=POLICY] [-health=/healthz] [-access-log=true]
+//	safe-static -probe [-timeout=3s] http://127.0.0.1:8080/healthz
+//
+// With -probe it is the image's health check (see probe.go), so a static
+// image needs no probe binary besides the server.
 package main
 
 import (
@@ -26,6 +30,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "-probe" || os.Args[1] == "--probe") {
+		os.Exit(probe(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "safe-static:", err)
 		os.Exit(1)

@@ -2,8 +2,9 @@
 // output of a front-end build (Node.js, with the Node app's frozen
 // installs and caches), prepared by safe-precompress (gzip and brotli
 // variants, a manifest of content hashes) and served by safe-static. Both
-// programs come from the frontend's runtime image; the final image holds
-// the server and the site's files and nothing else.
+// programs come from the frontend's runtime image; the final image, on
+// scratch unless the spec names another final, holds tini, the server
+// (which is also the health probe) and the site's files, nothing else.
 package static
 
 import (
@@ -55,8 +56,7 @@ func frontEnd(s *spec.Spec) *node.FrontEnd {
 		ScriptKey: "static.build.script", ScriptPath: lang.SpecPath(s, "static/build/script", "static/build")}
 }
 
-// BuilderImage: the node image; a site without a build uses it only for
-// the CA bundle of a scratch final.
+// BuilderImage: the node image; a site without a build runs no step in it.
 func (static) BuilderImage(s *spec.Spec) string {
 	if fe := frontEnd(s); fe != nil {
 		return fe.BuilderImage()
@@ -70,6 +70,11 @@ func (static) Runtime(*spec.Spec) lang.Runtime { return lang.RuntimeStatic }
 func (static) FinalImage(_ *spec.Spec, final string) (string, bool) {
 	return lang.CommonFinal(lang.RuntimeStatic, final)
 }
+
+// ProbeCommand: the server is its own health probe (safe-static -probe),
+// so the image holds the server and the site only, on scratch: the server
+// runs as a numeric user and reads no trust store, time zones or users.
+func (static) ProbeCommand(*spec.Spec) []string { return []string{ServerPath, "-probe"} }
 
 // The server and the precompressor come from the runtime image.
 func (static) UsesRuntime(*spec.Spec) bool { return true }

@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ func (w *writer) final() error {
 	}
 	w.line("FROM %s AS final", from)
 	for _, l := range w.in.Plan.Final.Layers {
-		w.line("# %s", layerWhy(l.Name))
+		w.line("# %s", layerWhy(l))
 		for _, a := range l.Files {
 			if err := w.artifact(l, a); err != nil {
 				return fmt.Errorf("layer %s: %w", l.Name, err)
@@ -34,16 +35,19 @@ func (w *writer) final() error {
 	return nil
 }
 
-func layerWhy(name string) string {
-	switch name {
+func layerWhy(l plan.Layer) string {
+	switch l.Name {
 	case "runtime":
+		if len(l.Files) > 0 && !slices.ContainsFunc(l.Files, func(a plan.Artifact) bool { return path.Base(a.Dest) == "safe-probe" }) {
+			return "runtime: tini as PID 1, from the runtime image"
+		}
 		return "runtime: tini as PID 1 and the shell-less health probe, from the runtime image"
 	case "ca-certificates":
 		return "ca-certificates: scratch has no trust store"
 	case "copy":
 		return "copy: the spec's extra files"
 	}
-	return name
+	return l.Name
 }
 
 func (w *writer) artifact(l plan.Layer, a plan.Artifact) error {
