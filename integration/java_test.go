@@ -469,7 +469,7 @@ func TestJavaJlinkFails(t *testing.T) {
 	}
 	name, _ := vertex(t, res, "] jlink --strip-debug")
 	out := res.VertexLogs[name]
-	const want = "error: jlink could not link the runtime: Module java.xml.bind not found; the java.runtime: jlink image cannot be made for this app, set java.runtime: jre"
+	const want = "error: jlink could not link the runtime: Module java.xml.bind not found; no jlink runtime can be made for this app: set java.runtime: jre"
 	var errs []string
 	for _, l := range strings.Split(out, "\n") {
 		if strings.Contains(l, "rror") || strings.Contains(l, "\tat ") || strings.Contains(l, "Exception") {

@@ -87,7 +87,7 @@ fi
 // stack it may print after it) and the fix, then the exit.
 func jdkToolFailed(tool, errFiles, what string) string {
 	return fmt.Sprintf(`why=$(cat %[2]s | grep -m1 -e '^Error:' -e 'Exception' | sed -e 's/^Error: *//' -e 's/^.*Exception: *//' || true)
-  echo "error: %[1]s %[3]s: ${why:-$(cat %[2]s | head -n1)}; the java.runtime: jlink image cannot be made for this app, set java.runtime: jre (the full JRE) or add what is missing to java.modules" >&2
+  echo "error: %[1]s %[3]s: ${why:-$(cat %[2]s | head -n1)}; no jlink runtime can be made for this app: set java.runtime: jre (the full JRE), or check java.modules" >&2
   exit 1`, tool, errFiles, what)
 }
 

@@ -539,7 +539,7 @@ jars=$(ls /run/lib/*.jar 2>/dev/null | LC_ALL=C sort || true)
 java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp /run/safe-frontend-java ClassPathJars /tmp/cp $jars > /tmp/static.requires
 if ! jdeps --ignore-missing-deps -q --multi-release 21 -s $(ls /tmp/cp/*.jar | LC_ALL=C sort) > /tmp/jdeps.summary 2> /tmp/jdeps.err; then
   why=$(cat /tmp/jdeps.err /tmp/jdeps.summary | grep -m1 -e '^Error:' -e 'Exception' | sed -e 's/^Error: *//' -e 's/^.*Exception: *//' || true)
-  echo "error: jdeps could not list the JDK modules the dependencies use: ${why:-$(cat /tmp/jdeps.err /tmp/jdeps.summary | head -n1)}; the java.runtime: jlink image cannot be made for this app, set java.runtime: jre (the full JRE) or add what is missing to java.modules" >&2
+  echo "error: jdeps could not list the JDK modules the dependencies use: ${why:-$(cat /tmp/jdeps.err /tmp/jdeps.summary | head -n1)}; no jlink runtime can be made for this app: set java.runtime: jre (the full JRE), or check java.modules" >&2
   exit 1
 fi
 java --list-modules | sed 's/@.*//' > /tmp/jdk.modules
@@ -585,7 +585,7 @@ if ! command -v objcopy >/dev/null 2>&1; then strip=--strip-java-debug-attribute
 rm -rf /out/jre && mkdir -p /out
 if ! jlink --add-modules "$mods" "$strip" --no-man-pages --no-header-files --output /out/jre > /tmp/jlink.err 2>&1; then
   why=$(cat /tmp/jlink.err | grep -m1 -e '^Error:' -e 'Exception' | sed -e 's/^Error: *//' -e 's/^.*Exception: *//' || true)
-  echo "error: jlink could not link the runtime: ${why:-$(cat /tmp/jlink.err | head -n1)}; the java.runtime: jlink image cannot be made for this app, set java.runtime: jre (the full JRE) or add what is missing to java.modules" >&2
+  echo "error: jlink could not link the runtime: ${why:-$(cat /tmp/jlink.err | head -n1)}; no jlink runtime can be made for this app: set java.runtime: jre (the full JRE), or check java.modules" >&2
   exit 1
 fi
 java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
