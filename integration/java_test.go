@@ -321,7 +321,8 @@ const springMain = "org.example.orders.OrdersApplication"
 // layer. jdeps reads the dependency jars on the class path, so
 // jakarta.transaction's requires of the absent jakarta.cdi does not fail
 // it. The image goes healthy on its own HEALTHCHECK under Docker's
-// hardened flags, /  stores an order through Hibernate, and # syntax=
+// hardened flags (with a tmpfs /tmp for Tomcat), / stores an order through
+// Hibernate, and # syntax=
 // gives the same image. A source edit then leaves the dependency steps
 // CACHED and downloads nothing.
 func TestJavaSpringBoot(t *testing.T) {
@@ -378,7 +379,8 @@ func TestJavaSpringBoot(t *testing.T) {
 		requireRuntimeContract(t, tarball)
 		ref := loadImage(t, e, tarball, "java-spring")
 		requireFreePort(t, 8080)
-		c := runContainer(t, e, dockerrun.RunOptions{Image: ref})
+		// Tomcat needs a scratch directory: /tmp, as a pod's emptyDir.
+		c := runContainer(t, e, dockerrun.RunOptions{Image: ref, Tmpfs: []string{"/tmp"}})
 		took, st := waitHealth(t, c, "healthy", 2*time.Minute)
 		t.Logf("figure: java-spring healthy %s after docker run (probe said %q)", took.Round(10*time.Millisecond), st.LastProbeOutput())
 		requireInitPID1(t, dockerProcesses(t, c), "java")
