@@ -267,6 +267,26 @@ func TestReadWrapper(t *testing.T) {
 	}
 	s := javaSpec()
 	files := javaFiles(t, "hello")
+	files[wrapperProps] = []byte("distributionUrl=" + url + "\ndistributionSha256Sum=" + sum + "\n")
+	b, err := planMaven(s, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The resolve step fetches and checks the distribution, both Maven
+	// steps run it; .mvn is copied with the poms, mvnw is not run.
+	mvn := "sh /root/.m2/wrapper/dists/apache-maven-3.9.11/bin/mvn "
+	resolve, pkg := b.resolve("/run/secrets/ca.pem").Run.Args[2], b.packageJars("/run/secrets/ca.pem", mavenMinTimestamp, true, "21").Run.Args[2]
+	for _, want := range []string{"MavenDist.java '" + url + "' '" + sum + "-' '/root/.m2/wrapper/dists/apache-maven-3.9.11' .mvn/wrapper/maven-wrapper.properties", mvn + "-B"} {
+		if !strings.Contains(resolve, want) {
+			t.Errorf("the resolve step lacks %q:\n%s", want, resolve)
+		}
+	}
+	if !strings.Contains(pkg, mvn+"-B") || strings.Contains(pkg, "MavenDist") || strings.Contains(resolve+pkg, "mvnw") {
+		t.Errorf("the package step does not run the wrapper's Maven as it is:\n%s", pkg)
+	}
+	if step := b.copyPoms(); step.Name != "copy pom.xml and .mvn" {
+		t.Errorf("step 1 is %q", step.Name)
+	}
 	files[wrapperProps] = []byte("distributionUrl=ftp://x/apache-maven-3-bin.zip")
 	if _, err := planMaven(s, files); err == nil || !strings.Contains(err.Error(), rules.MavenPomUnusable) && !strings.Contains(err.Error(), "https") {
 		t.Errorf("a wrapper with an ftp URL: %v", err)
