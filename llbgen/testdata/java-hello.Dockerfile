@@ -300,8 +300,9 @@ import java.util.zip.*;
 // module, and fails when the module requires one that is not there
 // (jakarta.transaction-api requires jakarta.cdi, which Hibernate leaves
 // out on purpose); so each modular jar is copied without its module
-// descriptors, the others are linked. It prints "<module> <required>" for
-// each requires static, a module the jar runs without.
+// descriptors, the others are linked. It prints "<jar> <module>" for each
+// requires static, a module the jar runs without (the jar's file name is
+// how jdeps -s names it).
 // args: the directory for the jars, the jars.
 public class ClassPathJars {
     public static void main(String[] args) throws IOException {
@@ -321,7 +322,7 @@ public class ClassPathJars {
                         ModuleDescriptor d = ModuleDescriptor.read(s);
                         for (ModuleDescriptor.Requires r : d.requires())
                             if (r.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC))
-                                System.out.println(d.name() + " " + r.name());
+                                System.out.println(jar.getFileName() + " " + r.name());
                     } catch (RuntimeException ex) {
                         // a descriptor the JDK cannot read declares nothing we use
                     }
