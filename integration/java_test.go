@@ -555,33 +555,49 @@ func TestJavaKotlinWrapper(t *testing.T) {
 	})
 }
 
-// TestJavaVersion25 builds java-hello with java.version "25" on the
-// default runtime: Maven and jlink from the JDK 25 builder, a Java 25
-// runtime that serves /healthz under runc. (Java 17's builder stand-in
-// needs Debian 12, whose slim base the stack does not stand in.)
-func TestJavaVersion25(t *testing.T) {
-	dir := copyDir(t, example("java-hello"))
-	spec := filepath.Join(dir, "Dockerfile")
-	dt, err := os.ReadFile(spec)
+// TestJavaVersions builds java-hello with java.version "17" (its release
+// lowered to match, a thread pool for its virtual threads) and "25" on the
+// default runtime: Maven and jlink from
+// that major's builder, a runtime of that major that serves /healthz
+// under runc.
+func TestJavaVersions(t *testing.T) {
+	for _, v := range []string{"17", "25"} {
+		t.Run(v, func(t *testing.T) {
+			dir := copyDir(t, example("java-hello"))
+			replaceIn(t, filepath.Join(dir, "Dockerfile"), `version: "21"`, `version: "`+v+`"`)
+			if v == "17" {
+				// Java 17 has no virtual threads: a thread pool instead.
+				replaceIn(t, filepath.Join(dir, "pom.xml"), "<maven.compiler.release>21<", "<maven.compiler.release>17<")
+				replaceIn(t, filepath.Join(dir, "src", "main", "java", "org", "example", "hello", "Main.java"), "Executors.newVirtualThreadPerTaskExecutor()", "Executors.newCachedThreadPool()")
+			}
+			tarball := filepath.Join(t.TempDir(), "java"+v+".tar")
+			start := time.Now()
+			mustBuild(t, buildOpts{dir: dir, inProcess: true, out: tarball})
+			t.Logf("figure: java-hello on Java %s (jlink) built in %s", v, time.Since(start).Round(time.Second))
+			release := string(fileInImage(t, tarball, "opt/java/release"))
+			if !strings.Contains(release, `JAVA_VERSION="`+v) {
+				t.Errorf("/opt/java/release does not say Java %s:\n%s", v, release)
+			}
+			runJavaHardened(t, tarball, "/healthz")
+		})
+	}
+}
+
+// replaceIn replaces the first old in a file with new, failing when the
+// file has no old.
+func replaceIn(t *testing.T, file, old, new string) {
+	t.Helper()
+	dt, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v25 := strings.Replace(string(dt), `version: "21"`, `version: "25"`, 1)
-	if v25 == string(dt) {
-		t.Fatal(`the example's spec has no version: "21"`)
+	s := strings.Replace(string(dt), old, new, 1)
+	if s == string(dt) {
+		t.Fatalf("%s has no %q", file, old)
 	}
-	if err := os.WriteFile(spec, []byte(v25), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tarball := filepath.Join(t.TempDir(), "java25.tar")
-	start := time.Now()
-	mustBuild(t, buildOpts{dir: dir, inProcess: true, out: tarball})
-	t.Logf("figure: java-hello on Java 25 (jlink) built in %s", time.Since(start).Round(time.Second))
-	release := string(fileInImage(t, tarball, "opt/java/release"))
-	if !strings.Contains(release, `JAVA_VERSION="25`) {
-		t.Errorf("/opt/java/release does not say Java 25:\n%s", release)
-	}
-	runJavaHardened(t, tarball, "/healthz")
 }
 
 // TestJavaRefusals: a Gradle build and a context without pom.xml are
