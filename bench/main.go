@@ -1,6 +1,7 @@
 // Command bench measures safe-frontend against a hand-written best-practice
 // Dockerfile of the same app, for every example (go-hello, node-hello,
-// python-hello, rust-hello, java-hello): cold build, no-change rebuild, rebuild after a
+// python-hello, rust-hello, java-hello) and a Spring Boot JPA service
+// (java-spring): cold build, no-change rebuild, rebuild after a
 // source edit, rebuild after a source edit on a fresh CI runner that imports
 // the build cache from the registry (medians of N runs, the two sides
 // alternating), compressed image sizes (for Go and Rust also the scratch
@@ -48,7 +49,8 @@ import (
 
 // app is one example measured against its hand-written Dockerfile.
 type app struct {
-	example    string // examples/<example>
+	example    string // examples/<example>, unless dir names another
+	dir        string
 	dockerfile string // the hand-written best-practice Dockerfile
 	editFile   string // the source a developer edits
 	editLine   string // appended on each edit (fmt: run index)
@@ -58,15 +60,18 @@ type app struct {
 }
 
 var apps = []app{
-	{"go-hello", "bench/go-hello.Dockerfile", "cmd/hello/main.go", "\nvar benchEdit%[1]d = %[1]d\n", []string{"go mod download", `"mod", "download"`}},
-	{"node-hello", "bench/node-hello.Dockerfile", "server.js", "\n// bench edit %d\n", []string{"production install: npm ci", `"npm", "ci"`}},
-	{"python-hello", "bench/python-hello.Dockerfile", "hello.py", "\nBENCH_EDIT_%[1]d = %[1]d\n", []string{"] pip install", "/venv/bin/pip install"}},
+	{"go-hello", "", "bench/go-hello.Dockerfile", "cmd/hello/main.go", "\nvar benchEdit%[1]d = %[1]d\n", []string{"go mod download", `"mod", "download"`}},
+	{"node-hello", "", "bench/node-hello.Dockerfile", "server.js", "\n// bench edit %d\n", []string{"production install: npm ci", `"npm", "ci"`}},
+	{"python-hello", "", "bench/python-hello.Dockerfile", "hello.py", "\nBENCH_EDIT_%[1]d = %[1]d\n", []string{"] pip install", "/venv/bin/pip install"}},
 	// The hand-written Rust Dockerfile has one cargo step (target/ on a
 	// cache mount): none of its steps stays CACHED after an edit.
-	{"rust-hello", "bench/rust-hello.Dockerfile", "src/main.rs", "\n#[allow(dead_code)]\nconst BENCH_EDIT_%[1]d: u32 = %[1]d;\n", []string{"(dependencies of rust-hello)"}},
+	{"rust-hello", "", "bench/rust-hello.Dockerfile", "src/main.rs", "\n#[allow(dead_code)]\nconst BENCH_EDIT_%[1]d: u32 = %[1]d;\n", []string{"(dependencies of rust-hello)"}},
 	// Both sides resolve from pom.xml alone with the dependency plugin:
 	// "[java 2/6] mvn dependency:go-offline" and the Dockerfile's RUN.
-	{"java-hello", "bench/java-hello.Dockerfile", "src/main/java/org/example/hello/Main.java", "\n// bench edit %d\n", []string{"dependency:go-offline"}},
+	{"java-hello", "", "bench/java-hello.Dockerfile", "src/main/java/org/example/hello/Main.java", "\n// bench edit %d\n", []string{"dependency:go-offline"}},
+	// Spring Boot with Spring Data JPA and Hibernate: the frontend's jlink
+	// runtime against Boot's layered jar on distroless java.
+	{"java-spring", "integration/testdata/java-spring", "bench/java-spring.Dockerfile", "src/main/java/org/example/orders/OrdersApplication.java", "\n// bench edit %d\n", []string{"dependency:go-offline"}},
 }
 
 func main() {
@@ -74,7 +79,7 @@ func main() {
 	out := flag.String("out", "", "merge the figures into this Markdown page: the rows of the examples and scenarios measured\n"+
 		"are replaced or added, every other row and the prose around the tables stay, so a run of\n"+
 		"some scenarios or examples never loses the others' figures (a missing page is created)")
-	only := flag.String("apps", "go-hello,node-hello,python-hello,rust-hello,java-hello,"+staticSite, "examples to measure, comma-separated ("+staticSite+": served by safe-static against nginx)")
+	only := flag.String("apps", "go-hello,node-hello,python-hello,rust-hello,java-hello,java-spring,"+staticSite, "examples to measure, comma-separated ("+staticSite+": served by safe-static against nginx)")
 	builtin := flag.String("builtin", "go-hello", "examples also measured with the daemon's built-in Dockerfile frontend, comma-separated")
 	which := flag.String("scenarios", "all", "scenarios to measure, comma-separated, of: "+strings.Join(scenarioKeys(), ", ")+"\n"+
 		"(ci-edit = source edit on a fresh runner importing the registry cache); no-change and edit\n"+
@@ -439,6 +444,9 @@ func logVertices(title string, res *buildrun.Result) {
 func copyExample(work string, a app, name, dockerfile string) (string, error) {
 	dst := filepath.Join(work, a.example, name)
 	src := filepath.Join("examples", a.example)
+	if a.dir != "" {
+		src = a.dir
+	}
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err

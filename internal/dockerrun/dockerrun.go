@@ -140,6 +140,10 @@ type RunOptions struct {
 	// Health overrides the timing of the image's own HEALTHCHECK (its test
 	// command is always the image's). Zero values keep the image's.
 	Health HealthTiming
+	// Tmpfs mounts a writable tmpfs at each path (--tmpfs), as a pod's
+	// emptyDir beside readOnlyRootFilesystem: for apps that need a
+	// scratch directory, such as Tomcat's under /tmp.
+	Tmpfs []string
 }
 
 // HealthTiming is the timing part of a Docker health check.
@@ -167,6 +171,9 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) (*Container, error) {
 	}
 	args := []string{"run", "--detach", "--name", o.Name, "--user", user}
 	args = append(args, hardenedFlags...)
+	for _, p := range o.Tmpfs {
+		args = append(args, "--tmpfs", p+":rw,nosuid,nodev,noexec,size=64m")
+	}
 	if o.Entrypoint != "" {
 		args = append(args, "--entrypoint", o.Entrypoint)
 	}

@@ -5,10 +5,21 @@ import java.util.*;
 import java.util.zip.*;
 
 public class ReproducibleJar {
-    // args: epoch seconds, the main class's entry name, the jars.
+    // args: epoch seconds, the main class's entry name, the jars (the
+    // module's own first). A main entry "@FILE" asks for the main class as
+    // Spring Boot finds it: the one class of the module's jar with a
+    // public static void main(String[]), else the one of those annotated
+    // @SpringBootApplication; its name goes to FILE (exit 4 if none or
+    // several, naming the candidates).
     public static void main(String[] args) throws Exception {
         long time = Long.parseLong(args[0]) * 1000L;
         String mainEntry = args[1];
+        if (mainEntry.startsWith("@")) {
+            String main = MainClass.find(Path.of(args[2]));
+            if (main == null) System.exit(4);
+            Files.writeString(Path.of(mainEntry.substring(1)), main + "\n");
+            mainEntry = main.replace('.', '/') + ".class";
+        }
         boolean found = false;
         int rewritten = 0, kept = 0;
         for (int i = 2; i < args.length; i++) {

@@ -175,7 +175,11 @@ func (java) Plan(in *lang.Input) (*plan.Plan, error) {
 		entry = []string{jlinkDir + "/bin/java"}
 	}
 	p.Final.Layers = append(p.Final.Layers, jarLayers...)
-	p.Final.Entrypoint = slices.Concat(entry, jvmDefaults, config(s).Options, []string{"@" + argFile, b.main})
+	// A main class the package step finds ends the argfile instead.
+	p.Final.Entrypoint = slices.Concat(entry, jvmDefaults, config(s).Options, []string{"@" + argFile})
+	if b.main != "" {
+		p.Final.Entrypoint = append(p.Final.Entrypoint, b.main)
+	}
 	p.Final.WorkingDir = appDir
 	p.Final.SBOM = []plan.SBOMSource{{Kind: "maven-jars", Path: appDir}}
 	// The JVM exits 128+SIGTERM once its shutdown hooks have run.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/org/safe-frontend/lang"
+	"github.com/org/safe-frontend/lang/langtest"
 	"github.com/org/safe-frontend/rules"
 	"github.com/org/safe-frontend/spec"
 )
@@ -139,17 +140,78 @@ func TestPlanMaven(t *testing.T) {
 	}
 }
 
+// TestSpringBootMainClass: a Spring Boot module that names no main class
+// is planned (the package step finds it, and it ends the argfile); a
+// plain one is refused; a named one is kept.
+func TestSpringBootMainClass(t *testing.T) {
+	const plugin = "<build><plugins><plugin><groupId>org.springframework.boot</groupId><artifactId>spring-boot-maven-plugin</artifactId></plugin></plugins></build>"
+	for _, tc := range []struct {
+		name, pom string
+		boot      bool
+	}{
+		{"boot plugin", "<project><artifactId>a</artifactId>" + plugin + "</project>", true},
+		{"boot parent", "<project><parent><groupId>org.springframework.boot</groupId><artifactId>spring-boot-starter-parent</artifactId><version>3.5.16</version><relativePath/></parent><artifactId>a</artifactId></project>", true},
+		{"boot plugin in a parent in the context", "", true},
+		{"plain", "<project><artifactId>a</artifactId></project>", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string][]byte{"pom.xml": []byte(tc.pom)}
+			s := javaSpec()
+			if tc.pom == "" {
+				files = map[string][]byte{
+					"pom.xml":     []byte("<project><artifactId>parent</artifactId><packaging>pom</packaging><modules><module>app</module></modules>" + plugin + "</project>"),
+					"app/pom.xml": []byte("<project><parent><artifactId>parent</artifactId></parent><artifactId>app</artifactId></project>"),
+				}
+				s.Java.Module = "app"
+			}
+			b, err := planMaven(s, files)
+			if !tc.boot {
+				var re *lang.RuleError
+				if !errors.As(err, &re) || re.Rule != rules.NoMainClass {
+					t.Fatalf("got %v, want %s", err, rules.NoMainClass)
+				}
+				return
+			}
+			if err != nil || b.main != "" {
+				t.Fatalf("got %+v, %v; want a plan that finds the main class in the build", b, err)
+			}
+			script := b.stageScript(mavenMinTimestamp)
+			for _, want := range []string{"ReproducibleJar 315532802 @/tmp/main.class", "cat /tmp/main.class >> /out/app/classpath.argfile"} {
+				if !strings.Contains(script, want) {
+					t.Errorf("the package step lacks %q:\n%s", want, script)
+				}
+			}
+			p, err := java{}.Plan(&lang.Input{Spec: s, Files: files, Target: langtest.AMD64, Build: langtest.AMD64})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ep := p.Final.Entrypoint; ep[len(ep)-1] != "@"+argFile {
+				t.Errorf("entrypoint %q: want the argfile last (it names the main class)", ep)
+			}
+			s.Java.Main = "com.example.Named"
+			if b, err := planMaven(s, files); err != nil || b.main != "com.example.Named" {
+				t.Errorf("java.main: %+v %v", b, err)
+			}
+		})
+	}
+}
+
 // FuzzPlanJava: any pom.xml tree is planned or refused with an error that
 // names a rule, never a panic.
 func FuzzPlanJava(f *testing.F) {
 	for _, p := range []string{"hello", "multi"} {
 		files := javaFiles(f, p)
-		f.Add(files["pom.xml"], files["orders-api/pom.xml"])
+		f.Add(files["pom.xml"], files["orders-api/pom.xml"], []byte(nil))
 	}
+	f.Add(javaFiles(f, "hello")["pom.xml"], []byte(nil), []byte("distributionUrl=https\\://repo.maven.apache.org/maven2/org/apache/maven/apache-maven/3.9.11/apache-maven-3.9.11-bin.zip\ndistributionSha256Sum="+strings.Repeat("ab", 32)+"\n"))
 	f.Add([]byte("<project><artifactId>a</artifactId><modules><module>b</module></modules></project>"),
-		[]byte("<project><parent><artifactId>a</artifactId><relativePath>..</relativePath></parent><artifactId>b</artifactId><build><plugins><plugin><artifactId>maven-shade-plugin</artifactId><executions><execution><configuration><transformers><transformer><mainClass>${a}</mainClass></transformer></transformers></configuration></execution></executions></plugin></plugins></build><properties><a>${b}x</a><b>${a}</b></properties></project>"))
-	f.Fuzz(func(t *testing.T, root, module []byte) {
+		[]byte("<project><parent><artifactId>a</artifactId><relativePath>..</relativePath></parent><artifactId>b</artifactId><build><plugins><plugin><artifactId>maven-shade-plugin</artifactId><executions><execution><configuration><transformers><transformer><mainClass>${a}</mainClass></transformer></transformers></configuration></execution></executions></plugin></plugins></build><properties><a>${b}x</a><b>${a}</b></properties></project>"),
+		[]byte(nil))
+	f.Fuzz(func(t *testing.T, root, module, wrapper []byte) {
 		files := map[string][]byte{"pom.xml": root, "b/pom.xml": module, "orders-api/pom.xml": module, "orders-core/pom.xml": module}
+		if wrapper != nil {
+			files[wrapperProps] = wrapper
+		}
 		p, err := planMaven(javaSpec(), files)
 		if err != nil {
 			var re *lang.RuleError
@@ -158,11 +220,77 @@ func FuzzPlanJava(f *testing.F) {
 			}
 			return
 		}
-		if p.main == "" || p.module == nil || !javaClassName.MatchString(p.main) {
+		if p.module == nil || p.main == "" && !p.module.springBoot() || p.main != "" && !javaClassName.MatchString(p.main) {
 			t.Fatalf("plan without a main class: %+v", p)
 		}
+		if w := p.wrapper; w != nil && (!strings.HasPrefix(w.URL, "https://") || !distNameRe.MatchString(w.Name) || w.SHA256 != "" && !sha256Re.MatchString(w.SHA256)) {
+			t.Fatalf("wrapper read as %+v", w)
+		}
 		_ = p.stageScript(mavenMinTimestamp)
+		_ = p.resolve("/run/secrets/ca.pem")
 	})
+}
+
+// TestReadWrapper: the wrapper's distribution and pin, as the wrappers of
+// each age write them; what cannot be fetched safely is refused.
+func TestReadWrapper(t *testing.T) {
+	const url = "https://repo.maven.apache.org/maven2/org/apache/maven/apache-maven/3.9.11/apache-maven-3.9.11-bin.zip"
+	sum := strings.Repeat("0d", 32)
+	for _, tc := range []struct {
+		name, props string
+		want        mavenWrapper
+		err         string
+	}{
+		{"only-script", "# comment\nwrapperVersion=3.3.2\ndistributionType=only-script\ndistributionUrl=" + url + "\n", mavenWrapper{URL: url, Name: "apache-maven-3.9.11"}, ""},
+		{"pinned, escaped, colon", "distributionUrl: https\\://repo.maven.apache.org/maven2/org/apache/maven/apache-maven/3.9.11/apache-maven-3.9.11-bin.zip\r\ndistributionSha256Sum = " + strings.ToUpper(sum) + "\r\n", mavenWrapper{URL: url, SHA256: sum, Name: "apache-maven-3.9.11"}, ""},
+		{"no url", "wrapperVersion=3.3.2\n", mavenWrapper{}, "has no distributionUrl"},
+		{"http", "distributionUrl=http://repo.example/apache-maven-3.9.11-bin.zip", mavenWrapper{}, "plain https URL"},
+		{"credentials", "distributionUrl=https://u:p@repo.example/apache-maven-3.9.11-bin.zip", mavenWrapper{}, "plain https URL"},
+		{"not a zip", "distributionUrl=https://repo.example/apache-maven-3.9.11-bin.tar.gz", mavenWrapper{}, "Maven binary zip"},
+		{"bad pin", "distributionUrl=" + url + "\ndistributionSha256Sum=abc\n", mavenWrapper{}, ":2: distributionSha256Sum \"abc\" is not a SHA-256"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := readWrapper([]byte(tc.props))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("got %+v, %v; want an error with %q", w, err, tc.err)
+				}
+				return
+			}
+			if err != nil || *w != tc.want {
+				t.Fatalf("got %+v, %v; want %+v", w, err, tc.want)
+			}
+			if d := w.distDir(); d != "/root/.m2/wrapper/dists/apache-maven-3.9.11" || mavenCmd(w) != "sh "+d+"/bin/mvn" {
+				t.Errorf("dist %s, cmd %s", d, mavenCmd(w))
+			}
+		})
+	}
+	s := javaSpec()
+	files := javaFiles(t, "hello")
+	files[wrapperProps] = []byte("distributionUrl=" + url + "\ndistributionSha256Sum=" + sum + "\n")
+	b, err := planMaven(s, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The resolve step fetches and checks the distribution, both Maven
+	// steps run it; .mvn is copied with the poms, mvnw is not run.
+	mvn := "sh /root/.m2/wrapper/dists/apache-maven-3.9.11/bin/mvn "
+	resolve, pkg := b.resolve("/run/secrets/ca.pem").Run.Args[2], b.packageJars("/run/secrets/ca.pem", mavenMinTimestamp, true, "21").Run.Args[2]
+	for _, want := range []string{"MavenDist.java '" + url + "' '" + sum + "-' '/root/.m2/wrapper/dists/apache-maven-3.9.11' .mvn/wrapper/maven-wrapper.properties", mvn + "-B"} {
+		if !strings.Contains(resolve, want) {
+			t.Errorf("the resolve step lacks %q:\n%s", want, resolve)
+		}
+	}
+	if !strings.Contains(pkg, mvn+"-B") || strings.Contains(pkg, "MavenDist") || strings.Contains(resolve+pkg, "mvnw") {
+		t.Errorf("the package step does not run the wrapper's Maven as it is:\n%s", pkg)
+	}
+	if step := b.copyPoms(); step.Name != "copy pom.xml and .mvn" {
+		t.Errorf("step 1 is %q", step.Name)
+	}
+	files[wrapperProps] = []byte("distributionUrl=ftp://x/apache-maven-3-bin.zip")
+	if _, err := planMaven(s, files); err == nil || !strings.Contains(err.Error(), rules.MavenPomUnusable) && !strings.Contains(err.Error(), "https") {
+		t.Errorf("a wrapper with an ftp URL: %v", err)
+	}
 }
 
 // TestPemTrustStoreJava: the package step compiles the truststore maker

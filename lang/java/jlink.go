@@ -37,7 +37,7 @@ func jlinkStages(s *spec.Spec) []plan.Stage {
 		{Name: jdepsStage, From: plan.Builder, Steps: []plan.Step{{N: 5, Name: "jdeps: the dependencies' JDK modules", SpecPath: rt,
 			Why: "the JDK modules the dependencies use, without those only a requires static wants",
 			Run: &plan.Run{Args: []string{"/bin/sh", "-c", jdepsLibsScript(major(s))},
-				Mounts: []plan.Mount{{Target: "/run/lib", From: &plan.Ref{Stage: depJarsStage}}}}}}},
+				Mounts: []plan.Mount{{Target: "/run/lib", From: &plan.Ref{Stage: depJarsStage}}, toolsMount, tmpMount}}}}},
 		{Name: modulesStage, From: plan.Scratch, Steps: []plan.Step{{N: 6, Name: "module list", SpecPath: rt,
 			Why: "the two module lists alone: an edit that uses no new module leaves jlink cached",
 			Files: []plan.FileAction{
@@ -52,44 +52,24 @@ func jlinkStages(s *spec.Spec) []plan.Stage {
 }
 
 // jdepsLibsScript lists the JDK modules the dependency jars use (read for
-// the target major), one a line, in /out/deps.modules. On the class path
-// jdeps counts every reference, also those a modular jar declares
-// `requires static` (optional at run time: Jackson's java.beans and
-// java.sql support); a module only such declarations want is left out,
-// unless another jar uses it too or the spec adds it (java.modules).
+// the target major), one a line, in /out/deps.modules. Every class of
+// every jar is read, not only those the app reaches: a framework loads
+// much of its code by name. The jars are read as the JVM runs them, on the
+// class path: ClassPathJars drops the module descriptors, so a requires
+// the app does without (jakarta.transaction's jakarta.cdi) cannot fail
+// the scan. A module only a requires static wants (optional at run time:
+// Jackson's java.beans and java.sql support) is left out, unless another
+// jar uses it too or the spec adds it (java.modules).
 func jdepsLibsScript(major string) string {
 	return fmt.Sprintf(`set -eu
 mkdir -p %[2]s
 : > %[2]s/deps.modules
 jars=$(ls /run/lib/*.jar 2>/dev/null | LC_ALL=C sort || true)
 [ -n "$jars" ] || exit 0
-jdeps --ignore-missing-deps -q --multi-release %[1]s -s $jars > /tmp/jdeps.summary
-cat > /tmp/StaticRequires.java <<'JAVA'
-import java.lang.module.ModuleDescriptor;
-import java.lang.module.ModuleFinder;
-import java.lang.module.ModuleReference;
-import java.nio.file.Path;
-
-// Prints "<module> <required>" for each requires static of a modular jar.
-public class StaticRequires {
-    public static void main(String[] jars) {
-        for (String jar : jars) {
-            try {
-                for (ModuleReference r : ModuleFinder.of(Path.of(jar)).findAll()) {
-                    ModuleDescriptor d = r.descriptor();
-                    if (d.isAutomatic()) continue;
-                    for (ModuleDescriptor.Requires q : d.requires())
-                        if (q.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC))
-                            System.out.println(d.name() + " " + q.name());
-                }
-            } catch (RuntimeException e) {
-                // not a module (an automatic name it cannot derive): nothing static
-            }
-        }
-    }
-}
-JAVA
-java /tmp/StaticRequires.java $jars > /tmp/static.requires
+java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp %[3]s ClassPathJars /tmp/cp $jars > /tmp/static.requires
+if ! jdeps --ignore-missing-deps -q --multi-release %[1]s -s $(ls /tmp/cp/*.jar | LC_ALL=C sort) > /tmp/jdeps.summary 2> /tmp/jdeps.err; then
+  %[4]s
+fi
 java --list-modules | sed 's/@.*//' > /tmp/jdk.modules
 awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next }
   FILENAME == ARGV[2] { optional[$1 " " $2] = 1; next }
@@ -99,7 +79,16 @@ echo "jdeps (dependencies): $(paste -sd, %[2]s/deps.modules)"
 if [ -s /tmp/static.requires ]; then
   echo "optional at run time (requires static): $(awk '{ print $1 " -> " $2 }' /tmp/static.requires | paste -sd, -)"
 fi
-`, major, outDir)
+`, major, outDir, toolsDir, jdkToolFailed("jdeps", "/tmp/jdeps.err /tmp/jdeps.summary", "could not list the JDK modules the dependencies use"))
+}
+
+// jdkToolFailed is the shell that ends a step whose JDK tool failed: one
+// line with what the tool said in errFiles (its first error, not the JVM
+// stack it may print after it) and the fix, then the exit.
+func jdkToolFailed(tool, errFiles, what string) string {
+	return fmt.Sprintf(`why=$(cat %[2]s | grep -m1 -e '^Error:' -e 'Exception' | sed -e 's/^Error: *//' -e 's/^.*Exception: *//' || true)
+  echo "error: %[1]s %[3]s: ${why:-$(cat %[2]s | head -n1)}; no jlink runtime can be made for this app: set java.runtime: jre (the full JRE), or check java.modules" >&2
+  exit 1`, tool, errFiles, what)
 }
 
 // jdepsAppScript lists the JDK modules the app's own jars use (with the
@@ -146,7 +135,9 @@ if java --list-modules | grep -q '^jdk.crypto.ec@'; then mods="$mods,jdk.crypto.
 strip=--strip-debug
 if ! command -v objcopy >/dev/null 2>&1; then strip=--strip-java-debug-attributes; fi
 rm -rf %[2]s/jre && mkdir -p %[2]s
-jlink --add-modules "$mods" "$strip" --no-man-pages --no-header-files --output %[2]s/jre
+if ! jlink --add-modules "$mods" "$strip" --no-man-pages --no-header-files --output %[2]s/jre > /tmp/jlink.err 2>&1; then
+  %[3]s
+fi
 java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
 rm -f %[2]s/jre/lib/security/cacerts
 cp -L "$java_home/lib/security/cacerts" %[2]s/jre/lib/security/cacerts
@@ -155,5 +146,5 @@ if ! %[2]s/jre/bin/keytool -list -cacerts -storepass changeit 2>/dev/null | grep
   echo "error: the builder's CA store ($java_home/lib/security/cacerts) holds no certificate" >&2
   exit 1
 fi
-`, lang.ShellQuote(add), outDir)
+`, lang.ShellQuote(add), outDir, jdkToolFailed("jlink", "/tmp/jlink.err", "could not link the runtime"))
 }

@@ -27,7 +27,7 @@ const (
 // mavenFiles are the root pom, the wrapper's settings, Maven's
 // per-project configuration, and a settings.xml that may hold credentials;
 // the modules' poms (up to maxModuleDepth directories deep) follow.
-var mavenFiles = []string{"pom.xml", "mvnw", ".mvn/wrapper/maven-wrapper.properties", ".mvn/maven.config", ".mvn/jvm.config",
+var mavenFiles = []string{"pom.xml", wrapperProps, ".mvn/maven.config", ".mvn/jvm.config",
 	"settings.xml", ".mvn/settings.xml"}
 
 // mavenBuild is what the poms decide.
@@ -35,9 +35,10 @@ type mavenBuild struct {
 	reactor *mavenReactor
 	module  *mavenModule // the module that runs
 	main    string
-	wrapper bool // ./mvnw is in the context
-	// mavenConfig: .mvn/maven.config is in the context (without a wrapper).
-	mavenConfig bool
+	// wrapper is the Maven the project's wrapper names, nil without one.
+	wrapper *mavenWrapper
+	// dotMvn: the context has .mvn (Maven's per-project configuration).
+	dotMvn bool
 	// selection is -pl <dir> -am for one module of a multi-module build.
 	selection []string
 	tests     bool
@@ -63,10 +64,14 @@ func planMaven(s *spec.Spec, files map[string][]byte) (*mavenBuild, error) {
 	if cfg.Tests {
 		b.testsPath = specPath(s, "tests")
 	}
-	_, hasMvnw := files["mvnw"]
-	_, hasProps := files[".mvn/wrapper/maven-wrapper.properties"]
-	b.wrapper = hasMvnw && hasProps
-	_, b.mavenConfig = files[".mvn/maven.config"]
+	if props, ok := files[wrapperProps]; ok {
+		if b.wrapper, err = readWrapper(props); err != nil {
+			return nil, lang.RuleErrorf(rules.MavenPomUnusable, specPath(s, "build"), "%v", err)
+		}
+	}
+	for f := range files {
+		b.dotMvn = b.dotMvn || strings.HasPrefix(f, ".mvn/")
+	}
 	if b.module, err = chooseModule(s, r); err != nil {
 		return nil, err
 	}
@@ -119,7 +124,8 @@ func chooseModule(s *spec.Spec, r *mavenReactor) (*mavenModule, error) {
 }
 
 // checkModule refuses a module the frontend cannot run and returns its
-// main class.
+// main class: "" for a Spring Boot module that names none, whose package
+// step finds it.
 func checkModule(s *spec.Spec, m *mavenModule) (string, error) {
 	if m.Packaging != "jar" {
 		return "", lang.RuleErrorf(rules.MavenPomUnusable, specPath(s, "module"),
@@ -133,6 +139,11 @@ func checkModule(s *spec.Spec, m *mavenModule) (string, error) {
 	main := config(s).Main
 	if main == "" {
 		main = m.MainClass
+	}
+	if main == "" && m.springBoot() {
+		// Boot's plugin finds the main class in the compiled classes; so
+		// does the package step (the jar tool), as Boot would.
+		return "", nil
 	}
 	if main == "" {
 		return "", lang.RuleErrorf(rules.NoMainClass, specPath(s, "main"),

@@ -9,15 +9,16 @@ import (
 )
 
 // mavenScript runs Maven with the CA secret as a truststore made in /tmp
-// (a tmpfs: no layer keeps it) and the build args in the environment.
-func mavenScript(ca string, wrapper bool, args []string, after ...string) string {
+// (a tmpfs: no layer keeps it) and the build args in the environment;
+// the wrapper's Maven is fetched first.
+func mavenScript(ca string, wrapper *mavenWrapper, args []string, after ...string) string {
 	return mavenRun(ca, "", wrapper, args, after...)
 }
 
 // mavenRun is mavenScript; with tools (where the javac step put
 // PemTrustStore.class) the truststore is made without the source
-// launcher's compilation.
-func mavenRun(ca, tools string, wrapper bool, args []string, after ...string) string {
+// launcher's compilation, and the wrapper's Maven is there already.
+func mavenRun(ca, tools string, wrapper *mavenWrapper, args []string, after ...string) string {
 	var b strings.Builder
 	b.WriteString("set -eu\n")
 	switch {
@@ -33,18 +34,26 @@ fi
 		b.WriteString(truststoreScript)
 		fmt.Fprintf(&b, "java_truststore %s /tmp/truststore/truststore.p12\n", lang.ShellQuote(ca))
 	}
-	mvn := "mvn"
-	if wrapper {
-		mvn = "sh ./mvnw"
+	if wrapper != nil && tools == "" {
+		b.WriteString(wrapper.fetchScript())
 	}
 	b.WriteString("touch /tmp/maven-start\n")
-	b.WriteString(mvn + " " + lang.ShellJoin(args) + "\n")
+	b.WriteString(mavenCmd(wrapper) + " " + lang.ShellJoin(args) + "\n")
 	for _, a := range after {
 		if a != "" {
 			b.WriteString(a + "\n")
 		}
 	}
 	return b.String()
+}
+
+// mavenCmd runs Maven: the wrapper's distribution when the project names
+// one, else the builder's.
+func mavenCmd(wrapper *mavenWrapper) string {
+	if wrapper != nil {
+		return "sh " + wrapper.distDir() + "/bin/mvn"
+	}
+	return "mvn"
 }
 
 // mavenMisses, after the package step's mvn, names what Maven downloaded
@@ -117,8 +126,23 @@ done
 
 // reproducibleScript runs the jar tool on the app's jars: rewritten unless
 // the build tool made them reproducible, and one of them must hold the
-// main class (the tool exits 3 if none does).
+// main class (the tool exits 3 if none does). With no main class named,
+// the tool finds it in the module's jar as Spring Boot does (exit 4 when
+// it cannot, naming the candidates) and it ends the class path argfile.
 func reproducibleScript(main, artifact string, epoch int64) string {
+	if main == "" {
+		return fmt.Sprintf(`# the app's jars reproducible; the main class as Spring Boot finds it, at the end of the argfile
+rc=0
+java -Duser.timezone=UTC -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp %[3]s ReproducibleJar %[4]d @/tmp/main.class %[1]s/app/*.jar $(ls %[1]s/app/modules/*.jar 2>/dev/null) || rc=$?
+if [ "$rc" -eq 4 ]; then
+  echo "error: no main class for %[2]s: name it in java.main" >&2
+  exit 1
+fi
+[ "$rc" -eq 0 ] || exit "$rc"
+echo "main class: $(cat /tmp/main.class)"
+cat /tmp/main.class >> %[1]s/app/classpath.argfile
+`, outDir, artifact, toolsDir, epoch)
+	}
 	return fmt.Sprintf(`# the app's jars reproducible (rewritten unless Maven made them so), the main class in one of them
 cls=$(printf '%%s' %[2]s | tr . /).class
 rc=0

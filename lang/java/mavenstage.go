@@ -1,6 +1,7 @@
 package java
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strconv"
@@ -37,7 +38,7 @@ func outputTimestamp(t time.Time) int64 {
 	return max(t.Unix(), mavenMinTimestamp)
 }
 
-// copyPoms: the poms (and the wrapper) alone.
+// copyPoms: the poms (and .mvn) alone.
 func (b *mavenBuild) copyPoms() plan.Step {
 	var poms []string
 	for _, m := range b.reactor.Modules {
@@ -51,27 +52,49 @@ func (b *mavenBuild) copyPoms() plan.Step {
 	for _, pom := range poms {
 		files = append(files, plan.FileAction{Copy: &plan.Copy{From: plan.Context, Src: "/" + pom, Dest: path.Join(srcDir, pom), CreateDest: true}})
 	}
-	dotMvn := plan.FileAction{Copy: &plan.Copy{From: plan.Context, Src: "/.mvn", Dest: srcDir + "/.mvn", Contents: true, CreateDest: true}}
-	switch {
-	case b.wrapper:
-		name += ", .mvn and mvnw"
-		files = append(files, plan.FileAction{Copy: &plan.Copy{From: plan.Context, Src: "/mvnw", Dest: srcDir + "/mvnw"}}, dotMvn)
-	case b.mavenConfig:
+	// .mvn, without ./mvnw: the wrapper's Maven is fetched and checked by
+	// the resolve step, not by a script or jar from the context.
+	if b.dotMvn {
 		name += " and .mvn"
-		files = append(files, dotMvn)
+		files = append(files, plan.FileAction{Copy: &plan.Copy{From: plan.Context, Src: "/.mvn", Dest: srcDir + "/.mvn", Contents: true, CreateDest: true}})
 	}
 	return plan.Step{N: 1, Name: name, SpecPath: "language", Files: files,
 		Why: "the poms alone first: a source edit leaves the dependency resolution below cached"}
 }
 
 // resolve: the dependencies and plugins, from the poms alone; the
-// reactor's own modules are built in step 4, not looked up.
+// reactor's own modules are built in step 4, not looked up. go-offline
+// misses what the lifecycle resolves its own way (Hibernate's runtime
+// dependencies, some plugins' own), so the package step's goals run here
+// too, on the poms alone: nothing to compile, but every artifact they load
+// lands in this layer. Their output is removed; a run that fails (a plugin
+// that wants the sources) only leaves the rest to the package step.
 func (b *mavenBuild) resolve(ca string) plan.Step {
 	args := slices.Concat(mavenCommon, b.selection, []string{mavenDependencyPlugin + ":go-offline", "-DexcludeReactor=true"})
+	var targets []string
+	for _, m := range b.reactor.Modules {
+		targets = append(targets, path.Join(m.Dir, "target"))
+	}
+	warm := fmt.Sprintf(`if ! %s -q %s; then
+  echo "note: the package goals did not run on the poms alone (output above); what they resolve is left to the package step" >&2
+fi
+rm -rf %s`, mavenCmd(b.wrapper), lang.ShellJoin(slices.Concat(mavenCommon, b.packageArgs())), lang.ShellJoin(targets))
 	return plan.Step{N: 2, Name: "mvn dependency:go-offline", SpecPath: "language",
 		Why: "the dependencies and plugins into the local repository, a layer that a registry cache carries to a fresh runner",
-		Run: &plan.Run{Args: []string{"/bin/sh", "-c", mavenScript(ca, b.wrapper, args)}, Dir: srcDir, BuildArgs: true,
+		Run: &plan.Run{Args: []string{"/bin/sh", "-c", mavenScript(ca, b.wrapper, args, warm)}, Dir: srcDir, BuildArgs: true,
 			Mounts: []plan.Mount{tmpMount}}}
+}
+
+// packageArgs are the package step's flags and goals, after the common
+// ones: package, then the runtime dependencies and the class path.
+func (b *mavenBuild) packageArgs() []string {
+	args := []string{"-Dspring-boot.repackage.skip=true"}
+	if !b.tests {
+		args = append(args, "-DskipTests")
+	}
+	return slices.Concat(args, b.selection, []string{"package",
+		mavenDependencyPlugin + ":copy-dependencies", mavenDependencyPlugin + ":build-classpath",
+		"-DincludeScope=runtime", "-Dmdep.prependGroupId=true", "-Dmdep.outputFile=target/safe-frontend.classpath", "-Dmdep.prefix=" + appDir + "/lib"})
 }
 
 // copySources: the sources, without build output a developer left behind.
@@ -88,18 +111,14 @@ func (b *mavenBuild) copySources() plan.Step {
 // packageJars: package, then stage what runs: the app's jars, the runtime
 // dependencies, and the class path in Maven's order.
 func (b *mavenBuild) packageJars(ca string, epoch int64, jlink bool, major string) plan.Step {
-	args := slices.Concat(mavenCommon, []string{"-Dproject.build.outputTimestamp=" + strconv.FormatInt(epoch, 10), "-Dspring-boot.repackage.skip=true"})
+	args := slices.Concat(mavenCommon, []string{"-Dproject.build.outputTimestamp=" + strconv.FormatInt(epoch, 10)}, b.packageArgs())
 	name := "mvn -B package"
 	if !b.tests {
-		args = append(args, "-DskipTests")
 		name += " -DskipTests"
 	}
 	if len(b.selection) > 0 {
 		name += " -pl " + b.module.Dir + " -am"
 	}
-	args = slices.Concat(args, b.selection, []string{"package",
-		mavenDependencyPlugin + ":copy-dependencies", mavenDependencyPlugin + ":build-classpath",
-		"-DincludeScope=runtime", "-Dmdep.prependGroupId=true", "-Dmdep.outputFile=target/safe-frontend.classpath", "-Dmdep.prefix=" + appDir + "/lib"})
 	appModules := ""
 	if jlink {
 		appModules = jdepsAppScript(major)

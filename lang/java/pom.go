@@ -483,6 +483,22 @@ func (m *mavenModule) findMainClass() string {
 	return ""
 }
 
+// springBoot tells a Spring Boot module: Boot's build plugin, or Boot's
+// parent pom, on it or a parent in the reactor.
+func (m *mavenModule) springBoot() bool {
+	for _, pl := range m.plugins() {
+		if strings.TrimSpace(pl.ArtifactID) == "spring-boot-maven-plugin" {
+			return true
+		}
+	}
+	for cur, n := m, 0; cur != nil && n < maxPomModules; cur, n = cur.parent, n+1 {
+		if p := cur.project.Parent; p != nil && strings.TrimSpace(p.ArtifactID) == "spring-boot-starter-parent" {
+			return true
+		}
+	}
+	return false
+}
+
 // javaClassName is a binary class name.
 var javaClassName = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*){0,63}$`)
 

@@ -21,6 +21,17 @@ import (
 //go:embed ReproducibleJar.java
 var reproducibleJar string
 
+// mainClassJava finds a Spring Boot app's main class in its jar, for the
+// jar tool, when neither the spec nor the pom names it.
+//
+//go:embed MainClass.java
+var mainClassJava string
+
+// classPathJars readies the dependency jars for the jdeps step (jlink.go).
+//
+//go:embed ClassPathJars.java
+var classPathJars string
+
 // truststoreScript defines java_truststore PEM STORE: the `ca` secret as a
 // PKCS12 truststore (the JDK's cacerts plus the secret's certificates) for
 // the build tool's JVM, which reads no PEM bundle.
@@ -49,17 +60,20 @@ func toolStages(n int) []plan.Stage {
 	return []plan.Stage{
 		{Name: toolsSrcStage, From: plan.Scratch, Steps: []plan.Step{{
 			N: n, Name: "jar rewriter (one entry time)", SpecPath: "language",
-			Why: "the sources of the frontend's own Java tools: the jar rewriter and the truststore maker",
+			Why: "the sources of the frontend's own Java tools: the jar rewriter with its main class finder, the truststore maker, the class path reader for jdeps",
 			Files: []plan.FileAction{
 				{Mkfile: &plan.Mkfile{Path: "/ReproducibleJar.java", Mode: 0o644, Data: reproducibleJar}},
+				{Mkfile: &plan.Mkfile{Path: "/MainClass.java", Mode: 0o644, Data: mainClassJava}},
 				{Mkfile: &plan.Mkfile{Path: "/PemTrustStore.java", Mode: 0o644, Data: pemTrustStoreJava}},
+				{Mkfile: &plan.Mkfile{Path: "/ClassPathJars.java", Mode: 0o644, Data: classPathJars}},
 			},
 		}}},
 		{Name: toolsStage, From: plan.Builder, Output: "/run/tools", Steps: []plan.Step{{
-			N: n, Name: "javac ReproducibleJar.java PemTrustStore.java", SpecPath: "language",
+			N: n, Name: "javac ReproducibleJar.java MainClass.java PemTrustStore.java ClassPathJars.java", SpecPath: "language",
 			Why: "compiled once and cached: the package step starts one short JVM for them, not the source launcher's compiler",
 			Run: &plan.Run{
-				Args: []string{"javac", "-d", "/run/tools", "/run/tools-src/ReproducibleJar.java", "/run/tools-src/PemTrustStore.java"},
+				Args: []string{"javac", "-d", "/run/tools", "/run/tools-src/ReproducibleJar.java", "/run/tools-src/MainClass.java",
+					"/run/tools-src/PemTrustStore.java", "/run/tools-src/ClassPathJars.java"},
 				Mounts: []plan.Mount{
 					{Target: "/run/tools-src", From: &plan.Ref{Stage: toolsSrcStage}},
 					{Target: "/run/tools", Output: true},
@@ -69,5 +83,5 @@ func toolStages(n int) []plan.Stage {
 	}
 }
 
-// toolsMount is the compiled tools, where the package step finds them.
+// toolsMount is the compiled tools, where the package and jdeps steps find them.
 var toolsMount = plan.Mount{Target: toolsDir, From: &plan.Ref{Stage: toolsStage}}

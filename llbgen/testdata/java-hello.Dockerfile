@@ -81,6 +81,10 @@ JAVA
 java_truststore '/run/secrets/ca.pem' /tmp/truststore/truststore.p12
 touch /tmp/maven-start
 mvn -B -ntp -Dstyle.color=never -Dmaven.repo.local=/root/.m2/repository org.apache.maven.plugins:maven-dependency-plugin:3.8.1:go-offline -DexcludeReactor=true
+if ! mvn -q -B -ntp -Dstyle.color=never -Dmaven.repo.local=/root/.m2/repository -Dspring-boot.repackage.skip=true -DskipTests package org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -DincludeScope=runtime -Dmdep.prependGroupId=true -Dmdep.outputFile=target/safe-frontend.classpath -Dmdep.prefix=/app/lib; then
+  echo "note: the package goals did not run on the poms alone (output above); what they resolve is left to the package step" >&2
+fi
+rm -rf target
 EOF
 COPY --chmod=0444 <<'EOF' /java/step-2.sh
 export MAVEN_OPTS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC'
@@ -146,33 +150,12 @@ mkdir -p /out
 : > /out/deps.modules
 jars=$(ls /run/lib/*.jar 2>/dev/null | LC_ALL=C sort || true)
 [ -n "$jars" ] || exit 0
-jdeps --ignore-missing-deps -q --multi-release 21 -s $jars > /tmp/jdeps.summary
-cat > /tmp/StaticRequires.java <<'JAVA'
-import java.lang.module.ModuleDescriptor;
-import java.lang.module.ModuleFinder;
-import java.lang.module.ModuleReference;
-import java.nio.file.Path;
-
-// Prints "<module> <required>" for each requires static of a modular jar.
-public class StaticRequires {
-    public static void main(String[] jars) {
-        for (String jar : jars) {
-            try {
-                for (ModuleReference r : ModuleFinder.of(Path.of(jar)).findAll()) {
-                    ModuleDescriptor d = r.descriptor();
-                    if (d.isAutomatic()) continue;
-                    for (ModuleDescriptor.Requires q : d.requires())
-                        if (q.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC))
-                            System.out.println(d.name() + " " + q.name());
-                }
-            } catch (RuntimeException e) {
-                // not a module (an automatic name it cannot derive): nothing static
-            }
-        }
-    }
-}
-JAVA
-java /tmp/StaticRequires.java $jars > /tmp/static.requires
+java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp /run/safe-frontend-java ClassPathJars /tmp/cp $jars > /tmp/static.requires
+if ! jdeps --ignore-missing-deps -q --multi-release 21 -s $(ls /tmp/cp/*.jar | LC_ALL=C sort) > /tmp/jdeps.summary 2> /tmp/jdeps.err; then
+  why=$(cat /tmp/jdeps.err /tmp/jdeps.summary | grep -m1 -e '^Error:' -e 'Exception' | sed -e 's/^Error: *//' -e 's/^.*Exception: *//' || true)
+  echo "error: jdeps could not list the JDK modules the dependencies use: ${why:-$(cat /tmp/jdeps.err /tmp/jdeps.summary | head -n1)}; no jlink runtime can be made for this app: set java.runtime: jre (the full JRE), or check java.modules" >&2
+  exit 1
+fi
 java --list-modules | sed 's/@.*//' > /tmp/jdk.modules
 awk 'FILENAME == ARGV[1] { jdk[$1] = 1; next }
   FILENAME == ARGV[2] { optional[$1 " " $2] = 1; next }
@@ -200,7 +183,11 @@ if java --list-modules | grep -q '^jdk.crypto.ec@'; then mods="$mods,jdk.crypto.
 strip=--strip-debug
 if ! command -v objcopy >/dev/null 2>&1; then strip=--strip-java-debug-attributes; fi
 rm -rf /out/jre && mkdir -p /out
-jlink --add-modules "$mods" "$strip" --no-man-pages --no-header-files --output /out/jre
+if ! jlink --add-modules "$mods" "$strip" --no-man-pages --no-header-files --output /out/jre > /tmp/jlink.err 2>&1; then
+  why=$(cat /tmp/jlink.err | grep -m1 -e '^Error:' -e 'Exception' | sed -e 's/^Error: *//' -e 's/^.*Exception: *//' || true)
+  echo "error: jlink could not link the runtime: ${why:-$(cat /tmp/jlink.err | head -n1)}; no jlink runtime can be made for this app: set java.runtime: jre (the full JRE), or check java.modules" >&2
+  exit 1
+fi
 java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
 rm -f /out/jre/lib/security/cacerts
 cp -L "$java_home/lib/security/cacerts" /out/jre/lib/security/cacerts
@@ -213,7 +200,7 @@ EOF
 
 FROM scratch AS java-tools-src
 # [java 4/6] jar rewriter (one entry time)
-# the sources of the frontend's own Java tools: the jar rewriter and the truststore maker
+# the sources of the frontend's own Java tools: the jar rewriter with its main class finder, the truststore maker, the class path reader for jdeps
 COPY --chmod=0644 <<'EOF' /ReproducibleJar.java
 import java.io.*;
 import java.nio.charset.StandardCharsets;
@@ -222,10 +209,21 @@ import java.util.*;
 import java.util.zip.*;
 
 public class ReproducibleJar {
-    // args: epoch seconds, the main class's entry name, the jars.
+    // args: epoch seconds, the main class's entry name, the jars (the
+    // module's own first). A main entry "@FILE" asks for the main class as
+    // Spring Boot finds it: the one class of the module's jar with a
+    // public static void main(String[]), else the one of those annotated
+    // @SpringBootApplication; its name goes to FILE (exit 4 if none or
+    // several, naming the candidates).
     public static void main(String[] args) throws Exception {
         long time = Long.parseLong(args[0]) * 1000L;
         String mainEntry = args[1];
+        if (mainEntry.startsWith("@")) {
+            String main = MainClass.find(Path.of(args[2]));
+            if (main == null) System.exit(4);
+            Files.writeString(Path.of(mainEntry.substring(1)), main + "\n");
+            mainEntry = main.replace('.', '/') + ".class";
+        }
         boolean found = false;
         int rewritten = 0, kept = 0;
         for (int i = 2; i < args.length; i++) {
@@ -310,6 +308,138 @@ public class ReproducibleJar {
     }
 }
 EOF
+COPY --chmod=0644 <<'EOF' /MainClass.java
+import java.io.*;
+import java.nio.file.Path;
+import java.util.*;
+import java.util.zip.*;
+
+// MainClass finds the class a Spring Boot jar starts as Boot's build
+// plugins do, from the class files alone (nothing is loaded or run).
+class MainClass {
+    static final String BOOT = "Lorg/springframework/boot/autoconfigure/SpringBootApplication;";
+
+    // A class with a main method: its name, its source file, whether it
+    // is annotated @SpringBootApplication.
+    record Candidate(String name, String source, boolean boot) {
+        public String toString() {
+            return name + " (" + (source == null ? "no source file recorded" : source) + (boot ? ", @SpringBootApplication" : "") + ")";
+        }
+    }
+
+    static String find(Path jar) throws IOException {
+        List<Candidate> mains = new ArrayList<>();
+        try (ZipFile in = new ZipFile(jar.toFile())) {
+            for (ZipEntry e : Collections.list(in.entries())) {
+                String n = e.getName();
+                if (!n.endsWith(".class") || n.startsWith("META-INF/") || n.endsWith("module-info.class")) continue;
+                try (InputStream s = in.getInputStream(e)) {
+                    Candidate c = read(new DataInputStream(new BufferedInputStream(s)));
+                    if (c != null) mains.add(c);
+                } catch (IOException | RuntimeException ex) {
+                    // not a class file we can read: not a main class
+                }
+            }
+        }
+        mains.sort(Comparator.comparing(Candidate::name));
+        List<Candidate> boot = mains.stream().filter(Candidate::boot).toList();
+        if (mains.size() == 1) return mains.get(0).name();
+        if (boot.size() == 1) return boot.get(0).name();
+        if (mains.isEmpty()) {
+            System.err.println("error: " + jar.getFileName() + " has no class with public static void main(String[]); set java.main");
+        } else {
+            System.err.println("error: " + jar.getFileName() + " has " + mains.size() + " classes with a main method and "
+                + (boot.isEmpty() ? "none" : boot.size()) + " annotated @SpringBootApplication; set java.main to one of:");
+            for (Candidate c : mains) System.err.println("  " + c);
+        }
+        return null;
+    }
+
+    // read parses one class file; null unless it has public static void
+    // main(String[]).
+    static Candidate read(DataInputStream in) throws IOException {
+        if (in.readInt() != 0xCAFEBABE) return null;
+        in.readUnsignedShort();
+        in.readUnsignedShort();
+        int n = in.readUnsignedShort();
+        Object[] pool = new Object[n];
+        for (int i = 1; i < n; i++) {
+            int tag = in.readUnsignedByte();
+            switch (tag) {
+                case 1 -> pool[i] = in.readUTF();
+                case 7, 8, 16, 19, 20 -> pool[i] = in.readUnsignedShort();
+                case 3, 4, 9, 10, 11, 12, 17, 18 -> in.readInt();
+                case 5, 6 -> { in.readLong(); i++; }
+                case 15 -> { in.readUnsignedByte(); in.readUnsignedShort(); }
+                default -> throw new IOException("constant pool tag " + tag);
+            }
+        }
+        in.readUnsignedShort();
+        String name = utf(pool, (Integer) pool[in.readUnsignedShort()]);
+        in.readUnsignedShort();
+        in.skipNBytes(2L * in.readUnsignedShort());
+        skipMembers(in, pool, false);
+        if (!skipMembers(in, pool, true)) return null;
+        String source = null;
+        boolean boot = false;
+        for (int a = in.readUnsignedShort(); a > 0; a--) {
+            String attr = utf(pool, in.readUnsignedShort());
+            int len = in.readInt();
+            if (attr.equals("SourceFile")) {
+                source = utf(pool, in.readUnsignedShort());
+            } else if (attr.equals("RuntimeVisibleAnnotations")) {
+                for (int k = in.readUnsignedShort(); k > 0; k--) boot |= annotation(in, pool);
+            } else {
+                in.skipNBytes(len);
+            }
+        }
+        String pkg = name.contains("/") ? name.substring(0, name.lastIndexOf('/') + 1) : "";
+        return new Candidate(name.replace('/', '.'), source == null ? null : pkg + source, boot);
+    }
+
+    // skipMembers reads the fields or methods; for methods, it tells
+    // whether one is public static void main(String[]).
+    static boolean skipMembers(DataInputStream in, Object[] pool, boolean methods) throws IOException {
+        boolean main = false;
+        for (int m = in.readUnsignedShort(); m > 0; m--) {
+            int flags = in.readUnsignedShort();
+            String name = utf(pool, in.readUnsignedShort());
+            String desc = utf(pool, in.readUnsignedShort());
+            main |= methods && (flags & 0x0009) == 0x0009 && name.equals("main") && desc.equals("([Ljava/lang/String;)V");
+            for (int a = in.readUnsignedShort(); a > 0; a--) {
+                in.readUnsignedShort();
+                in.skipNBytes(in.readInt());
+            }
+        }
+        return main;
+    }
+
+    // annotation reads one annotation; true if it is @SpringBootApplication.
+    static boolean annotation(DataInputStream in, Object[] pool) throws IOException {
+        String type = utf(pool, in.readUnsignedShort());
+        for (int p = in.readUnsignedShort(); p > 0; p--) {
+            in.readUnsignedShort();
+            elementValue(in, pool);
+        }
+        return type.equals(BOOT);
+    }
+
+    static void elementValue(DataInputStream in, Object[] pool) throws IOException {
+        int tag = in.readUnsignedByte();
+        switch (tag) {
+            case 'e' -> in.readInt();
+            case '@' -> annotation(in, pool);
+            case '[' -> { for (int k = in.readUnsignedShort(); k > 0; k--) elementValue(in, pool); }
+            default -> in.readUnsignedShort();
+        }
+    }
+
+    static String utf(Object[] pool, int i) throws IOException {
+        if (i <= 0 || i >= pool.length || !(pool[i] instanceof String s)) throw new IOException("bad constant pool index " + i);
+        return s;
+    }
+}
+EOF
 COPY --chmod=0644 <<'EOF' /PemTrustStore.java
 import java.io.*;
 import java.nio.file.*;
@@ -349,15 +479,80 @@ class PemTrustStore {
     }
 }
 EOF
+COPY --chmod=0644 <<'EOF' /ClassPathJars.java
+import java.io.*;
+import java.lang.module.ModuleDescriptor;
+import java.nio.file.*;
+import java.util.*;
+import java.util.zip.*;
+
+// ClassPathJars readies the dependency jars for jdeps as the JVM runs them:
+// on the class path. jdeps resolves a modular jar it is given as a named
+// module, and fails when the module requires one that is not there
+// (jakarta.transaction-api requires jakarta.cdi, which Hibernate leaves
+// out on purpose); so each modular jar is copied without its module
+// descriptors, the others are linked. It prints "<jar> <module>" for each
+// requires static, a module the jar runs without (the jar's file name is
+// how jdeps -s names it).
+// args: the directory for the jars, the jars.
+public class ClassPathJars {
+    public static void main(String[] args) throws IOException {
+        Path out = Path.of(args[0]);
+        Files.createDirectories(out);
+        for (int i = 1; i < args.length; i++) {
+            Path jar = Path.of(args[i]);
+            Path dest = out.resolve(jar.getFileName());
+            try (ZipFile in = new ZipFile(jar.toFile())) {
+                List<? extends ZipEntry> descriptors = Collections.list(in.entries()).stream().filter(e -> isDescriptor(e.getName())).toList();
+                if (descriptors.isEmpty()) {
+                    Files.createSymbolicLink(dest, jar.toAbsolutePath());
+                    continue;
+                }
+                for (ZipEntry e : descriptors) {
+                    try (InputStream s = in.getInputStream(e)) {
+                        ModuleDescriptor d = ModuleDescriptor.read(s);
+                        for (ModuleDescriptor.Requires r : d.requires())
+                            if (r.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC))
+                                System.out.println(jar.getFileName() + " " + r.name());
+                    } catch (RuntimeException ex) {
+                        // a descriptor the JDK cannot read declares nothing we use
+                    }
+                }
+                copyWithout(in, dest);
+            } catch (IOException ex) {
+                System.err.println("error: jlink: the dependency " + jar.getFileName() + " is not a readable jar (" + ex.getMessage() + "), so the JDK modules it uses cannot be listed; fix the dependency, or set java.runtime: jre");
+                System.exit(2);
+            }
+        }
+    }
+
+    static boolean isDescriptor(String name) {
+        return name.equals("module-info.class") || name.startsWith("META-INF/versions/") && name.endsWith("/module-info.class");
+    }
+
+    static void copyWithout(ZipFile in, Path dest) throws IOException {
+        try (ZipOutputStream out = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(dest)))) {
+            for (ZipEntry e : Collections.list(in.entries())) {
+                if (isDescriptor(e.getName()) || e.isDirectory()) continue;
+                out.putNextEntry(new ZipEntry(e.getName()));
+                try (InputStream s = in.getInputStream(e)) {
+                    s.transferTo(out);
+                }
+                out.closeEntry();
+            }
+        }
+    }
+}
+EOF
 
 FROM docker.io/library/maven:3-eclipse-temurin-21@sha256:1111111111111111111111111111111111111111111111111111111111111111 AS java-tools
 # The extra CA bundle for downloads, when the build passes one (--secret id=ca).
 ENV SSL_CERT_FILE=/run/secrets/ca.pem
-# [java 4/6] javac ReproducibleJar.java PemTrustStore.java
+# [java 4/6] javac ReproducibleJar.java MainClass.java PemTrustStore.java ClassPathJars.java
 # compiled once and cached: the package step starts one short JVM for them, not the source launcher's compiler
 RUN --mount=type=bind,from=java-tools-src,source=/,target=/run/tools-src \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
-    ["javac", "-d", "/run/tools", "/run/tools-src/ReproducibleJar.java", "/run/tools-src/PemTrustStore.java"]
+    ["javac", "-d", "/run/tools", "/run/tools-src/ReproducibleJar.java", "/run/tools-src/MainClass.java", "/run/tools-src/PemTrustStore.java", "/run/tools-src/ClassPathJars.java"]
 
 FROM docker.io/library/maven:3-eclipse-temurin-21@sha256:1111111111111111111111111111111111111111111111111111111111111111 AS java
 # The extra CA bundle for downloads, when the build passes one (--secret id=ca).
@@ -394,6 +589,8 @@ ENV SSL_CERT_FILE=/run/secrets/ca.pem
 # [java 5/6] jdeps: the dependencies' JDK modules
 # the JDK modules the dependencies use, without those only a requires static wants
 RUN --mount=type=bind,from=java-dep-jars,source=/,target=/run/lib \
+    --mount=type=bind,from=java-tools,source=/run/tools,target=/run/safe-frontend-java \
+    --mount=type=tmpfs,target=/tmp \
     --mount=type=secret,id=ca,target=/run/secrets/ca.pem \
     --mount=type=bind,from=scripts,source=/java-jdeps/step.sh,target=/run/safe-frontend/step.sh \
     ["/bin/sh", "/run/safe-frontend/step.sh"]
