@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -72,7 +73,7 @@ func readWrapper(data []byte) (*mavenWrapper, error) {
 	}
 	u, err := url.Parse(w.URL)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.Errorf("%s: distributionUrl %q must be a plain https URL", wrapperProps, lang.Truncate(w.URL, 200))
+		return nil, errors.Errorf("%s: distributionUrl %s must be a plain https URL, without user, password, query or fragment", wrapperProps, shownURL(w.URL))
 	}
 	name, ok := strings.CutSuffix(path.Base(u.Path), "-bin.zip")
 	if !ok || !distNameRe.MatchString(name) {
@@ -80,6 +81,17 @@ func readWrapper(data []byte) (*mavenWrapper, error) {
 	}
 	w.Name = name
 	return w, nil
+}
+
+// shownURL is a URL as an error may quote it: never its user, password,
+// query or fragment, where credentials hide; an unparsable one not at all.
+func shownURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return strconv.Quote(lang.Truncate(u.String(), 200))
 }
 
 // cutProperty splits a properties line at its first unescaped = or :.
