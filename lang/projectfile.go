@@ -5,9 +5,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/org/safe-frontend/rules"
@@ -433,6 +435,29 @@ func TOMLPathsOutside(file, dir string, data []byte) []ContextFinding {
 				out = append(out, OutsideFinding(file, kl.Line, kl.Path(), dep, p))
 			}
 		}
+	}
+	return out
+}
+
+// CheckFiles is the walk every language's CheckProjectFiles makes, in file
+// order: first each file's size and nesting (format names its syntax), and
+// only when all pass, each file's own checks with the credentials in its
+// URLs (fix says where a credential goes instead). A file too large or
+// too deep never reaches a parser.
+func CheckFiles(files map[string][]byte, format func(name string) Format, fix string, each func(name string, data []byte) []ContextFinding) []ContextFinding {
+	names := slices.Sorted(maps.Keys(files))
+	var out []ContextFinding
+	for _, name := range names {
+		if f := CheckShape(name, files[name], format(name)); f != nil {
+			out = append(out, *f)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, name := range names {
+		out = append(out, URLCredentials(name, files[name], fix)...)
+		out = append(out, each(name, files[name])...)
 	}
 	return out
 }

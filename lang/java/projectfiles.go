@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/org/safe-frontend/lang"
@@ -19,35 +18,22 @@ const repoFix = "pass a settings.xml as a build secret: secrets: [{id: maven-set
 // dependency outside the context; and shows JVM options that load an
 // agent into the build tool.
 func (java) CheckProjectFiles(_ *spec.Spec, files map[string][]byte) []lang.ContextFinding {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	var out []lang.ContextFinding
-	for _, name := range names {
-		f := lang.FormatText
-		if strings.HasSuffix(name, ".xml") {
-			f = lang.FormatXML
-		}
-		if sf := lang.CheckShape(name, files[name], f); sf != nil {
-			out = append(out, *sf)
-		}
-	}
-	if len(out) > 0 {
-		return out
-	}
-	for _, name := range names {
-		data := files[name]
-		out = append(out, lang.URLCredentials(name, data, repoFix)...)
+	return lang.CheckFiles(files, javaFormat, repoFix, func(name string, data []byte) []lang.ContextFinding {
 		switch {
 		case path.Base(name) == "pom.xml":
-			out = append(out, pomPathsOutside(name, data)...)
+			return pomPathsOutside(name, data)
 		case name == ".mvn/jvm.config" || name == ".mvn/maven.config":
-			out = append(out, jvmConfigFindings(name, data)...)
+			return jvmConfigFindings(name, data)
 		}
+		return nil
+	})
+}
+
+func javaFormat(name string) lang.Format {
+	if strings.HasSuffix(name, ".xml") {
+		return lang.FormatXML
 	}
-	return out
+	return lang.FormatText
 }
 
 // pomPathRe are the pom elements that name a file or directory: a

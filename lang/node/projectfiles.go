@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/org/safe-frontend/lang"
@@ -34,37 +33,16 @@ func nodeFormat(name string) lang.Format {
 // too large or deep, a credential, a dependency outside the context; and
 // shows settings that replace the shell scripts run with.
 func (node) CheckProjectFiles(_ *spec.Spec, files map[string][]byte) []lang.ContextFinding {
-	var out []lang.ContextFinding
-	names := slicesSorted(files)
-	for _, name := range names {
-		if f := lang.CheckShape(name, files[name], nodeFormat(name)); f != nil {
-			out = append(out, *f)
-		}
-	}
-	if len(out) > 0 {
-		return out
-	}
-	for _, name := range names {
-		data := files[name]
-		out = append(out, lang.URLCredentials(name, data, npmrcFix)...)
+	return lang.CheckFiles(files, nodeFormat, npmrcFix, func(name string, data []byte) []lang.ContextFinding {
+		var out []lang.ContextFinding
 		switch path.Base(name) {
 		case ".npmrc", ".yarnrc":
-			out = append(out, npmrcFindings(name, data)...)
+			out = npmrcFindings(name, data)
 		case ".yarnrc.yml":
-			out = append(out, yarnrcFindings(name, data)...)
+			out = yarnrcFindings(name, data)
 		}
-		out = append(out, nodeLocalDeps(name, data)...)
-	}
-	return out
-}
-
-func slicesSorted(files map[string][]byte) []string {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+		return append(out, nodeLocalDeps(name, data)...)
+	})
 }
 
 // npmrcSecretKeyRe are .npmrc keys that hold a credential, alone or

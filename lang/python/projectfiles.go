@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/org/safe-frontend/lang"
@@ -18,31 +17,12 @@ const indexFix = "pass it as a build secret: a netrc file, secrets: [{id: netrc,
 // take: too large or deep, a credential in an index URL, a path
 // dependency outside the context.
 func (python) CheckProjectFiles(_ *spec.Spec, files map[string][]byte) []lang.ContextFinding {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	var out []lang.ContextFinding
-	for _, name := range names {
-		if f := lang.CheckShape(name, files[name], pythonFormat(name)); f != nil {
-			out = append(out, *f)
-		}
-	}
-	if len(out) > 0 {
-		return out
-	}
-	for _, name := range names {
-		data := files[name]
-		out = append(out, lang.URLCredentials(name, data, indexFix)...)
+	return lang.CheckFiles(files, pythonFormat, indexFix, func(name string, data []byte) []lang.ContextFinding {
 		if pythonFormat(name) == lang.FormatTOML {
-			out = append(out, lang.TOMLPathsOutside(name, path.Dir(name), data)...)
-			out = append(out, poetryLockPaths(name, data)...)
-		} else {
-			out = append(out, requirementPaths(name, data)...)
+			return append(lang.TOMLPathsOutside(name, path.Dir(name), data), poetryLockPaths(name, data)...)
 		}
-	}
-	return out
+		return requirementPaths(name, data)
+	})
 }
 
 func pythonFormat(name string) lang.Format {

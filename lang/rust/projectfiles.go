@@ -3,7 +3,6 @@ package rust
 import (
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/org/safe-frontend/lang"
@@ -18,29 +17,14 @@ const registryFix = "pass it as a build secret: secrets: [{id: cargo-token, env:
 // outside the context; and shows cargo settings that replace the
 // compiler, linker or runner.
 func (rust) CheckProjectFiles(_ *spec.Spec, files map[string][]byte) []lang.ContextFinding {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	var out []lang.ContextFinding
-	for _, name := range names {
-		if f := lang.CheckShape(name, files[name], lang.FormatTOML); f != nil {
-			out = append(out, *f)
-		}
-	}
-	if len(out) > 0 {
-		return out
-	}
-	for _, name := range names {
-		data := files[name]
-		out = append(out, lang.URLCredentials(name, data, registryFix)...)
-		out = append(out, lang.TOMLPathsOutside(name, cargoPathDir(name), data)...)
+	toml := func(string) lang.Format { return lang.FormatTOML }
+	return lang.CheckFiles(files, toml, registryFix, func(name string, data []byte) []lang.ContextFinding {
+		out := lang.TOMLPathsOutside(name, cargoPathDir(name), data)
 		if isCargoConfig(name) {
 			out = append(out, cargoConfigFindings(name, data)...)
 		}
-	}
-	return out
+		return out
+	})
 }
 
 func isCargoConfig(name string) bool {
