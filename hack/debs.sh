@@ -20,9 +20,17 @@ debs_die() {
 
 # debs_mirror [security]: the Debian mirror of the host's apt sources (the
 # archive, or with "security" the security archive), as apt itself parses
-# them, so one-line and deb822 sources both work.
+# them, so one-line and deb822 sources both work. On a host that is not
+# Debian (an Ubuntu CI runner), SAFE_DEBIAN_MIRROR names the archive.
 debs_mirror() {
 	local want=${1:-main} uri release
+	if [[ -n ${SAFE_DEBIAN_MIRROR:-} ]]; then
+		case $want in
+		main) echo "${SAFE_DEBIAN_MIRROR%/}" ;;
+		*) echo "${SAFE_DEBIAN_MIRROR%/}-security" ;;
+		esac
+		return 0
+	fi
 	while IFS='|' read -r uri release; do
 		case $want:$release in
 		security:*-security) echo "${uri%/}"; return 0 ;;
