@@ -125,14 +125,18 @@ func runRelease(t *testing.T, src, addr, registry string, flags ...string) relea
 	cmd.Env = append(os.Environ(), "BUILDKIT_HOST="+addr, "COSIGN_PASSWORD=",
 		"HOME="+out, "TUF_ROOT="+filepath.Join(out, ".sigstore"),
 		"PATH="+filepath.Join(repoRoot, "_output", "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
-	if gocache, err := exec.Command("go", "env", "GOCACHE").Output(); err == nil {
-		cmd.Env = append(cmd.Env, "GOCACHE="+strings.TrimSpace(string(gocache)))
+	// HOME is the test's own (cosign's state): keep the go command's caches,
+	// which hack/runtime-stage.sh vendors brotli from, where they are.
+	for _, v := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+		if out, err := exec.Command("go", "env", v).Output(); err == nil {
+			cmd.Env = append(cmd.Env, v+"="+strings.TrimSpace(string(out)))
+		}
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("hack/release on %s: %v\n%s%s", addr, err, stdout, tail(stderr.String(), 40))
+		t.Fatalf("hack/release on %s: %v\n%s%s", addr, err, stdout, tail(stderr.String(), 4000))
 	}
 	t.Logf("hack/release on %s:\n%s", addr, stdout)
 	var rel releaseOut

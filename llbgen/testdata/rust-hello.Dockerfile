@@ -22,7 +22,7 @@ rc=0
 cargo fetch --locked --target x86_64-unknown-linux-gnu 2>/tmp/cargo.err || rc=$?
 cat /tmp/cargo.err >&2
 if [ "$rc" -ne 0 ]; then
-  if grep -q 'needs to be updated but --locked was passed' /tmp/cargo.err; then
+  if grep -qE 'needs to be updated but --locked was passed|cannot update the lock file .* because --locked was passed' /tmp/cargo.err; then
     echo "error: Cargo.lock is out of date with Cargo.toml, and the build never re-resolves dependencies. Run cargo update --workspace (or cargo build) where you develop, review the change to Cargo.lock, and commit it." >&2
   fi
   exit "$rc"
@@ -44,7 +44,7 @@ rc=0
 cargo build --release --locked --target x86_64-unknown-linux-gnu --package rust-hello 2>/tmp/cargo.err || rc=$?
 cat /tmp/cargo.err >&2
 if [ "$rc" -ne 0 ]; then
-  if grep -q 'needs to be updated but --locked was passed' /tmp/cargo.err; then
+  if grep -qE 'needs to be updated but --locked was passed|cannot update the lock file .* because --locked was passed' /tmp/cargo.err; then
     echo "error: Cargo.lock is out of date with Cargo.toml, and the build never re-resolves dependencies. Run cargo update --workspace (or cargo build) where you develop, review the change to Cargo.lock, and commit it." >&2
   fi
   exit "$rc"
@@ -66,7 +66,7 @@ rc=0
 find /src -type f -exec touch -c {} + && cargo build --release --locked --target x86_64-unknown-linux-gnu --package rust-hello --bin rust-hello 2>/tmp/cargo.err || rc=$?
 cat /tmp/cargo.err >&2
 if [ "$rc" -ne 0 ]; then
-  if grep -q 'needs to be updated but --locked was passed' /tmp/cargo.err; then
+  if grep -qE 'needs to be updated but --locked was passed|cannot update the lock file .* because --locked was passed' /tmp/cargo.err; then
     echo "error: Cargo.lock is out of date with Cargo.toml, and the build never re-resolves dependencies. Run cargo update --workspace (or cargo build) where you develop, review the change to Cargo.lock, and commit it." >&2
   fi
   exit "$rc"
