@@ -157,6 +157,9 @@ func (r *planRenderer) runOptions(run *plan.Run) []llb.RunOption {
 // for the error message, and a generated script from a mounted file, so
 // the process a failure reports is a short command line.
 func commandOptions(run *plan.Run) []llb.RunOption {
+	if run.NoShell {
+		return []llb.RunOption{llb.Args(run.Args)}
+	}
 	files := llb.Mkfile("/run", 0o444, []byte(plan.Runner))
 	argv := run.Args
 	if sc := run.Script(); sc != nil {

@@ -47,6 +47,13 @@ func TestStaticConvert(t *testing.T) {
 		t.Errorf("entrypoint %s", ep)
 	}
 	requireSelfProbing(t, res)
+	// The precompressor runs in the runtime image, which has no shell: not
+	// under the runner every other step runs under.
+	def, _ := marshal(t, staticInput(staticSpec()))
+	pre := stepNamed(t, execSteps(t, def), "[static", "safe-precompress public")
+	if args := pre.GetExec().GetMeta().GetArgs(); len(args) == 0 || args[0] != "/sbin/safe-precompress" {
+		t.Errorf("the precompressor runs as %q, want /sbin/safe-precompress itself", args)
+	}
 	in := testInput(staticSpec(), amd64)
 	if _, err := Convert(in); err == nil || !strings.Contains(err.Error(), "build platform") {
 		t.Errorf("without the tools base: %v", err)

@@ -155,6 +155,10 @@ type Run struct {
 	// arg must not undo).
 	ArgsFirst bool    `json:"argsFirst,omitempty"`
 	Mounts    []Mount `json:"mounts,omitempty"`
+	// NoShell: the stage's image has no shell (the runtime image), so the
+	// command runs as it is, not under the runner; a failure shows the
+	// daemon's message and the command's own output.
+	NoShell bool `json:"noShell,omitempty"`
 }
 
 // Mount is a filesystem the command sees besides the stage's root. Every

@@ -145,7 +145,7 @@ func (static) Plan(in *lang.Input) (*plan.Plan, error) {
 	stages = append(stages, plan.Stage{Name: stageSite, From: plan.Tools, Output: outDir, Steps: []plan.Step{{
 		N: n, Name: "safe-precompress " + shown, SpecPath: lang.SpecPath(s, "static/root", "static/build/output", "static"),
 		Why: "the site's files without dotfiles, their brotli and gzip variants, and the manifest of their hashes (the ETags)",
-		Run: &plan.Run{Args: args, Mounts: []plan.Mount{{Target: inDir, From: &site}, {Target: outDir, Output: true}}},
+		Run: &plan.Run{Args: args, NoShell: true, Mounts: []plan.Mount{{Target: inDir, From: &site}, {Target: outDir, Output: true}}},
 	}}})
 	return &plan.Plan{
 		Language: "static",
