@@ -36,7 +36,7 @@ kube: ## build kube-apiserver and etcd for the manifests tests (once; reused aft
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK = $(CURDIR)/_output/bin/staticcheck
-FUZZTIME ?= 10s
+FUZZTIME ?= 5s
 FUZZ_TARGETS = ./spec:FuzzParse ./policy:FuzzLint ./llbgen:FuzzConvert ./lock:FuzzParse ./sbom:FuzzDpkgStatus ./lang/node:FuzzNodeManifests ./lang/python:FuzzRequirements ./lang/rust:FuzzPlanCargo ./sbom:FuzzPNPMLock ./sbom:FuzzYarnLock ./lang/rust:FuzzRustToolchain ./lang/java:FuzzPlanJava ./lang:FuzzProjectFile ./lang/node:FuzzNodeProjectFiles ./lang/python:FuzzPythonProjectFiles ./lang/rust:FuzzRustProjectFiles ./lang/java:FuzzJavaProjectFiles ./frontend:FuzzToolMessage ./lang/all:FuzzDetect ./staticsite:FuzzRequestPath
 ACTIONLINT_VERSION ?= v1.7.12
 # The version is in the stamp's name, so bumping it rebuilds.
