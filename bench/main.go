@@ -442,38 +442,11 @@ func logVertices(title string, res *buildrun.Result) {
 }
 
 func copyExample(work string, a app, name, dockerfile string) (string, error) {
-	dst := filepath.Join(work, a.example, name)
 	src := filepath.Join("examples", a.example)
 	if a.dir != "" {
 		src = a.dir
 	}
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		dt, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), dt, 0o644)
-	})
-	if err != nil {
-		return "", err
-	}
-	if dockerfile != "" {
-		dt, err := os.ReadFile(dockerfile)
-		if err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(filepath.Join(dst, "Dockerfile"), dt, 0o644); err != nil {
-			return "", err
-		}
-	}
-	return dst, nil
+	return copyWith(src, filepath.Join(work, a.example, name), dockerfile)
 }
 
 func prepend(path, line string) error {

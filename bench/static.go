@@ -231,7 +231,8 @@ func siteBytes(dir string) (int64, error) {
 	return n, err
 }
 
-// copyWith copies a fixture with its spec replaced by a Dockerfile.
+// copyWith copies a fixture's tree to dst and, unless dockerfile is "",
+// replaces its spec with that Dockerfile.
 func copyWith(src, dst, dockerfile string) (string, error) {
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -249,6 +250,9 @@ func copyWith(src, dst, dockerfile string) (string, error) {
 	})
 	if err != nil {
 		return "", err
+	}
+	if dockerfile == "" {
+		return dst, nil
 	}
 	dt, err := os.ReadFile(dockerfile)
 	if err != nil {
