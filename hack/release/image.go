@@ -72,13 +72,9 @@ func (img *image) readPlatforms(ociTar string) error {
 }
 
 func manifest(ociTar string, d digest.Digest) (*ocispecs.Manifest, error) {
-	data, err := ocitar.Entry(ociTar, "blobs/"+d.Algorithm().String()+"/"+d.Encoded())
-	if err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", d, err)
-	}
 	var m ocispecs.Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", d, err)
+	if err := readJSON(ociTar, d, &m); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	return &m, nil
 }
@@ -142,11 +138,11 @@ func sbomOf(ociTar string, d digest.Digest, name, version string, created time.T
 	}
 	fsys := fstest.MapFS{}
 	for _, l := range m.Layers {
-		blob, err := ocitar.Entry(ociTar, "blobs/"+l.Digest.Algorithm().String()+"/"+l.Digest.Encoded())
+		layer, err := blob(ociTar, l.Digest)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := ocitar.LayerFiles(blob, func(h *tar.Header, r io.Reader) error {
+		if _, err := ocitar.LayerFiles(layer, func(h *tar.Header, r io.Reader) error {
 			if h.Typeflag != tar.TypeReg {
 				return nil
 			}
@@ -173,12 +169,20 @@ func sbomOf(ociTar string, d digest.Digest, name, version string, created time.T
 	}, pkgs)
 }
 
+// blob is one blob of the build's OCI copy, by digest.
+func blob(ociTar string, d digest.Digest) ([]byte, error) {
+	return ocitar.Entry(ociTar, "blobs/"+d.Algorithm().String()+"/"+d.Encoded())
+}
+
 func readJSON(ociTar string, d digest.Digest, v any) error {
-	data, err := ocitar.Entry(ociTar, "blobs/"+d.Algorithm().String()+"/"+d.Encoded())
-	if err != nil {
-		return err
+	data, err := blob(ociTar, d)
+	if err == nil {
+		err = json.Unmarshal(data, v)
 	}
-	return json.Unmarshal(data, v)
+	if err != nil {
+		return fmt.Errorf("%s: %w", d, err)
+	}
+	return nil
 }
 
 // checkSizes holds the frontend image to its budget on every platform: a
