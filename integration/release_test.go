@@ -1,15 +1,11 @@
 package integration
 
 import (
-	"archive/tar"
 	"bytes"
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +14,6 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/org/safe-frontend/internal/ocitar"
 )
 
 // releaseVersion is the CHANGELOG.md section the test releases.
@@ -199,7 +193,11 @@ func requireReleaseBinaries(t *testing.T, rel releaseOut) {
 			t.Errorf("%s: the frontend image is %d bytes compressed, over 10 MiB", p.Platform, p.Compressed)
 		}
 		bin := filepath.Join(dir, strings.ReplaceAll(p.Platform, "/", "-"))
-		if err := os.WriteFile(bin, registryFile(t, repo, p.Digest, "bin/safe-frontend"), 0o755); err != nil {
+		e := pullManifest(t, repo, p.Digest, ocispecs.Platform{}).FS.lookup("/bin/safe-frontend")
+		if e == nil {
+			t.Fatalf("%s: the image has no /bin/safe-frontend", p.Platform)
+		}
+		if err := os.WriteFile(bin, e.Data, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		f, err := elf.Open(bin)
@@ -333,40 +331,4 @@ func attestedPredicate(t *testing.T, out string) string {
 	}
 	t.Fatalf("cosign verify-attestation printed no envelope:\n%s", tail(out, 10))
 	return ""
-}
-
-// registryFile reads one file out of a pushed image's layers.
-func registryFile(t *testing.T, repo, manifestDigest, name string) []byte {
-	t.Helper()
-	dt, _ := getManifest(t, repo, manifestDigest)
-	var m ocispecs.Manifest
-	if err := json.Unmarshal(dt, &m); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range m.Layers {
-		resp, err := http.Get(fmt.Sprintf("http://%s/v2/%s/blobs/%s", stackRegistry, repo, l.Digest))
-		if err != nil {
-			t.Fatal(err)
-		}
-		blob, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET blob %s: %s %v", l.Digest, resp.Status, err)
-		}
-		var found []byte
-		if _, err := ocitar.LayerFiles(blob, func(h *tar.Header, r io.Reader) error {
-			if strings.TrimPrefix(h.Name, "/") == name {
-				found, err = io.ReadAll(r)
-				return err
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if found != nil {
-			return found
-		}
-	}
-	t.Fatalf("%s@%s has no %s", repo, manifestDigest, name)
-	return nil
 }
