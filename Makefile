@@ -21,7 +21,7 @@ stack-down: ## stop what stack-up started (state and caches are kept)
 frontend-image: ## rebuild and push 127.0.0.1:5000/org/safe-frontend:1
 	hack/stack frontend-image
 
-demo: ## build the examples (go-hello, node-hello, python-hello, rust-hello) through the frontend and run them hardened
+demo: ## build the examples (go-hello, node-hello, python-hello, rust-hello, java-hello, static-hello) through the frontend and run them hardened
 	hack/demo.sh
 
 kube: ## build kube-apiserver and etcd for the manifests tests (once; reused after)

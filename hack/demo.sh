@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# hack/demo.sh: build the examples (go-hello, node-hello, python-hello, rust-hello, java-hello) through
+# hack/demo.sh: build the examples (go-hello, node-hello, python-hello, rust-hello, java-hello, static-hello) through
 # `# syntax=org/safe-frontend:1`, run each result hardened under runc, check
 # /healthz, print what was built, stop it with SIGTERM.
 #
 # Env:
-#   DEMO_EXAMPLES    examples to build and run (default "go-hello node-hello python-hello rust-hello java-hello")
+#   DEMO_EXAMPLES    examples to build and run (default "go-hello node-hello python-hello rust-hello java-hello static-hello")
 #   DEMO_DOCKERFILE  build go-hello with this Dockerfile instead of the
 #                    example's spec (e.g. hack/smoke/go-hello.Dockerfile) to
 #                    exercise the runner independently of the frontend
@@ -135,7 +135,7 @@ demo_example() {
 	log "$name OK"
 }
 
-for example in ${DEMO_EXAMPLES:-go-hello node-hello python-hello rust-hello java-hello}; do
+for example in ${DEMO_EXAMPLES:-go-hello node-hello python-hello rust-hello java-hello static-hello}; do
 	[[ -d $REPO/examples/$example ]] || die "no example $example" "ls $REPO/examples"
 	demo_example "$example"
 done

@@ -312,3 +312,9 @@ func rawGet(t *testing.T, addr, method, target string, hdr ...string) rawRespons
 	}
 	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(body)}
 }
+
+// TestStaticReproducible: examples/static-hello built on two fresh buildkitds and
+// on the stack's gives one digest, as every language's example does.
+func TestStaticReproducible(t *testing.T) {
+	requireReproducible(t, example("static-hello"), reproOpts{epoch: testEpoch})
+}
