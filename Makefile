@@ -93,7 +93,10 @@ integration: cosign $(QEMU_USER) ## integration tests on a real buildkitd + runc
 	mkdir -p _output/tmp
 	TMPDIR=$(CURDIR)/_output/tmp $(GO) test -count=1 -timeout 60m -v ./integration/
 
-test: lint unit fuzz-short integration ## everything CI runs
+test: disk-check lint unit fuzz-short integration ## everything CI runs
+
+disk-check: ## fail at once when the disk lacks room for the stack and the tests
+	hack/stack disk-check
 
 # The release tests run the arm64 and riscv64 frontend binaries under the
 # emulator directly (no binfmt registration).
@@ -116,4 +119,4 @@ bench: ## each example via the frontend vs a hand-written Dockerfile, medians of
 	hack/stack up
 	. <(hack/stack env) && $(GO) run ./bench -runs $(or $(RUNS),5) $(if $(APPS),-apps $(APPS)) $(if $(SCENARIOS),-scenarios $(SCENARIOS)) -out docs/benchmark.md
 
-.PHONY: lint unit fuzz-short fuzz integration test bench cosign release
+.PHONY: lint unit fuzz-short fuzz integration test disk-check bench cosign release

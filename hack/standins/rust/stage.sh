@@ -4,7 +4,10 @@
 # the real image's buildpack-deps base has) without apt lists, caches and
 # docs, and the cargo/rustup directories of the official image with links
 # to the toolchain, which the Dockerfile copies from the named context
-# "toolchain" (the host's rustup toolchain).
+# "toolchain": OUT/../toolchain, the host's rustup toolchain without its
+# docs (800 MB of HTML) and sources, which the real image does not carry
+# either. It is hard links where the filesystem allows, so it costs no disk
+# and BuildKit transfers only what the image holds.
 #
 # debootstrap takes minutes and its output differs from run to run (times,
 # caches), so the tar is kept next to OUT under a key of what went into it
@@ -17,6 +20,7 @@ out=$1
 suite=trixie
 packages=gcc,libc6-dev,ca-certificates
 toolchain=${RUST_TOOLCHAIN_NAME:?RUST_TOOLCHAIN_NAME is set by hack/stack}
+from=${RUST_TOOLCHAIN_DIR:?RUST_TOOLCHAIN_DIR is set by hack/stack}
 key=$( (echo "$suite $packages $toolchain"; cat "$0") | sha256sum | cut -c1-16)
 cache=$(dirname "$out")/rootfs-$key.tar
 mkdir -p "$out"
@@ -48,3 +52,12 @@ if [[ ! -f $cache ]]; then
 	find "$(dirname "$out")" -maxdepth 1 -name 'rootfs-*.tar' ! -name "rootfs-$key.tar" -delete
 fi
 ln -f "$cache" "$out/rootfs.tar" 2>/dev/null || cp "$cache" "$out/rootfs.tar"
+
+# The toolchain, trimmed. Rebuilt each time: links are cheap, and a stale
+# copy of another toolchain must never be sent.
+tcdir=$(dirname "$out")/toolchain
+rm -rf "$tcdir"
+cp -al "$from" "$tcdir" 2>/dev/null || { rm -rf "$tcdir" && cp -a "$from" "$tcdir"; }
+rm -rf "$tcdir"/share/doc "$tcdir"/share/man "$tcdir"/share/zsh "$tcdir"/lib/rustlib/src "$tcdir"/lib/rustlib/rustc-src
+touch -r "$from/share" "$tcdir/share"
+touch -r "$from/lib/rustlib" "$tcdir/lib/rustlib"

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# stage.sh OUT: writes OUT/rootfs.tar for the debian:bookworm-slim stand-in:
-# `debootstrap --variant=minbase bookworm` from the host's Debian mirror
+# stage.sh OUT: writes OUT/rootfs.tar for the debian:$SUITE-slim stand-in:
+# `debootstrap --variant=minbase $SUITE` from the host's Debian mirror
 # (amd64), slimmed the way the official slim images are: no docs but the
 # copyright files, no man pages, info or locales, and a dpkg configuration
-# that keeps later installs slim too. The Java 17 builder builds FROM it
-# (Debian 12 has OpenJDK 17; Debian 13 has not).
+# that keeps later installs slim too. hack/stack sets SUITE.
 #
 # debootstrap takes a minute or two, so the finished tar is kept under
 # ${SAFE_APT_DIR}/debootstrap and reused until this script or the mirror
@@ -14,7 +13,7 @@ recipe=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$recipe/../lib.sh"
 source "$recipe/../../debs.sh"
 out=$1
-suite=bookworm arch=amd64
+suite=${SUITE:?SUITE (the Debian suite) is set by hack/stack} arch=amd64
 mkdir -p "$out"
 
 mirror=$(debs_mirror)
@@ -29,7 +28,7 @@ fi
 
 command -v debootstrap >/dev/null || { echo "missing debootstrap: apt-get install -y debootstrap" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || { echo "debootstrap needs root: sudo $0 $*" >&2; exit 1; }
-root=$(mktemp -d /tmp/bookworm-slim.XXXXXX)
+root=$(mktemp -d "/tmp/$suite-slim.XXXXXX")
 cleanup() {
 	# debootstrap mounts /proc and /sys in the target; never delete through them.
 	umount -R "$root/proc" "$root/sys" 2>/dev/null || true
