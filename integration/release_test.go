@@ -22,6 +22,7 @@ const releaseVersion = "1.0.0"
 // releaseOut is what hack/release writes to release.json.
 type releaseOut struct {
 	Version, Revision string
+	GoImage           string
 	Frontend, Runtime releaseImage
 	Signed            bool
 }
@@ -150,6 +151,10 @@ func requireReleaseChannels(t *testing.T, rel releaseOut) {
 		t.Fatal(err)
 	}
 	eq(t, "revision", rel.Revision, strings.TrimSpace(string(head)))
+	// Both images were built on the toolchain the builder's mirror served
+	// when the release began, by digest.
+	goIndex, _ := getManifest(t, "library/golang", "1.26")
+	eq(t, "goImage", rel.GoImage, "docker.io/library/golang:1.26@"+digest.FromBytes(goIndex).String())
 	for _, img := range []releaseImage{rel.Frontend, rel.Runtime} {
 		repo := strings.TrimPrefix(img.Repository, stackRegistry+"/")
 		eq(t, repo+" tags", strings.Join(img.Tags, " "), "1 1.0 1.0.0")

@@ -18,9 +18,10 @@ const (
 )
 
 type builder struct {
-	o   options
-	src source
-	dir string // the release's output directory
+	o       options
+	src     source
+	dir     string // the release's output directory
+	goImage string // the Go toolchain image, pinned by digest
 }
 
 // runtime builds and pushes the runtime companion image (runtime.Dockerfile)
@@ -36,6 +37,7 @@ func (b *builder) runtime(ctx context.Context) (*image, error) {
 		"--local", "context=" + stage, "--local", "dockerfile=" + b.src.dir,
 		"--opt", "filename=runtime.Dockerfile",
 		"--opt", "build-arg:SOURCE_DATE_EPOCH=0",
+		"--opt", "build-arg:GO_IMAGE=" + b.goImage,
 	})
 }
 
@@ -50,6 +52,7 @@ func (b *builder) frontend(ctx context.Context, runtimeDigest string) (*image, e
 		"--opt", "build-arg:VCS_REVISION=" + b.src.revision,
 		"--opt", "build-arg:VCS_SOURCE=" + b.o.source,
 		"--opt", "build-arg:RUNTIME_DIGEST=" + runtimeDigest,
+		"--opt", "build-arg:GO_IMAGE=" + b.goImage,
 	})
 }
 

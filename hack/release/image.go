@@ -26,6 +26,7 @@ type release struct {
 	Version  string `json:"version"`
 	Revision string `json:"revision"`
 	Registry string `json:"registry"`
+	GoImage  string `json:"goImage"` // the toolchain both images were built on, by digest
 	Frontend *image `json:"frontend"`
 	Runtime  *image `json:"runtime"`
 	Signed   bool   `json:"signed"`
@@ -206,7 +207,7 @@ func (r *release) write(path string) error {
 
 func (r *release) summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "safe-frontend %s (revision %s)\n", r.Version, r.Revision)
+	fmt.Fprintf(&b, "safe-frontend %s (revision %s), built on %s\n", r.Version, r.Revision, r.GoImage)
 	for _, img := range []*image{r.Frontend, r.Runtime} {
 		fmt.Fprintf(&b, "%s@%s\n  tags: %s\n", img.Repository, img.Digest, strings.Join(img.Tags, ", "))
 		for _, p := range img.Platforms {

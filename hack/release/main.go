@@ -99,8 +99,12 @@ func run(ctx context.Context, o options) (*release, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	rel := &release{Version: o.version, Revision: src.revision, Registry: o.registry}
-	b := &builder{o: o, src: src, dir: dir}
+	goBase, err := pinBase(ctx, goImage)
+	if err != nil {
+		return nil, err
+	}
+	rel := &release{Version: o.version, Revision: src.revision, Registry: o.registry, GoImage: goBase}
+	b := &builder{o: o, src: src, dir: dir, goImage: goBase}
 	if rel.Runtime, err = b.runtime(ctx); err != nil {
 		return nil, err
 	}
