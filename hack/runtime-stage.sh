@@ -6,9 +6,10 @@
 #   OUT/tini/<arch>/tini-static   from Debian's tini package of that arch
 #   OUT/tini/<arch>/copyright     its licence text
 #   OUT/tini/<arch>/status        its dpkg control stanza (for SBOMs)
-#   OUT/src/                      LICENSE, cmd/safe-probe, cmd/safe-static,
-#                                 cmd/safe-precompress, staticsite, a go.mod
-#                                 and the vendored brotli encoder
+#   OUT/src/                      LICENSE, cmd/safe-probe, internal/probe,
+#                                 cmd/safe-static, cmd/safe-precompress,
+#                                 staticsite, a go.mod and the vendored
+#                                 brotli encoder
 #
 # Each .deb is checked against the sha256 pinned below before anything is
 # taken from it; a mirror serving other bytes stops the build. The packages
@@ -69,7 +70,7 @@ brotli=$(awk '$1 == "github.com/andybalholm/brotli" { print $2 }' "$repo/go.mod"
 { awk '$1 == "module" || $1 == "go" || $1 == "toolchain"' "$repo/go.mod"; echo "require github.com/andybalholm/brotli $brotli"; } >"$out/src/go.mod"
 grep -q '^module ' "$out/src/go.mod" || { echo "runtime-stage: no module line in $repo/go.mod" >&2; exit 1; }
 grep -E '^github.com/(andybalholm/brotli|xyproto/randomstring) ' "$repo/go.sum" >"$out/src/go.sum"
-for pkg in cmd/safe-probe cmd/safe-static cmd/safe-precompress staticsite staticsite/precompress; do
+for pkg in cmd/safe-probe internal/probe cmd/safe-static cmd/safe-precompress staticsite staticsite/precompress; do
 	mkdir -p "$out/src/$pkg"
 	for f in "$repo/$pkg"/*.go; do
 		[[ $f == *_test.go ]] || install -m 0644 "$f" "$out/src/$pkg/"

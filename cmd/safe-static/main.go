@@ -7,8 +7,8 @@
 //	            [-csp=POLICY] [-health=/healthz] [-access-log=true]
 //	safe-static -probe [-timeout=3s] http://127.0.0.1:8080/healthz
 //
-// With -probe it is the image's health check (see probe.go), so a static
-// image needs no probe binary besides the server.
+// With -probe first it is the image's health check (package probe, as
+// safe-probe), so a static image needs no probe binary besides the server.
 package main
 
 import (
@@ -26,17 +26,25 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/org/safe-frontend/internal/probe"
 	"github.com/org/safe-frontend/staticsite"
 )
 
 func main() {
-	if len(os.Args) > 1 && (os.Args[1] == "-probe" || os.Args[1] == "--probe") {
-		os.Exit(probe(os.Args[2:], os.Stdout, os.Stderr))
+	os.Exit(command(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// command is the server, or with -probe first its health check, and the
+// exit status.
+func command(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-probe" || args[0] == "--probe") {
+		return probe.Run("safe-static -probe", args[1:], stdout, stderr)
 	}
-	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "safe-static:", err)
-		os.Exit(1)
+	if err := run(args, stdout); err != nil {
+		fmt.Fprintln(stderr, "safe-static:", err)
+		return 1
 	}
+	return 0
 }
 
 type options struct {
