@@ -37,7 +37,7 @@ GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK = $(CURDIR)/_output/bin/staticcheck
 FUZZTIME ?= 5s
-FUZZ_TARGETS = ./spec:FuzzParse ./policy:FuzzLint ./llbgen:FuzzConvert ./lock:FuzzParse ./sbom:FuzzDpkgStatus ./lang/node:FuzzNodeManifests ./lang/python:FuzzRequirements ./lang/rust:FuzzPlanCargo ./sbom:FuzzPNPMLock ./sbom:FuzzYarnLock ./lang/rust:FuzzRustToolchain ./lang/java:FuzzPlanJava ./lang:FuzzProjectFile ./lang/node:FuzzNodeProjectFiles ./lang/python:FuzzPythonProjectFiles ./lang/rust:FuzzRustProjectFiles ./lang/java:FuzzJavaProjectFiles ./frontend:FuzzToolMessage ./lang/all:FuzzDetect ./staticsite:FuzzRequestPath
+FUZZ_TARGETS = ./spec:FuzzParse ./policy:FuzzLint ./llbgen:FuzzConvert ./lock:FuzzParse ./sbom:FuzzDpkgStatus ./lang/node:FuzzNodeManifests ./lang/python:FuzzRequirements ./lang/rust:FuzzPlanCargo ./sbom:FuzzPNPMLock ./sbom:FuzzYarnLock ./lang/rust:FuzzRustToolchain ./lang/java:FuzzPlanJava ./lang:FuzzProjectFile ./lang/node:FuzzNodeProjectFiles ./lang/python:FuzzPythonProjectFiles ./lang/rust:FuzzRustProjectFiles ./lang/java:FuzzJavaProjectFiles ./frontend:FuzzToolMessage ./lang/all:FuzzDetect ./staticsite:FuzzRequestPath ./internal/probe:FuzzAnswer
 ACTIONLINT_VERSION ?= v1.7.12
 # The version is in the stamp's name, so bumping it rebuilds.
 ACTIONLINT_STAMP = $(CURDIR)/_output/bin/.actionlint-$(ACTIONLINT_VERSION)
