@@ -5,7 +5,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,3 +78,54 @@ func TestInitFastAPI(t *testing.T) {
 	}
 	stopWithin(t, c, 5*time.Second, 0, 143)
 }
+
+// TestInitUserApps runs safe init on apps as their authors have them (an
+// Express service with its package-lock.json, an axum service pinned by
+// rust-toolchain.toml, a Spring Boot service on Maven with the actuator),
+// builds each written spec through the frontend with real packages from
+// npm, crates.io and Maven Central, and runs it on Docker Engine with the
+// hardened flags: it must go healthy on the port and health path init
+// found, with tini as PID 1, and stop on SIGTERM. The three build at once
+// (downloads of one overlap the compiles of another); they run one at a
+// time, as two of them listen on 3000.
+func TestInitUserApps(t *testing.T) {
+	apps := []struct {
+		name, lang string
+		port       int
+		tmpfs      []string
+		process    string // in the container's process list
+	}{
+		{"express", "node", 3000, nil, "node"},
+		{"axum", "rust", 3000, nil, "inventory"},
+		// Tomcat needs a scratch /tmp, as a pod's emptyDir gives it.
+		{"spring-boot", "java", 8081, []string{"/tmp"}, "java"},
+	}
+	var running sync.Mutex
+	for _, app := range apps {
+		t.Run(app.name, func(t *testing.T) {
+			t.Parallel()
+			dir := safeInit(t, filepath.Join(repoRoot, "lang", app.lang, "testdata", "init", app.name))
+			out := filepath.Join(t.TempDir(), app.name+".tar")
+			start := time.Now()
+			mustBuild(t, buildOpts{dir: dir, attrs: map[string]string{"build-arg:SOURCE_DATE_EPOCH": testEpoch}, out: out})
+			img := openImage(t, out)
+			t.Logf("figure: %s as safe init set it up built in %s, %.2f MiB compressed", app.name,
+				time.Since(start).Round(time.Second), float64(img.CompressedSize())/(1<<20))
+			if _, ok := img.Config.Config.ExposedPorts[nat(app.port)]; !ok {
+				t.Errorf("ExposedPorts %v, want %s", img.Config.Config.ExposedPorts, nat(app.port))
+			}
+			e := engine(t)
+			ref := loadImage(t, e, out, "init-"+app.name)
+			running.Lock()
+			defer running.Unlock()
+			requireFreePort(t, app.port)
+			c := runContainer(t, e, dockerrun.RunOptions{Image: ref, Tmpfs: app.tmpfs})
+			took, st := waitHealth(t, c, "healthy", 2*time.Minute)
+			t.Logf("figure: %s healthy %s after docker run (probe: %q)", app.name, took.Round(10*time.Millisecond), st.LastProbeOutput())
+			requireInitPID1(t, dockerProcesses(t, c), app.process)
+			stopWithin(t, c, 10*time.Second, 0, 143)
+		})
+	}
+}
+
+func nat(port int) string { return strconv.Itoa(port) + "/tcp" }
