@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
@@ -59,17 +61,20 @@ var elfOf = map[string]struct {
 // `# syntax=` of the version tag and of the index digest work; the
 // signature and the attestations verify with the release key and not with
 // another; and a second release of the tag on a fresh buildkitd gives the
-// same two index digests.
+// same two index digests. The two releases run at once, each from its own
+// clone: one waits on the network or on cosign while the other compiles.
 func TestRelease(t *testing.T) {
-	src := taggedClone(t, releaseVersion)
+	src, srcAgain := taggedClone(t, releaseVersion), taggedClone(t, releaseVersion)
 	keys := t.TempDir()
 	for _, prefix := range []string{"release", "stranger"} {
 		if out, err := cosign(t, keys, "generate-key-pair", "--output-key-prefix", prefix); err != nil {
 			t.Fatalf("cosign generate-key-pair: %v\n%s", err, out)
 		}
 	}
-	rel := runRelease(t, src, buildkitHost, stackRegistry+"/release-test",
-		"-key", filepath.Join(keys, "release.key"), "-tlog=false")
+	fresh := startFreshDaemon(t)
+	again := startRelease(t, srcAgain, fresh.addr, stackRegistry+"/release-fresh", "-no-sign")
+	rel := startRelease(t, src, buildkitHost, stackRegistry+"/release-test",
+		"-key", filepath.Join(keys, "release.key"), "-tlog=false").wait(t)
 	t.Logf("frontend %s@%s, runtime %s", rel.Frontend.Repository, rel.Frontend.Digest, rel.Runtime.Digest)
 
 	t.Run("channels", func(t *testing.T) { requireReleaseChannels(t, rel) })
@@ -77,8 +82,7 @@ func TestRelease(t *testing.T) {
 	t.Run("syntax", func(t *testing.T) { requireReleaseBuilds(t, rel) })
 	t.Run("signatures", func(t *testing.T) { requireReleaseSigned(t, rel, keys) })
 	t.Run("fresh-daemon", func(t *testing.T) {
-		fresh := startFreshDaemon(t)
-		again := runRelease(t, src, fresh.addr, stackRegistry+"/release-fresh", "-no-sign")
+		again := again.wait(t)
 		for _, pair := range [][2]releaseImage{{rel.Frontend, again.Frontend}, {rel.Runtime, again.Runtime}} {
 			a, b := pair[0], pair[1]
 			if a.Digest != b.Digest {
@@ -109,16 +113,25 @@ func taggedClone(t *testing.T, version string) string {
 	return dir
 }
 
-// runRelease runs hack/release in src against the daemon at addr.
-func runRelease(t *testing.T, src, addr, registry string, flags ...string) releaseOut {
+// runningRelease is hack/release under way in the background.
+type runningRelease struct {
+	addr, out      string
+	stdout, stderr bytes.Buffer
+	done           chan error
+}
+
+// startRelease starts hack/release in src against the daemon at addr; the
+// test's end stops it if nobody waited for it.
+func startRelease(t *testing.T, src, addr, registry string, flags ...string) *runningRelease {
 	t.Helper()
-	out := t.TempDir()
+	r := &runningRelease{addr: addr, out: t.TempDir(), done: make(chan error, 1)}
 	args := append([]string{"run", "./hack/release", "-version", releaseVersion, "-registry", registry,
-		"-insecure-registry", "-out", out}, flags...)
-	cmd := exec.Command("go", args...)
+		"-insecure-registry", "-out", r.out}, flags...)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "BUILDKIT_HOST="+addr, "COSIGN_PASSWORD=",
-		"HOME="+out, "TUF_ROOT="+filepath.Join(out, ".sigstore"),
+		"HOME="+r.out, "TUF_ROOT="+filepath.Join(r.out, ".sigstore"),
 		"PATH="+filepath.Join(repoRoot, "_output", "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
 	// HOME is the test's own (cosign's state): keep the go command's caches,
 	// which hack/runtime-stage.sh vendors brotli from, where they are.
@@ -127,15 +140,34 @@ func runRelease(t *testing.T, src, addr, registry string, flags ...string) relea
 			cmd.Env = append(cmd.Env, v+"="+strings.TrimSpace(string(out)))
 		}
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("hack/release on %s: %v\n%s%s", addr, err, stdout, tail(stderr.String(), 4000))
+	cmd.Stdout, cmd.Stderr = &r.stdout, &r.stderr
+	// Stopping it stops its whole group: go run's binary and its buildctl and
+	// cosign children.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("hack/release: %v", err)
 	}
-	t.Logf("hack/release on %s:\n%s", addr, stdout)
+	go func() { r.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cancel()
+		<-r.done
+		r.done <- nil
+	})
+	return r
+}
+
+// wait waits for the release and reads its release.json.
+func (r *runningRelease) wait(t *testing.T) releaseOut {
+	t.Helper()
+	err := <-r.done
+	r.done <- err
+	if err != nil {
+		t.Fatalf("hack/release on %s: %v\n%s%s", r.addr, err, r.stdout.String(), tail(r.stderr.String(), 4000))
+	}
+	t.Logf("hack/release on %s:\n%s", r.addr, r.stdout.String())
 	var rel releaseOut
-	data, err := os.ReadFile(filepath.Join(out, releaseVersion, "release.json"))
+	data, err := os.ReadFile(filepath.Join(r.out, releaseVersion, "release.json"))
 	if err == nil {
 		err = json.Unmarshal(data, &rel)
 	}
