@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/base64"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
@@ -61,20 +59,17 @@ var elfOf = map[string]struct {
 // `# syntax=` of the version tag and of the index digest work; the
 // signature and the attestations verify with the release key and not with
 // another; and a second release of the tag on a fresh buildkitd gives the
-// same two index digests. The two releases run at once, each from its own
-// clone: one waits on the network or on cosign while the other compiles.
+// same two index digests.
 func TestRelease(t *testing.T) {
-	src, srcAgain := taggedClone(t, releaseVersion), taggedClone(t, releaseVersion)
+	src := taggedClone(t, releaseVersion)
 	keys := t.TempDir()
 	for _, prefix := range []string{"release", "stranger"} {
 		if out, err := cosign(t, keys, "generate-key-pair", "--output-key-prefix", prefix); err != nil {
 			t.Fatalf("cosign generate-key-pair: %v\n%s", err, out)
 		}
 	}
-	fresh := startFreshDaemon(t)
-	again := startRelease(t, srcAgain, fresh.addr, stackRegistry+"/release-fresh", "-no-sign")
-	rel := startRelease(t, src, buildkitHost, stackRegistry+"/release-test",
-		"-key", filepath.Join(keys, "release.key"), "-tlog=false").wait(t)
+	rel := runRelease(t, src, buildkitHost, stackRegistry+"/release-test",
+		"-key", filepath.Join(keys, "release.key"), "-tlog=false")
 	t.Logf("frontend %s@%s, runtime %s", rel.Frontend.Repository, rel.Frontend.Digest, rel.Runtime.Digest)
 
 	t.Run("channels", func(t *testing.T) { requireReleaseChannels(t, rel) })
@@ -82,7 +77,8 @@ func TestRelease(t *testing.T) {
 	t.Run("syntax", func(t *testing.T) { requireReleaseBuilds(t, rel) })
 	t.Run("signatures", func(t *testing.T) { requireReleaseSigned(t, rel, keys) })
 	t.Run("fresh-daemon", func(t *testing.T) {
-		again := again.wait(t)
+		fresh := startFreshDaemon(t)
+		again := runRelease(t, src, fresh.addr, stackRegistry+"/release-fresh", "-no-sign")
 		for _, pair := range [][2]releaseImage{{rel.Frontend, again.Frontend}, {rel.Runtime, again.Runtime}} {
 			a, b := pair[0], pair[1]
 			if a.Digest != b.Digest {
@@ -113,25 +109,16 @@ func taggedClone(t *testing.T, version string) string {
 	return dir
 }
 
-// runningRelease is hack/release under way in the background.
-type runningRelease struct {
-	addr, out      string
-	stdout, stderr bytes.Buffer
-	done           chan error
-}
-
-// startRelease starts hack/release in src against the daemon at addr; the
-// test's end stops it if nobody waited for it.
-func startRelease(t *testing.T, src, addr, registry string, flags ...string) *runningRelease {
+// runRelease runs hack/release in src against the daemon at addr.
+func runRelease(t *testing.T, src, addr, registry string, flags ...string) releaseOut {
 	t.Helper()
-	r := &runningRelease{addr: addr, out: t.TempDir(), done: make(chan error, 1)}
+	out := t.TempDir()
 	args := append([]string{"run", "./hack/release", "-version", releaseVersion, "-registry", registry,
-		"-insecure-registry", "-out", r.out}, flags...)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "go", args...)
+		"-insecure-registry", "-out", out}, flags...)
+	cmd := exec.Command("go", args...)
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "BUILDKIT_HOST="+addr, "COSIGN_PASSWORD=",
-		"HOME="+r.out, "TUF_ROOT="+filepath.Join(r.out, ".sigstore"),
+		"HOME="+out, "TUF_ROOT="+filepath.Join(out, ".sigstore"),
 		"PATH="+filepath.Join(repoRoot, "_output", "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
 	// HOME is the test's own (cosign's state): keep the go command's caches,
 	// which hack/runtime-stage.sh vendors brotli from, where they are.
@@ -140,34 +127,15 @@ func startRelease(t *testing.T, src, addr, registry string, flags ...string) *ru
 			cmd.Env = append(cmd.Env, v+"="+strings.TrimSpace(string(out)))
 		}
 	}
-	cmd.Stdout, cmd.Stderr = &r.stdout, &r.stderr
-	// Stopping it stops its whole group: go run's binary and its buildctl and
-	// cosign children.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("hack/release: %v", err)
-	}
-	go func() { r.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cancel()
-		<-r.done
-		r.done <- nil
-	})
-	return r
-}
-
-// wait waits for the release and reads its release.json.
-func (r *runningRelease) wait(t *testing.T) releaseOut {
-	t.Helper()
-	err := <-r.done
-	r.done <- err
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("hack/release on %s: %v\n%s%s", r.addr, err, r.stdout.String(), tail(r.stderr.String(), 4000))
+		t.Fatalf("hack/release on %s: %v\n%s%s", addr, err, stdout, tail(stderr.String(), 4000))
 	}
-	t.Logf("hack/release on %s:\n%s", r.addr, r.stdout.String())
+	t.Logf("hack/release on %s:\n%s", addr, stdout)
 	var rel releaseOut
-	data, err := os.ReadFile(filepath.Join(r.out, releaseVersion, "release.json"))
+	data, err := os.ReadFile(filepath.Join(out, releaseVersion, "release.json"))
 	if err == nil {
 		err = json.Unmarshal(data, &rel)
 	}
