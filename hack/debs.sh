@@ -63,7 +63,7 @@ debs_state() {
 		} >"$dir/etc/sources.list"
 		# The host's apt.conf.d (proxy settings) still applies; state, cache,
 		# sources and architecture are this directory's own.
-		cat >"$dir/apt.conf.tmp" <<EOF
+		cat >"$dir/apt.conf.$$" <<EOF
 Dir::State "$dir";
 Dir::State::Lists "$dir/lists";
 Dir::State::status "$dir/status";
@@ -79,7 +79,7 @@ APT::Architectures { "$arch"; };
 APT::Sandbox::User "root";
 Acquire::Languages "none";
 EOF
-		mv "$dir/apt.conf.tmp" "$dir/apt.conf"
+		mv "$dir/apt.conf.$$" "$dir/apt.conf"
 	fi
 	echo "$dir"
 }
@@ -90,7 +90,8 @@ EOF
 debs_apt() {
 	local dir=$1
 	shift
-	APT_CONFIG=$dir/apt.conf apt-get -q -o Dir::Cache::pkgcache="$dir/pkgcache.bin" \
+	# One apt at a time per state: hack/stack builds images side by side.
+	APT_CONFIG=$dir/apt.conf flock "$dir/.lock" apt-get -q -o Dir::Cache::pkgcache="$dir/pkgcache.bin" \
 		-o Dir::Cache::srcpkgcache="$dir/srcpkgcache.bin" \
 		-o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false "$@"
 }
