@@ -372,7 +372,7 @@ func requireInspectConfig(t *testing.T, e *dockerd.Engine, ref string, want *har
 func runHealthy(t *testing.T, e *dockerrun.Engine, ref string) {
 	t.Helper()
 	requireFreePort(t, 8080)
-	c := runContainer(t, e, dockerrun.RunOptions{Image: ref})
+	c := runWithImageTimings(t, e, dockerrun.RunOptions{Image: ref})
 	took, _ := waitHealth(t, c, "healthy", time.Minute)
 	t.Logf("figure: %s healthy %s after docker run", ref, took.Round(10*time.Millisecond))
 	requireInitPID1(t, dockerProcesses(t, c), "")

@@ -55,7 +55,7 @@ func TestDockerGoHello(t *testing.T) {
 
 	t.Run("healthy", func(t *testing.T) {
 		requireFreePort(t, 8080)
-		c := runContainer(t, e, dockerrun.RunOptions{Image: ref})
+		c := runWithImageTimings(t, e, dockerrun.RunOptions{Image: ref})
 		took, st := waitHealth(t, c, "healthy", time.Minute)
 		// Engines before 25 ignore StartInterval (1s) and first probe after
 		// the 10 s interval; newer ones probe every second while starting.
