@@ -48,6 +48,7 @@ var authorsChoices = map[string][]string{
 	"python-hello": nil,
 	"rust-hello":   nil,
 	"java-hello":   {`  options: ["-Xss512k"]`},
+	"static-hello": nil,
 }
 
 // For every example, safe init on its project files alone writes a spec
@@ -58,37 +59,44 @@ func TestInitExamples(t *testing.T) {
 	for ex, drop := range authorsChoices {
 		t.Run(ex, func(t *testing.T) {
 			src := filepath.Join("..", "..", "examples", ex)
-			ours := copyProject(t, src, "Dockerfile")
-			code, out, errs := runSafe(t, "", "init", ours)
-			if code != exitOK || !strings.Contains(out, "wrote "+filepath.Join(ours, "Dockerfile")) || !strings.Contains(errs, "0 errors, 0 warnings") {
-				t.Fatalf("safe init %s: exit %d\n%s%s", ex, code, out, errs)
-			}
-			theirs := copyProject(t, src, "Dockerfile")
-			own, err := os.ReadFile(filepath.Join(src, "Dockerfile"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var kept []string
-			for _, l := range strings.Split(string(own), "\n") {
-				if !slices.Contains(drop, l) {
-					kept = append(kept, l)
-				}
-			}
-			if err := os.WriteFile(filepath.Join(theirs, "Dockerfile"), []byte(strings.Join(kept, "\n")), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, want, errs := runSafe(t, "", "plan", filepath.Join(theirs, "Dockerfile"))
-			code, got, errs2 := runSafe(t, "", "plan", filepath.Join(ours, "Dockerfile"))
-			if code != exitOK || got != want || want == "" {
-				t.Errorf("the plan of the spec safe init wrote differs from the example's (exit %d):\n--- init\n%s%s--- example\n%s%s", code, got, errs2, want, errs)
-			}
+			own, ours := requireInitPlan(t, src, func(l string) bool { return slices.Contains(drop, l) })
 			for _, key := range []string{"port: 8080", "http: /healthz", "language: "} {
-				if !strings.Contains(string(own), key) || !strings.Contains(readFile(t, filepath.Join(ours, "Dockerfile")), key) {
+				if !strings.Contains(own, key) || !strings.Contains(ours, key) {
 					t.Errorf("%s is not in both specs", key)
 				}
 			}
 		})
 	}
+}
+
+// requireInitPlan runs safe init on a copy of the project in src without
+// its spec and requires the written spec to plan what src's own spec plans
+// without the lines drop picks out (what only its author knows). It
+// returns both specs.
+func requireInitPlan(t *testing.T, src string, drop func(line string) bool) (own, ours string) {
+	t.Helper()
+	dir := copyProject(t, src, "Dockerfile")
+	code, out, errs := runSafe(t, "", "init", dir)
+	if code != exitOK || !strings.Contains(out, "wrote "+filepath.Join(dir, "Dockerfile")) || !strings.Contains(errs, "0 errors, 0 warnings") {
+		t.Fatalf("safe init %s: exit %d\n%s%s", src, code, out, errs)
+	}
+	own = readFile(t, filepath.Join(src, "Dockerfile"))
+	theirs := copyProject(t, src, "Dockerfile")
+	var kept []string
+	for _, l := range strings.Split(own, "\n") {
+		if !drop(l) {
+			kept = append(kept, l)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(theirs, "Dockerfile"), []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, want, errs := runSafe(t, "", "plan", filepath.Join(theirs, "Dockerfile"))
+	code, got, errs2 := runSafe(t, "", "plan", filepath.Join(dir, "Dockerfile"))
+	if code != exitOK || got != want || want == "" {
+		t.Errorf("%s: the plan of the spec safe init wrote differs from its own (exit %d):\n--- init\n%s%s--- own\n%s%s", src, code, got, errs2, want, errs)
+	}
+	return own, readFile(t, filepath.Join(dir, "Dockerfile"))
 }
 
 func readFile(t *testing.T, p string) string {
@@ -234,25 +242,7 @@ func TestInitStaticSites(t *testing.T) {
 // hand-written CSP).
 func TestInitStaticFixtures(t *testing.T) {
 	for _, fx := range []string{"static-vite", "static-public"} {
-		src := filepath.Join("..", "..", "integration", "testdata", fx)
-		ours := copyProject(t, src, "Dockerfile")
-		if code, out, errs := runSafe(t, "", "init", ours); code != exitOK {
-			t.Fatalf("safe init %s: exit %d\n%s%s", fx, code, out, errs)
-		}
-		theirs := copyProject(t, src, "Dockerfile")
-		var kept []string
-		for _, l := range strings.Split(readFile(t, filepath.Join(src, "Dockerfile")), "\n") {
-			if !strings.HasPrefix(l, "  csp: ") {
-				kept = append(kept, l)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(theirs, "Dockerfile"), []byte(strings.Join(kept, "\n")), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, want, errs := runSafe(t, "", "plan", filepath.Join(theirs, "Dockerfile"))
-		code, got, errs2 := runSafe(t, "", "plan", filepath.Join(ours, "Dockerfile"))
-		if code != exitOK || got != want || want == "" {
-			t.Errorf("%s: the plan of the spec safe init wrote differs from the fixture's (exit %d):\n--- init\n%s%s--- fixture\n%s%s", fx, code, got, errs2, want, errs)
-		}
+		requireInitPlan(t, filepath.Join("..", "..", "integration", "testdata", fx),
+			func(l string) bool { return strings.HasPrefix(l, "  csp: ") })
 	}
 }
