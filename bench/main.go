@@ -653,7 +653,9 @@ func benchmarkConvert(b *testing.B) {
 	}
 }
 
-func median(ds []time.Duration) time.Duration {
+// median of timings, rates or sizes: the middle value, or the mean of
+// the two middle ones.
+func median[T ~int64 | ~float64](ds []T) T {
 	if len(ds) == 0 {
 		return 0
 	}

@@ -122,3 +122,19 @@ func TestMergePageFromNothing(t *testing.T) {
 		}
 	}
 }
+
+// One median serves timings, request rates and memory sizes alike.
+func TestMedian(t *testing.T) {
+	if got := median([]float64{18898, 15326, 22226}); got != 18898 {
+		t.Errorf("median of three rates = %v, want 18898", got)
+	}
+	if got := median([]int64{4, 1, 3, 2}); got != 2 {
+		t.Errorf("median of four sizes = %v, want 2 (the mean of 2 and 3, truncated)", got)
+	}
+	if got := median([]time.Duration{3 * time.Second, time.Second}); got != 2*time.Second {
+		t.Errorf("median of two timings = %v, want 2s", got)
+	}
+	if got := median([]float64(nil)); got != 0 {
+		t.Errorf("median of nothing = %v, want 0", got)
+	}
+}

@@ -275,24 +275,6 @@ func dockerUp(ctx context.Context) (*dockerrun.Engine, error) {
 	return nil, fmt.Errorf("hack/stack docker-up printed no %s line", dockerrun.HostEnv)
 }
 
-func medianF(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
-}
-
-func medianI(v []int64) int64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
-}
-
 func staticRows(site int64, ours, peer *staticSide) tableRows {
 	row := func(what, a, b, goal string) string {
 		return fmt.Sprintf("| %s | %s | %s | %s | %s |", staticSite, what, a, b, goal)
@@ -300,9 +282,9 @@ func staticRows(site int64, ours, peer *staticSide) tableRows {
 	over := ours.size - site
 	return tableRows{header: staticTable, keyCells: 2, rows: []string{
 		row("image over the site, compressed (MiB)", fmt.Sprintf("%.2f", mib(over)), fmt.Sprintf("%.2f", mib(peer.size-site)), verdict(over <= staticSizeGoal, "at most 3")),
-		row("requests/s, "+staticAsset, fmt.Sprintf("%.0f", medianF(ours.asset)), fmt.Sprintf("%.0f", medianF(peer.asset)), verdict(medianF(ours.asset) >= medianF(peer.asset), "at least nginx's")),
-		row("requests/s, /", fmt.Sprintf("%.0f", medianF(ours.index)), fmt.Sprintf("%.0f", medianF(peer.index)), verdict(medianF(ours.index) >= medianF(peer.index), "at least nginx's")),
-		row("idle memory, all processes (MiB)", fmt.Sprintf("%.1f", mib(medianI(ours.rss))), fmt.Sprintf("%.1f", mib(medianI(peer.rss))), verdict(medianI(ours.rss) <= medianI(peer.rss), "at most nginx's")),
+		row("requests/s, "+staticAsset, fmt.Sprintf("%.0f", median(ours.asset)), fmt.Sprintf("%.0f", median(peer.asset)), verdict(median(ours.asset) >= median(peer.asset), "at least nginx's")),
+		row("requests/s, /", fmt.Sprintf("%.0f", median(ours.index)), fmt.Sprintf("%.0f", median(peer.index)), verdict(median(ours.index) >= median(peer.index), "at least nginx's")),
+		row("idle memory, all processes (MiB)", fmt.Sprintf("%.1f", mib(median(ours.rss))), fmt.Sprintf("%.1f", mib(median(peer.rss))), verdict(median(ours.rss) <= median(peer.rss), "at most nginx's")),
 	}}
 }
 
