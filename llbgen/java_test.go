@@ -1,8 +1,6 @@
 package llbgen
 
 import (
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +9,7 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/org/safe-frontend/lang/langtest"
 	"github.com/org/safe-frontend/spec"
 )
 
@@ -31,20 +30,7 @@ func javaSpec() *spec.Spec {
 func javaFiles(t testing.TB, project string) map[string][]byte {
 	t.Helper()
 	root := filepath.Join("testdata", "java", project)
-	files := map[string][]byte{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		dt, err := os.ReadFile(p)
-		files[filepath.ToSlash(rel)] = dt
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
+	return langtest.TreeFiles(t, root)
 }
 
 func javaInput(t testing.TB, s *spec.Spec, project string, target ocispecs.Platform) *Input {

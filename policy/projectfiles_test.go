@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/org/safe-frontend/lang/langtest"
 	"github.com/org/safe-frontend/rules"
 )
 
@@ -56,19 +57,7 @@ func readProjectCases(t *testing.T) []projectCase {
 func readProject(t *testing.T, dir string) ([]byte, map[string][]byte) {
 	t.Helper()
 	root := filepath.Join(projectsDir, dir)
-	files := map[string][]byte{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		dt, err := os.ReadFile(p)
-		files[filepath.ToSlash(rel)] = dt
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := langtest.TreeFiles(t, root)
 	specData, ok := files["Dockerfile"]
 	if !ok {
 		t.Fatalf("%s has no Dockerfile", root)

@@ -2,8 +2,6 @@ package java
 
 import (
 	"errors"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,20 +31,7 @@ func javaFiles(t testing.TB, project string) map[string][]byte {
 	t.Helper()
 	// The fixtures are shared with llbgen's conversion tests.
 	root := filepath.Join("..", "..", "llbgen", "testdata", "java", project)
-	files := map[string][]byte{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		dt, err := os.ReadFile(p)
-		files[filepath.ToSlash(rel)] = dt
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
+	return langtest.TreeFiles(t, root)
 }
 
 func TestJavaFinals(t *testing.T) {

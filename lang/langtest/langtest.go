@@ -1,6 +1,6 @@
 // Package langtest holds what the languages' tests share: the input of an
-// example app, the golden comparison of a plan's text, and the checks
-// every plan's steps must pass. Only tests import it.
+// example app, a project's files, the golden comparison of a plan's text,
+// and the checks every plan's steps must pass. Only tests import it.
 package langtest
 
 import (
@@ -58,6 +58,26 @@ func ContextFiles(t *testing.T, dir string, patterns []string) map[string][]byte
 			rel, _ := filepath.Rel(dir, m)
 			files[filepath.ToSlash(rel)] = dt
 		}
+	}
+	return files
+}
+
+// TreeFiles reads every file below root, by its slash-separated path
+// relative to root: a whole project as a build's context files.
+func TreeFiles(t testing.TB, root string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		dt, err := os.ReadFile(p)
+		files[filepath.ToSlash(rel)] = dt
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return files
 }
