@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 
@@ -235,26 +236,48 @@ func (r *rootFS) elfFiles() map[string]*elf.File {
 	return out
 }
 
+// archs is what the tests know of each release platform: its ELF machine,
+// class and byte order, Debian's multiarch directory for its libraries,
+// and the qemu-user emulator its binaries run under here ("native": on
+// this host; "": not run).
+type archInfo struct {
+	platform  string
+	machine   elf.Machine
+	class     elf.Class
+	order     string
+	multiarch string
+	qemu      string
+}
+
+var archs = []archInfo{
+	{"linux/amd64", elf.EM_X86_64, elf.ELFCLASS64, "LittleEndian", "x86_64-linux-gnu", "native"},
+	{"linux/arm64", elf.EM_AARCH64, elf.ELFCLASS64, "LittleEndian", "aarch64-linux-gnu", "qemu-aarch64-static"},
+	{"linux/arm/v7", elf.EM_ARM, elf.ELFCLASS32, "LittleEndian", "arm-linux-gnueabihf", ""},
+	{"linux/ppc64le", elf.EM_PPC64, elf.ELFCLASS64, "LittleEndian", "powerpc64le-linux-gnu", ""},
+	{"linux/s390x", elf.EM_S390, elf.ELFCLASS64, "BigEndian", "s390x-linux-gnu", ""},
+	{"linux/riscv64", elf.EM_RISCV, elf.ELFCLASS64, "LittleEndian", "riscv64-linux-gnu", "qemu-riscv64-static"},
+}
+
 // debianMachine maps an OCI architecture to its ELF machine and the Debian
 // multiarch directory of its libraries.
 func debianMachine(t *testing.T, arch string) (elf.Machine, string) {
 	t.Helper()
-	switch arch {
-	case "amd64":
-		return elf.EM_X86_64, "x86_64-linux-gnu"
-	case "arm64":
-		return elf.EM_AARCH64, "aarch64-linux-gnu"
-	case "arm":
-		return elf.EM_ARM, "arm-linux-gnueabihf"
-	case "ppc64le":
-		return elf.EM_PPC64, "powerpc64le-linux-gnu"
-	case "s390x":
-		return elf.EM_S390, "s390x-linux-gnu"
-	case "riscv64":
-		return elf.EM_RISCV, "riscv64-linux-gnu"
+	for _, a := range archs {
+		if strings.Split(a.platform, "/")[1] == arch {
+			return a.machine, a.multiarch
+		}
 	}
 	t.Fatalf("no ELF machine known for %s", arch)
 	return 0, ""
+}
+
+// archOf is the release platform's entry of archs.
+func archOf(platform string) (archInfo, bool) {
+	i := slices.IndexFunc(archs, func(a archInfo) bool { return a.platform == platform })
+	if i < 0 {
+		return archInfo{}, false
+	}
+	return archs[i], true
 }
 
 // unresolvedLinks checks, as ldd would inside the image, that every ELF

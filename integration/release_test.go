@@ -37,21 +37,6 @@ type releaseImage struct {
 	}
 }
 
-// elfOf is what each platform's frontend binary must be.
-var elfOf = map[string]struct {
-	machine elf.Machine
-	class   elf.Class
-	order   string
-	qemu    string // run --version under this emulator ("native": on this host)
-}{
-	"linux/amd64":   {elf.EM_X86_64, elf.ELFCLASS64, "LittleEndian", "native"},
-	"linux/arm64":   {elf.EM_AARCH64, elf.ELFCLASS64, "LittleEndian", "qemu-aarch64-static"},
-	"linux/arm/v7":  {elf.EM_ARM, elf.ELFCLASS32, "LittleEndian", ""},
-	"linux/ppc64le": {elf.EM_PPC64, elf.ELFCLASS64, "LittleEndian", ""},
-	"linux/s390x":   {elf.EM_S390, elf.ELFCLASS64, "BigEndian", ""},
-	"linux/riscv64": {elf.EM_RISCV, elf.ELFCLASS64, "LittleEndian", "qemu-riscv64-static"},
-}
-
 // TestRelease: make release's tool, on a clean clone of HEAD tagged
 // v1.0.0, publishes both images for the six platforms under the three
 // channels; each platform's binary is an ELF for its architecture and says
@@ -188,7 +173,7 @@ func requireReleaseBinaries(t *testing.T, rel releaseOut) {
 	repo := strings.TrimPrefix(rel.Frontend.Repository, stackRegistry+"/")
 	dir := t.TempDir()
 	for _, p := range rel.Frontend.Platforms {
-		want, ok := elfOf[p.Platform]
+		want, ok := archOf(p.Platform)
 		if !ok {
 			t.Errorf("unexpected platform %s", p.Platform)
 			continue
